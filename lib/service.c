@@ -1,0 +1,2285 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The kservice.toml model: reading parsed TOML documents into a ks_service, merging drop-ins,
+ * and validating every key and every combination. See service.h and kservice.toml(5).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service.h"
+#include "time-util.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * The key table. The enum and ks_service_keys[] must stay in the same order. */
+
+typedef enum key_id {
+        K_VERSION,
+        K_DESCRIPTION,
+        K_EXEC,
+        K_WORKING_DIRECTORY,
+        K_USER,
+        K_GROUP,
+        K_TYPE,
+        K_START_TIMEOUT,
+        K_STOP_TIMEOUT,
+        K_KILL_SIGNAL,
+        K_RELOAD_SIGNAL,
+        K_ENVIRONMENT_FILE,
+        K_ENVIRONMENT,
+        K_RESTART,
+        K_RESTART_DELAY,
+        K_RESTART_MAX_DELAY,
+        K_RESTART_STEPS,
+        K_MAX_RESTARTS,
+        K_RESTART_WINDOW,
+        K_ON_GIVE_UP,
+        K_AFTER,
+        K_BEFORE,
+        K_REQUIRES,
+        K_WANTS,
+        K_PART_OF,
+        K_ENABLED,
+        K_WANTED_BY,
+        K_RELOAD_ON_CHANGE,
+        K_HEALTH,
+        K_HEALTH_INTERVAL,
+        K_HEALTH_TIMEOUT,
+        K_HEALTH_START_PERIOD,
+        K_HEALTH_FAILURE_THRESHOLD,
+        K_HEALTH_SUCCESS_THRESHOLD,
+        K_HEALTH_READY_ON_PASS,
+        K_HEALTH_WATCHDOG,
+        K_HEALTH_CHECK,
+        K_CHECK_TYPE,
+        K_CHECK_URL,
+        K_CHECK_METHOD,
+        K_CHECK_EXPECT_STATUS,
+        K_CHECK_EXPECT_BODY,
+        K_CHECK_HEADERS,
+        K_CHECK_TLS_VERIFY,
+        K_CHECK_FOLLOW_REDIRECTS,
+        K_CHECK_MAX_RESPONSE_BYTES,
+        K_CHECK_HOST,
+        K_CHECK_PORT,
+        K_RESOURCES,
+        K_MEMORY_MAX,
+        K_MEMORY_HIGH,
+        K_CPU_QUOTA,
+        K_TASKS_MAX,
+        K_IO_WEIGHT,
+        K_NICE,
+        K_SANDBOX,
+        K_SANDBOX_PRESET,
+        K_SANDBOX_FIRST, /* then one key per ks_sandbox_setting, in that order */
+        _K_MAX = K_SANDBOX_FIRST + _KS_SANDBOX_SETTING_MAX,
+} key_id;
+
+const ks_key_info ks_service_keys[] = {
+        [K_VERSION] = { "version", KS_KEY_INTEGER },
+        [K_DESCRIPTION] = { "description", KS_KEY_STRING },
+        [K_EXEC] = { "exec", KS_KEY_STRING_ARRAY },
+        [K_WORKING_DIRECTORY] = { "working_directory", KS_KEY_STRING },
+        [K_USER] = { "user", KS_KEY_STRING },
+        [K_GROUP] = { "group", KS_KEY_STRING },
+        [K_TYPE] = { "type", KS_KEY_STRING },
+        [K_START_TIMEOUT] = { "start_timeout", KS_KEY_DURATION },
+        [K_STOP_TIMEOUT] = { "stop_timeout", KS_KEY_DURATION },
+        [K_KILL_SIGNAL] = { "kill_signal", KS_KEY_STRING },
+        [K_RELOAD_SIGNAL] = { "reload_signal", KS_KEY_STRING },
+        [K_ENVIRONMENT_FILE] = { "environment_file", KS_KEY_STRING_ARRAY },
+        [K_ENVIRONMENT] = { "environment", KS_KEY_TABLE },
+        [K_RESTART] = { "restart", KS_KEY_STRING },
+        [K_RESTART_DELAY] = { "restart_delay", KS_KEY_DURATION },
+        [K_RESTART_MAX_DELAY] = { "restart_max_delay", KS_KEY_DURATION },
+        [K_RESTART_STEPS] = { "restart_steps", KS_KEY_INTEGER },
+        [K_MAX_RESTARTS] = { "max_restarts", KS_KEY_OTHER },
+        [K_RESTART_WINDOW] = { "restart_window", KS_KEY_DURATION },
+        [K_ON_GIVE_UP] = { "on_give_up", KS_KEY_STRING },
+        [K_AFTER] = { "after", KS_KEY_STRING_ARRAY },
+        [K_BEFORE] = { "before", KS_KEY_STRING_ARRAY },
+        [K_REQUIRES] = { "requires", KS_KEY_STRING_ARRAY },
+        [K_WANTS] = { "wants", KS_KEY_STRING_ARRAY },
+        [K_PART_OF] = { "part_of", KS_KEY_STRING_ARRAY },
+        [K_ENABLED] = { "enabled", KS_KEY_BOOL },
+        [K_WANTED_BY] = { "wanted_by", KS_KEY_STRING_ARRAY },
+        [K_RELOAD_ON_CHANGE] = { "reload_on_change", KS_KEY_STRING_ARRAY },
+        [K_HEALTH] = { "health", KS_KEY_TABLE },
+        [K_HEALTH_INTERVAL] = { "health.interval", KS_KEY_DURATION },
+        [K_HEALTH_TIMEOUT] = { "health.timeout", KS_KEY_DURATION },
+        [K_HEALTH_START_PERIOD] = { "health.start_period", KS_KEY_DURATION },
+        [K_HEALTH_FAILURE_THRESHOLD] = { "health.failure_threshold", KS_KEY_INTEGER },
+        [K_HEALTH_SUCCESS_THRESHOLD] = { "health.success_threshold", KS_KEY_INTEGER },
+        [K_HEALTH_READY_ON_PASS] = { "health.ready_on_pass", KS_KEY_BOOL },
+        [K_HEALTH_WATCHDOG] = { "health.watchdog", KS_KEY_DURATION },
+        [K_HEALTH_CHECK] = { "health.check", KS_KEY_ARRAY_OF_TABLES },
+        [K_CHECK_TYPE] = { "health.check.type", KS_KEY_STRING },
+        [K_CHECK_URL] = { "health.check.url", KS_KEY_STRING },
+        [K_CHECK_METHOD] = { "health.check.method", KS_KEY_STRING },
+        [K_CHECK_EXPECT_STATUS] = { "health.check.expect_status", KS_KEY_OTHER },
+        [K_CHECK_EXPECT_BODY] = { "health.check.expect_body", KS_KEY_STRING },
+        [K_CHECK_HEADERS] = { "health.check.headers", KS_KEY_TABLE },
+        [K_CHECK_TLS_VERIFY] = { "health.check.tls_verify", KS_KEY_BOOL },
+        [K_CHECK_FOLLOW_REDIRECTS] = { "health.check.follow_redirects", KS_KEY_BOOL },
+        [K_CHECK_MAX_RESPONSE_BYTES] = { "health.check.max_response_bytes", KS_KEY_SIZE },
+        [K_CHECK_HOST] = { "health.check.host", KS_KEY_STRING },
+        [K_CHECK_PORT] = { "health.check.port", KS_KEY_INTEGER },
+        [K_RESOURCES] = { "resources", KS_KEY_TABLE },
+        [K_MEMORY_MAX] = { "resources.memory_max", KS_KEY_SIZE },
+        [K_MEMORY_HIGH] = { "resources.memory_high", KS_KEY_SIZE },
+        [K_CPU_QUOTA] = { "resources.cpu_quota", KS_KEY_STRING },
+        [K_TASKS_MAX] = { "resources.tasks_max", KS_KEY_OTHER },
+        [K_IO_WEIGHT] = { "resources.io_weight", KS_KEY_INTEGER },
+        [K_NICE] = { "resources.nice", KS_KEY_INTEGER },
+        [K_SANDBOX] = { "sandbox", KS_KEY_TABLE },
+        [K_SANDBOX_PRESET] = { "sandbox.preset", KS_KEY_STRING },
+#define SANDBOX_KEY(s, k, t) [K_SANDBOX_FIRST + (s)] = { "sandbox." k, t }
+        SANDBOX_KEY(KS_SANDBOX_NO_NEW_PRIVILEGES, "no_new_privileges", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PRIVATE_TMP, "private_tmp", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PRIVATE_DEVICES, "private_devices", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PRIVATE_NETWORK, "private_network", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_SYSTEM, "protect_system", KS_KEY_OTHER),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_HOME, "protect_home", KS_KEY_OTHER),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_KERNEL_TUNABLES, "protect_kernel_tunables", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_KERNEL_MODULES, "protect_kernel_modules", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_KERNEL_LOGS, "protect_kernel_logs", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_CONTROL_GROUPS, "protect_control_groups", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_CLOCK, "protect_clock", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_HOSTNAME, "protect_hostname", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_PROC, "protect_proc", KS_KEY_STRING),
+        SANDBOX_KEY(KS_SANDBOX_RESTRICT_SUID_SGID, "restrict_suid_sgid", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_RESTRICT_REALTIME, "restrict_realtime", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_RESTRICT_NAMESPACES, "restrict_namespaces", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_LOCK_PERSONALITY, "lock_personality", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_MEMORY_DENY_WRITE_EXECUTE, "memory_deny_write_execute", KS_KEY_BOOL),
+        SANDBOX_KEY(KS_SANDBOX_SYSTEM_CALL_ARCHITECTURES, "system_call_architectures", KS_KEY_STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_SYSTEM_CALL_FILTER, "system_call_filter", KS_KEY_STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_RESTRICT_ADDRESS_FAMILIES, "restrict_address_families", KS_KEY_STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_CAPABILITY_BOUNDING_SET, "capability_bounding_set", KS_KEY_STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_AMBIENT_CAPABILITIES, "ambient_capabilities", KS_KEY_STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_UMASK, "umask", KS_KEY_STRING),
+        SANDBOX_KEY(KS_SANDBOX_READ_WRITE_PATHS, "read_write_paths", KS_KEY_STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_READ_ONLY_PATHS, "read_only_paths", KS_KEY_STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_INACCESSIBLE_PATHS, "inaccessible_paths", KS_KEY_STRING_ARRAY),
+#undef SANDBOX_KEY
+};
+const size_t ks_service_n_keys = ELEMENTSOF(ks_service_keys);
+_Static_assert(ELEMENTSOF(ks_service_keys) == _K_MAX, "key table and key_id differ");
+
+/* ---------------------------------------------------------------------------------------------
+ * Sandbox presets, as data: the generator emits exactly this and the man page documents it. */
+
+static const char *const choices_protect_system[] = { "yes", "no", "full", "strict", NULL };
+static const char *const choices_protect_home[] = { "yes", "no", "read-only", "tmpfs", NULL };
+static const char *const choices_protect_proc[] = { "default", "invisible", "ptraceable", "noaccess", NULL };
+
+#define P(none, def, strict) { [KS_SANDBOX_NONE] = none, [KS_SANDBOX_DEFAULT] = def, [KS_SANDBOX_STRICT] = strict }
+const ks_sandbox_setting_info ks_sandbox_settings[_KS_SANDBOX_SETTING_MAX] = {
+        [KS_SANDBOX_NO_NEW_PRIVILEGES] = { "no_new_privileges", "NoNewPrivileges", KS_SANDBOX_KIND_BOOL, NULL,
+                                           P(NULL, "yes", "yes") },
+        [KS_SANDBOX_PRIVATE_TMP] = { "private_tmp", "PrivateTmp", KS_SANDBOX_KIND_BOOL, NULL, P(NULL, "yes", "yes") },
+        [KS_SANDBOX_PRIVATE_DEVICES] = { "private_devices", "PrivateDevices", KS_SANDBOX_KIND_BOOL, NULL,
+                                         P(NULL, NULL, "yes") },
+        [KS_SANDBOX_PRIVATE_NETWORK] = { "private_network", "PrivateNetwork", KS_SANDBOX_KIND_BOOL, NULL,
+                                         P(NULL, NULL, NULL) },
+        [KS_SANDBOX_PROTECT_SYSTEM] = { "protect_system", "ProtectSystem", KS_SANDBOX_KIND_ENUM, choices_protect_system,
+                                        P(NULL, "full", "strict") },
+        [KS_SANDBOX_PROTECT_HOME] = { "protect_home", "ProtectHome", KS_SANDBOX_KIND_ENUM, choices_protect_home,
+                                      P(NULL, "read-only", "yes") },
+        [KS_SANDBOX_PROTECT_KERNEL_TUNABLES] = { "protect_kernel_tunables", "ProtectKernelTunables",
+                                                 KS_SANDBOX_KIND_BOOL, NULL, P(NULL, "yes", "yes") },
+        [KS_SANDBOX_PROTECT_KERNEL_MODULES] = { "protect_kernel_modules", "ProtectKernelModules",
+                                                KS_SANDBOX_KIND_BOOL, NULL, P(NULL, "yes", "yes") },
+        [KS_SANDBOX_PROTECT_KERNEL_LOGS] = { "protect_kernel_logs", "ProtectKernelLogs", KS_SANDBOX_KIND_BOOL, NULL,
+                                             P(NULL, "yes", "yes") },
+        [KS_SANDBOX_PROTECT_CONTROL_GROUPS] = { "protect_control_groups", "ProtectControlGroups",
+                                                KS_SANDBOX_KIND_BOOL, NULL, P(NULL, "yes", "yes") },
+        [KS_SANDBOX_PROTECT_CLOCK] = { "protect_clock", "ProtectClock", KS_SANDBOX_KIND_BOOL, NULL,
+                                       P(NULL, "yes", "yes") },
+        [KS_SANDBOX_PROTECT_HOSTNAME] = { "protect_hostname", "ProtectHostname", KS_SANDBOX_KIND_BOOL, NULL,
+                                          P(NULL, "yes", "yes") },
+        [KS_SANDBOX_PROTECT_PROC] = { "protect_proc", "ProtectProc", KS_SANDBOX_KIND_ENUM, choices_protect_proc,
+                                      P(NULL, NULL, "invisible") },
+        [KS_SANDBOX_RESTRICT_SUID_SGID] = { "restrict_suid_sgid", "RestrictSUIDSGID", KS_SANDBOX_KIND_BOOL, NULL,
+                                            P(NULL, "yes", "yes") },
+        [KS_SANDBOX_RESTRICT_REALTIME] = { "restrict_realtime", "RestrictRealtime", KS_SANDBOX_KIND_BOOL, NULL,
+                                           P(NULL, "yes", "yes") },
+        [KS_SANDBOX_RESTRICT_NAMESPACES] = { "restrict_namespaces", "RestrictNamespaces", KS_SANDBOX_KIND_BOOL, NULL,
+                                             P(NULL, NULL, "yes") },
+        [KS_SANDBOX_LOCK_PERSONALITY] = { "lock_personality", "LockPersonality", KS_SANDBOX_KIND_BOOL, NULL,
+                                          P(NULL, "yes", "yes") },
+        [KS_SANDBOX_MEMORY_DENY_WRITE_EXECUTE] = { "memory_deny_write_execute", "MemoryDenyWriteExecute",
+                                                   KS_SANDBOX_KIND_BOOL, NULL, P(NULL, NULL, "yes") },
+        [KS_SANDBOX_SYSTEM_CALL_ARCHITECTURES] = { "system_call_architectures", "SystemCallArchitectures",
+                                                   KS_SANDBOX_KIND_TOKENS, NULL, P(NULL, "native", "native") },
+        [KS_SANDBOX_SYSTEM_CALL_FILTER] = { "system_call_filter", "SystemCallFilter", KS_SANDBOX_KIND_TOKENS, NULL,
+                                            P(NULL, NULL, "@system-service") },
+        [KS_SANDBOX_RESTRICT_ADDRESS_FAMILIES] = { "restrict_address_families", "RestrictAddressFamilies",
+                                                   KS_SANDBOX_KIND_TOKENS, NULL,
+                                                   P(NULL, NULL, "AF_UNIX AF_INET AF_INET6") },
+        [KS_SANDBOX_CAPABILITY_BOUNDING_SET] = { "capability_bounding_set", "CapabilityBoundingSet",
+                                                 KS_SANDBOX_KIND_TOKENS, NULL, P(NULL, NULL, "") },
+        [KS_SANDBOX_AMBIENT_CAPABILITIES] = { "ambient_capabilities", "AmbientCapabilities", KS_SANDBOX_KIND_TOKENS,
+                                              NULL, P(NULL, NULL, NULL) },
+        [KS_SANDBOX_UMASK] = { "umask", "UMask", KS_SANDBOX_KIND_UMASK, NULL, P(NULL, NULL, "0077") },
+        [KS_SANDBOX_READ_WRITE_PATHS] = { "read_write_paths", "ReadWritePaths", KS_SANDBOX_KIND_PATHS, NULL,
+                                          P(NULL, NULL, NULL) },
+        [KS_SANDBOX_READ_ONLY_PATHS] = { "read_only_paths", "ReadOnlyPaths", KS_SANDBOX_KIND_PATHS, NULL,
+                                         P(NULL, NULL, NULL) },
+        [KS_SANDBOX_INACCESSIBLE_PATHS] = { "inaccessible_paths", "InaccessiblePaths", KS_SANDBOX_KIND_PATHS, NULL,
+                                            P(NULL, NULL, NULL) },
+};
+#undef P
+
+/* ---------------------------------------------------------------------------------------------
+ * Enum names */
+
+static const char *const service_type_names[_KS_SERVICE_TYPE_MAX] = {
+        [KS_SERVICE_EXEC] = "exec",
+        [KS_SERVICE_SIMPLE] = "simple",
+        [KS_SERVICE_FORKING] = "forking",
+        [KS_SERVICE_NOTIFY] = "notify",
+};
+static const char *const restart_names[_KS_RESTART_MAX] = {
+        [KS_RESTART_NO] = "no",
+        [KS_RESTART_ON_FAILURE] = "on-failure",
+        [KS_RESTART_ON_ABNORMAL] = "on-abnormal",
+        [KS_RESTART_ON_WATCHDOG] = "on-watchdog",
+        [KS_RESTART_ALWAYS] = "always",
+};
+static const char *const check_type_names[_KS_CHECK_TYPE_MAX] = {
+        [KS_CHECK_HTTP] = "http",
+        [KS_CHECK_TCP] = "tcp",
+};
+static const char *const sandbox_preset_names[_KS_SANDBOX_PRESET_MAX] = {
+        [KS_SANDBOX_NONE] = "none",
+        [KS_SANDBOX_DEFAULT] = "default",
+        [KS_SANDBOX_STRICT] = "strict",
+};
+static const char *const http_methods[] = { "GET", "HEAD", "POST", "PUT", "OPTIONS" };
+
+const char *ks_service_type_to_string(ks_service_type t) {
+        return t >= 0 && t < _KS_SERVICE_TYPE_MAX ? service_type_names[t] : NULL;
+}
+const char *ks_restart_to_string(ks_restart r) {
+        return r >= 0 && r < _KS_RESTART_MAX ? restart_names[r] : NULL;
+}
+const char *ks_check_type_to_string(ks_check_type t) {
+        return t >= 0 && t < _KS_CHECK_TYPE_MAX ? check_type_names[t] : NULL;
+}
+const char *ks_sandbox_preset_to_string(ks_sandbox_preset p) {
+        return p >= 0 && p < _KS_SANDBOX_PRESET_MAX ? sandbox_preset_names[p] : NULL;
+}
+
+static const struct {
+        const char *name;
+        int sig;
+} signal_names[] = {
+        { "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+        { "TRAP", SIGTRAP },   { "ABRT", SIGABRT },     { "BUS", SIGBUS },     { "FPE", SIGFPE },
+        { "KILL", SIGKILL },   { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },   { "USR2", SIGUSR2 },
+        { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },     { "TERM", SIGTERM },   { "STKFLT", SIGSTKFLT },
+        { "CHLD", SIGCHLD },   { "CONT", SIGCONT },     { "STOP", SIGSTOP },   { "TSTP", SIGTSTP },
+        { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },     { "URG", SIGURG },     { "XCPU", SIGXCPU },
+        { "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },   { "WINCH", SIGWINCH },
+        { "IO", SIGIO },       { "PWR", SIGPWR },       { "SYS", SIGSYS },
+};
+
+const char *ks_signal_to_string(int sig) {
+        static __thread char buf[sizeof("SIGRTMIN+") + 12];
+
+        for (size_t i = 0; i < ELEMENTSOF(signal_names); i++)
+                if (signal_names[i].sig == sig) {
+                        snprintf(buf, sizeof(buf), "SIG%s", signal_names[i].name);
+                        return buf;
+                }
+        if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+                snprintf(buf, sizeof(buf), "SIGRTMIN+%d", sig - SIGRTMIN);
+                return buf;
+        }
+        return NULL;
+}
+
+int ks_signal_from_string(const char *s) {
+        if (strncasecmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (size_t i = 0; i < ELEMENTSOF(signal_names); i++)
+                if (strcasecmp(s, signal_names[i].name) == 0)
+                        return signal_names[i].sig;
+        if (strncasecmp(s, "RTMIN", 5) == 0) {
+                const char *p = s + 5;
+                int n = 0;
+                if (*p == '+') {
+                        p++;
+                        if (!isdigit((unsigned char) *p) || strlen(p) > 2)
+                                return -EINVAL;
+                        n = atoi(p);
+                } else if (*p)
+                        return -EINVAL;
+                if (SIGRTMIN + n > SIGRTMAX)
+                        return -EINVAL;
+                return SIGRTMIN + n;
+        }
+        return -EINVAL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Small string-vector helpers (private) */
+
+static char **strv_free(char **l) {
+        if (l)
+                for (char **p = l; *p; p++)
+                        free(*p);
+        free(l);
+        return NULL;
+}
+
+static size_t strv_length(char *const *l) {
+        size_t n = 0;
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+static int strv_push(char ***l, char *s) {
+        size_t n = strv_length(*l);
+        char **a = reallocarray(*l, n + 2, sizeof(char *));
+        if (!a)
+                return -ENOMEM;
+        a[n] = s;
+        a[n + 1] = NULL;
+        *l = a;
+        return 0;
+}
+
+static int strv_extend(char ***l, const char *s) {
+        char *c = strdup(s);
+        if (!c)
+                return -ENOMEM;
+        int r = strv_push(l, c);
+        if (r < 0)
+                free(c);
+        return r;
+}
+
+static bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
+
+static bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Names */
+
+static const char *const unit_types[] = {
+        ".service", ".socket", ".device", ".mount", ".automount", ".swap",
+        ".target",  ".path",   ".timer",  ".slice", ".scope",
+};
+
+static const char *unit_type_suffix(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(unit_types); i++)
+                if (endswith(s, unit_types[i]))
+                        return unit_types[i];
+        return NULL;
+}
+
+static bool name_char_ok(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '.' || c == ':' || c == '-';
+}
+
+bool ks_service_name_is_valid(const char *name) {
+        size_t n = strlen(name);
+
+        if (n == 0 || n > KS_NAME_MAX)
+                return false;
+        if (name[0] == '.' || name[0] == '-')
+                return false;
+        for (const char *p = name; *p; p++)
+                if (!name_char_ok(*p))
+                        return false;
+        return !unit_type_suffix(name);
+}
+
+/* systemd's characters for unit names: letters, digits, ":-_.\"; the instance may also hold "@". */
+static bool unit_char_ok(char c, bool instance) {
+        return name_char_ok(c) || c == '\\' || (instance && c == '@');
+}
+
+bool ks_unit_name_is_valid(const char *unit) {
+        const char *suffix = unit_type_suffix(unit);
+        size_t n = strlen(unit);
+
+        if (!suffix || n >= 256)
+                return false;
+        size_t stem = n - strlen(suffix);
+        if (stem == 0)
+                return false;
+        const char *at = memchr(unit, '@', stem);
+        if (at == unit)
+                return false;
+        for (size_t i = 0; i < stem; i++)
+                if (!unit_char_ok(unit[i], at && unit + i > at) && unit + i != at)
+                        return false;
+        return true;
+}
+
+static bool unit_is_template(const char *unit) {
+        const char *suffix = unit_type_suffix(unit);
+        return suffix && suffix > unit && suffix[-1] == '@';
+}
+
+int ks_dependency_to_unit(const char *dep, char **ret) {
+        char *u;
+
+        if (unit_type_suffix(dep)) {
+                if (!ks_unit_name_is_valid(dep) || unit_is_template(dep))
+                        return -EINVAL;
+                u = strdup(dep);
+        } else {
+                if (!ks_service_name_is_valid(dep))
+                        return -EINVAL;
+                if (asprintf(&u, KS_UNIT_PREFIX "%s" KS_UNIT_SUFFIX, dep) < 0)
+                        u = NULL;
+        }
+        if (!u)
+                return -ENOMEM;
+        *ret = u;
+        return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Loading context and diagnostics */
+
+typedef struct ctx {
+        ks_service *s;
+        const char *file;       /* owned by s->files */
+        ks_diag_list *diags;
+        bool failed;
+} ctx;
+
+/* Adds a diagnostic; returns -EINVAL (or -ENOMEM when even that fails). */
+_printf_(4, 5) static int fail_at(ctx *c, unsigned line, unsigned column, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        c->failed = true;
+        va_start(ap, fmt);
+        r = ks_diag_addv(c->diags, c->file, line, column, fmt, ap);
+        va_end(ap);
+        return r < 0 ? r : -EINVAL;
+}
+#define fail(c, v, ...) fail_at(c, (v)->line, (v)->column, __VA_ARGS__)
+
+_printf_(3, 4) static int fail_origin(ctx *c, const ks_origin *o, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        c->failed = true;
+        va_start(ap, fmt);
+        r = ks_diag_addv(c->diags, o->file, o->line, o->column, fmt, ap);
+        va_end(ap);
+        return r < 0 ? r : -EINVAL;
+}
+
+static const char *type_with_article(ks_toml_type t) {
+        switch (t) {
+        case KS_TOML_STRING:
+                return "a string";
+        case KS_TOML_INTEGER:
+                return "an integer";
+        case KS_TOML_FLOAT:
+                return "a float";
+        case KS_TOML_BOOL:
+                return "a boolean";
+        case KS_TOML_DATETIME:
+        case KS_TOML_DATETIME_LOCAL:
+                return "a date-time";
+        case KS_TOML_DATE_LOCAL:
+                return "a date";
+        case KS_TOML_TIME_LOCAL:
+                return "a time";
+        case KS_TOML_ARRAY:
+                return "an array";
+        case KS_TOML_TABLE:
+                return "a table";
+        default:
+                return "a value";
+        }
+}
+
+static int bad_type(ctx *c, const char *key, const ks_toml_value *v, const char *expected) {
+        return fail(c, v, "\"%s\" must be %s, not %s", key, expected, type_with_article(v->type));
+}
+
+static ks_origin origin_of(ctx *c, const ks_toml_value *v) {
+        return (ks_origin) { .file = c->file, .line = v->line, .column = v->column };
+}
+
+/* Only ENOMEM aborts loading; validation errors are collected and loading goes on. */
+#define CHECK_NOMEM(r)                  \
+        do {                            \
+                if ((r) == -ENOMEM)     \
+                        return -ENOMEM; \
+        } while (0)
+
+/* ---------------------------------------------------------------------------------------------
+ * Typed readers. Each validates one value and reports with the value's position. */
+
+static int read_string(ctx *c, const char *key, const ks_toml_value *v, const char **ret) {
+        if (v->type != KS_TOML_STRING)
+                return bad_type(c, key, v, "a string");
+        if (strlen(v->string.str) != v->string.len)
+                return fail(c, v, "\"%s\" must not contain a NUL character", key);
+        *ret = v->string.str;
+        return 0;
+}
+
+static int set_string(char **field, const char *s) {
+        char *d = strdup(s);
+        if (!d)
+                return -ENOMEM;
+        free(*field);
+        *field = d;
+        return 0;
+}
+
+static int read_bool(ctx *c, const char *key, const ks_toml_value *v, bool *ret) {
+        if (v->type != KS_TOML_BOOL)
+                return bad_type(c, key, v, "a boolean (true or false)");
+        *ret = v->boolean;
+        return 0;
+}
+
+static int read_integer(ctx *c, const char *key, const ks_toml_value *v, int64_t min, int64_t max, int64_t *ret) {
+        if (v->type != KS_TOML_INTEGER)
+                return bad_type(c, key, v, "an integer");
+        if (v->integer < min || v->integer > max)
+                return fail(c, v, "\"%s\" must be between %" PRIi64 " and %" PRIi64 ", not %" PRIi64, key, min, max,
+                            v->integer);
+        *ret = v->integer;
+        return 0;
+}
+
+/* A duration: a systemd time span string, or an integer number of seconds. */
+static int read_duration(ctx *c, const char *key, const ks_toml_value *v, bool allow_infinity, bool allow_zero,
+                         uint64_t *ret) {
+        uint64_t usec;
+
+        if (v->type == KS_TOML_INTEGER) {
+                if (v->integer < 0 || (uint64_t) v->integer > UINT64_MAX / KS_USEC_PER_SEC / 2)
+                        return fail(c, v, "\"%s\" must not be negative or absurdly large, not %" PRIi64, key,
+                                    v->integer);
+                usec = (uint64_t) v->integer * KS_USEC_PER_SEC;
+        } else if (v->type == KS_TOML_STRING) {
+                if (strlen(v->string.str) != v->string.len || ks_parse_timespan(v->string.str, &usec) < 0)
+                        return fail(c, v, "\"%s\" must be a duration like \"30s\" or \"1min 30s\", not \"%s\"", key,
+                                    v->string.str);
+        } else
+                return bad_type(c, key, v, "a duration (a string like \"30s\" or an integer of seconds)");
+
+        if (usec == KS_USEC_INFINITY && !allow_infinity)
+                return fail(c, v, "\"%s\" cannot be \"infinity\"", key);
+        if (usec == 0 && !allow_zero)
+                return fail(c, v, "\"%s\" must be longer than 0", key);
+        *ret = usec;
+        return 0;
+}
+
+/* "12.5%" -> 1250 (hundredths of a percent). */
+static int parse_percent(const char *s, uint64_t max, uint64_t *ret) {
+        uint64_t v = 0;
+        const char *p = s;
+        int decimals = -1;
+
+        if (!isdigit((unsigned char) *p))
+                return -EINVAL;
+        for (; *p && *p != '%'; p++) {
+                if (*p == '.') {
+                        if (decimals >= 0)
+                                return -EINVAL;
+                        decimals = 0;
+                        continue;
+                }
+                if (!isdigit((unsigned char) *p))
+                        return -EINVAL;
+                if (decimals >= 2)
+                        return -EINVAL;
+                if (decimals >= 0)
+                        decimals++;
+                v = v * 10 + (uint64_t) (*p - '0');
+                if (v > UINT64_C(1) << 40)
+                        return -ERANGE;
+        }
+        if (decimals == 0 || p[0] != '%' || p[1] != '\0')
+                return -EINVAL;
+        for (int d = decimals < 0 ? 0 : decimals; d < 2; d++)
+                v *= 10;
+        if (v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+enum { LIMIT_BYTES, LIMIT_COUNT };
+
+static int read_limit(ctx *c, const char *key, const ks_toml_value *v, int what, ks_limit *ret) {
+        uint64_t x;
+
+        if (v->type == KS_TOML_INTEGER) {
+                if (v->integer <= 0)
+                        return fail(c, v, "\"%s\" must be greater than 0, not %" PRIi64, key, v->integer);
+                *ret = (ks_limit) { KS_LIMIT_ABSOLUTE, (uint64_t) v->integer };
+                return 0;
+        }
+        if (v->type != KS_TOML_STRING)
+                return bad_type(c, key, v,
+                                what == LIMIT_BYTES ? "a size (a string like \"512M\", \"80%\" or \"infinity\", or an integer of bytes)"
+                                                    : "a count (an integer, or a string like \"80%\" or \"infinity\")");
+
+        const char *s = v->string.str;
+        if (streq(s, "infinity")) {
+                *ret = (ks_limit) { KS_LIMIT_INFINITY, 0 };
+                return 0;
+        }
+        if (endswith(s, "%")) {
+                if (parse_percent(s, 10000, &x) < 0 || x == 0)
+                        return fail(c, v, "\"%s\" must be a percentage between 0.01%% and 100%%, not \"%s\"", key, s);
+                *ret = (ks_limit) { KS_LIMIT_PERCENT, x };
+                return 0;
+        }
+        if (what == LIMIT_BYTES) {
+                if (strlen(s) != v->string.len || ks_parse_size(s, &x) < 0)
+                        return fail(c, v, "\"%s\" must be a size like \"512M\" or \"2G\", a percentage or \"infinity\", not \"%s\"",
+                                    key, s);
+        } else {
+                char *end;
+                errno = 0;
+                unsigned long long n = strtoull(s, &end, 10);
+                if (!isdigit((unsigned char) *s) || *end || errno != 0)
+                        return fail(c, v, "\"%s\" must be a number, a percentage or \"infinity\", not \"%s\"", key, s);
+                x = n;
+        }
+        if (x == 0)
+                return fail(c, v, "\"%s\" must be greater than 0", key);
+        *ret = (ks_limit) { KS_LIMIT_ABSOLUTE, x };
+        return 0;
+}
+
+static bool path_is_normalized_absolute(const char *p) {
+        if (p[0] != '/' || strlen(p) >= PATH_MAX)
+                return false;
+        for (const char *q = p; *q; q++)
+                if ((unsigned char) *q < 0x20 || *q == 0x7f)
+                        return false;
+        /* No empty, "." or ".." components, no trailing slash (except "/" itself). */
+        for (const char *q = p; *q;) {
+                const char *e = strchrnul(q + 1, '/');
+                size_t len = (size_t) (e - q - 1);
+                if (len == 0 && !(q == p && *e == '\0'))
+                        return false;
+                if ((len == 1 && q[1] == '.') || (len == 2 && q[1] == '.' && q[2] == '.'))
+                        return false;
+                q = e;
+        }
+        return true;
+}
+
+/* An absolute path; with allow_dash, an optional leading "-" (systemd: ignore if missing). */
+static int read_path(ctx *c, const char *key, const ks_toml_value *v, bool allow_dash, const char **ret) {
+        const char *s = NULL;
+        int r = read_string(c, key, v, &s);
+        if (r < 0)
+                return r;
+        if (!path_is_normalized_absolute(allow_dash && s[0] == '-' ? s + 1 : s))
+                return fail(c, v, "\"%s\" must be an absolute, normalized path%s, not \"%s\"", key,
+                            allow_dash ? " (optionally prefixed with \"-\")" : "", s);
+        *ret = s;
+        return 0;
+}
+
+/* An array of strings, each checked by validate (may be NULL); with single_ok, also one string.
+ * Replaces *field as a whole (a drop-in's array replaces the earlier one). */
+typedef int (*validate_fn)(ctx *c, const char *key, const ks_toml_value *item, char **ret);
+
+static int read_strv(ctx *c, const char *key, const ks_toml_value *v, bool single_ok, validate_fn validate,
+                     char ***field) {
+        char **l = NULL;
+        const ks_toml_value *const *items;
+        const ks_toml_value *one = v;
+        size_t n;
+        int r = 0;
+        bool bad = false;
+
+        if (v->type == KS_TOML_ARRAY) {
+                items = (const ks_toml_value *const *) v->array.items;
+                n = v->array.n;
+        } else if (single_ok && v->type == KS_TOML_STRING) {
+                items = &one;
+                n = 1;
+        } else
+                return bad_type(c, key, v, single_ok ? "an array of strings or a string" : "an array of strings");
+
+        /* An empty array is a real value ("after = []" in a drop-in clears the list). */
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                char ikey[128];
+                char *val = NULL;
+
+                if (v->type == KS_TOML_ARRAY)
+                        snprintf(ikey, sizeof(ikey), "%s[%zu]", key, i);
+                else
+                        snprintf(ikey, sizeof(ikey), "%s", key);
+                if (validate)
+                        r = validate(c, ikey, items[i], &val);
+                else {
+                        const char *s = NULL;
+                        r = read_string(c, ikey, items[i], &s);
+                        if (r >= 0) {
+                                val = strdup(s);
+                                if (!val)
+                                        r = -ENOMEM;
+                        }
+                }
+                if (r == -ENOMEM)
+                        goto fail;
+                if (r < 0) {
+                        bad = true;
+                        continue;
+                }
+                r = strv_push(&l, val);
+                if (r < 0) {
+                        free(val);
+                        goto fail;
+                }
+        }
+        if (bad) {
+                strv_free(l);
+                return -EINVAL;
+        }
+        strv_free(*field);
+        *field = l;
+        return 0;
+fail:
+        strv_free(l);
+        return r;
+}
+
+static int validate_abs_path(ctx *c, const char *key, const ks_toml_value *v, char **ret) {
+        const char *s = NULL;
+        int r = read_path(c, key, v, false, &s);
+        if (r < 0)
+                return r;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int validate_abs_path_dash(ctx *c, const char *key, const ks_toml_value *v, char **ret) {
+        const char *s = NULL;
+        int r = read_path(c, key, v, true, &s);
+        if (r < 0)
+                return r;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int validate_dependency(ctx *c, const char *key, const ks_toml_value *v, char **ret) {
+        const char *s = NULL;
+        int r = read_string(c, key, v, &s);
+        if (r < 0)
+                return r;
+        r = ks_dependency_to_unit(s, ret);
+        if (r == -EINVAL) {
+                if (unit_type_suffix(s))
+                        return fail(c, v, "\"%s\": \"%s\" is not a valid unit name (templates need an instance)",
+                                    key, s);
+                return fail(c, v,
+                            "\"%s\": \"%s\" is neither a kservice name nor a unit name with a type suffix "
+                            "such as \".service\"",
+                            key, s);
+        }
+        return r;
+}
+
+static int validate_unit(ctx *c, const char *key, const ks_toml_value *v, char **ret) {
+        const char *s = NULL;
+        int r = read_string(c, key, v, &s);
+        if (r < 0)
+                return r;
+        if (!ks_unit_name_is_valid(s) || unit_is_template(s))
+                return fail(c, v, "\"%s\": \"%s\" is not a valid unit name", key, s);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static bool token_ok(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && !strchr("_@:~+.-", *s))
+                        return false;
+        return true;
+}
+
+static int validate_token(ctx *c, const char *key, const ks_toml_value *v, char **ret) {
+        const char *s = NULL;
+        int r = read_string(c, key, v, &s);
+        if (r < 0)
+                return r;
+        if (!token_ok(s))
+                return fail(c, v, "\"%s\": \"%s\" is not a valid word (letters, digits and _@:~+.- only)", key, s);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Keys of one table */
+
+/* The key id for short name `key` inside the table whose dotted path is `prefix` ("" for the
+ * root), or -1. */
+static int key_lookup(const char *prefix, const char *key, size_t key_len) {
+        size_t pl = strlen(prefix);
+
+        if (strlen(key) != key_len)
+                return -1;
+        for (size_t i = 0; i < ks_service_n_keys; i++) {
+                const char *p = ks_service_keys[i].path;
+                if (pl > 0) {
+                        if (strncmp(p, prefix, pl) != 0 || p[pl] != '.')
+                                continue;
+                        p += pl + 1;
+                }
+                if (strchr(p, '.'))
+                        continue;
+                if (streq(p, key))
+                        return (int) i;
+        }
+        return -1;
+}
+
+static int unknown_key(ctx *c, const char *prefix, const ks_toml_keyval *kv) {
+        const char *cands[_K_MAX];
+        size_t n = 0, pl = strlen(prefix);
+
+        for (size_t i = 0; i < ks_service_n_keys; i++) {
+                const char *p = ks_service_keys[i].path;
+                if (pl > 0) {
+                        if (strncmp(p, prefix, pl) != 0 || p[pl] != '.')
+                                continue;
+                        p += pl + 1;
+                }
+                if (!strchr(p, '.'))
+                        cands[n++] = p;
+        }
+        const char *best = ks_closest_word(kv->key, cands, n);
+        char where[64] = "";
+        if (pl > 0)
+                snprintf(where, sizeof(where), " in [%s]", prefix);
+        if (best)
+                return fail_at(c, kv->line, kv->column, "unknown key \"%s\"%s; did you mean \"%s\"?", kv->key, where,
+                               best);
+        return fail_at(c, kv->line, kv->column, "unknown key \"%s\"%s", kv->key, where);
+}
+
+static int bad_choice(ctx *c, const char *key, const ks_toml_value *v, const char *s, const char *const *choices,
+                      size_t n) {
+        char list[256] = "";
+        for (size_t i = 0; i < n; i++) {
+                if (!choices[i])
+                        continue;
+                if (i > 0)
+                        strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+                strncat(list, "\"", sizeof(list) - strlen(list) - 1);
+                strncat(list, choices[i], sizeof(list) - strlen(list) - 1);
+                strncat(list, "\"", sizeof(list) - strlen(list) - 1);
+        }
+        const char *best = ks_closest_word(s, choices, n);
+        if (best)
+                return fail(c, v, "\"%s\" must be one of %s, not \"%s\"; did you mean \"%s\"?", key, list, s, best);
+        return fail(c, v, "\"%s\" must be one of %s, not \"%s\"", key, list, s);
+}
+
+static int read_choice(ctx *c, const char *key, const ks_toml_value *v, const char *const *choices, size_t n,
+                       int *ret) {
+        const char *s = NULL;
+        int r = read_string(c, key, v, &s);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (choices[i] && streq(s, choices[i])) {
+                        *ret = (int) i;
+                        return 0;
+                }
+        return bad_choice(c, key, v, s, choices, n);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * exec */
+
+/* Splits a command line string into words: whitespace separates; '...' is literal; inside
+ * "..." a backslash escapes only " and \; outside quotes a backslash escapes the next character.
+ * Nothing else is special: no variables, no globbing, no ";". */
+static int split_command(const char *s, char ***ret, const char **reterr) {
+        char **l = NULL;
+        size_t len = strlen(s);
+        _cleanup_free_ char *word = malloc(len + 1);
+        const char *p = s;
+        int r;
+
+        if (!word)
+                return -ENOMEM;
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+
+        for (;;) {
+                while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+                        p++;
+                if (!*p)
+                        break;
+                size_t n = 0;
+                while (*p && !(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+                        if (*p == '\'') {
+                                const char *e = strchr(p + 1, '\'');
+                                if (!e) {
+                                        *reterr = "unterminated single quote";
+                                        goto einval;
+                                }
+                                memcpy(word + n, p + 1, (size_t) (e - p - 1));
+                                n += (size_t) (e - p - 1);
+                                p = e + 1;
+                        } else if (*p == '"') {
+                                p++;
+                                for (;;) {
+                                        if (!*p) {
+                                                *reterr = "unterminated double quote";
+                                                goto einval;
+                                        }
+                                        if (*p == '"')
+                                                break;
+                                        if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+                                                p++;
+                                        word[n++] = *p++;
+                                }
+                                p++;
+                        } else if (*p == '\\') {
+                                if (!p[1]) {
+                                        *reterr = "trailing backslash";
+                                        goto einval;
+                                }
+                                word[n++] = p[1];
+                                p += 2;
+                        } else
+                                word[n++] = *p++;
+                }
+                word[n] = '\0';
+                r = strv_extend(&l, word);
+                if (r < 0) {
+                        strv_free(l);
+                        return r;
+                }
+        }
+        *ret = l;
+        return 0;
+einval:
+        strv_free(l);
+        return -EINVAL;
+}
+
+static int read_exec(ctx *c, const ks_toml_value *v) {
+        ks_service *s = c->s;
+        char **argv = NULL;
+        size_t n;
+        int r;
+
+        if (v->type == KS_TOML_STRING) {
+                const char *str, *err = NULL;
+                r = read_string(c, "exec", v, &str);
+                if (r < 0)
+                        return r;
+                r = split_command(str, &argv, &err);
+                CHECK_NOMEM(r);
+                if (r < 0)
+                        return fail(c, v, "\"exec\": %s", err);
+        } else if (v->type == KS_TOML_ARRAY) {
+                r = read_strv(c, "exec", v, false, NULL, &argv);
+                if (r < 0)
+                        return r;
+        } else
+                return bad_type(c, "exec", v, "an array of strings or a string");
+
+        n = strv_length(argv);
+        if (n == 0) {
+                strv_free(argv);
+                return fail(c, v, "\"exec\" must name a program");
+        }
+        if (argv[0][0] == '\0' || (argv[0][0] != '/' && strchr(argv[0], '/')) ||
+            (argv[0][0] == '/' && !path_is_normalized_absolute(argv[0]))) {
+                r = fail(c, v->type == KS_TOML_ARRAY ? v->array.items[0] : v,
+                         "\"exec\": the program must be an absolute path or a plain command name, not \"%s\"",
+                         argv[0]);
+                strv_free(argv);
+                return r;
+        }
+
+        ks_origin *o = calloc(n, sizeof(ks_origin));
+        if (!o) {
+                strv_free(argv);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                o[i] = origin_of(c, v->type == KS_TOML_ARRAY ? v->array.items[i] : v);
+        strv_free(s->exec);
+        free(s->exec_origin);
+        s->exec = argv;
+        s->exec_origin = o;
+        s->n_exec = n;
+        return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Ordered key/value tables: [environment] and health.check.headers */
+
+static void kv_array_free(ks_kv *a, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(a[i].key);
+                free(a[i].value);
+        }
+        free(a);
+}
+
+/* Sets key to value, in place when the key exists (a drop-in overrides it), else appended. */
+static int kv_set(ks_kv **a, size_t *n, const char *key, const char *value, ks_origin o) {
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*a)[i].key, key)) {
+                        int r = set_string(&(*a)[i].value, value);
+                        if (r >= 0)
+                                (*a)[i].origin = o;
+                        return r;
+                }
+        ks_kv *b = reallocarray(*a, *n + 1, sizeof(ks_kv));
+        if (!b)
+                return -ENOMEM;
+        *a = b;
+        char *k = strdup(key), *v = strdup(value);
+        if (!k || !v) {
+                free(k);
+                free(v);
+                return -ENOMEM;
+        }
+        b[(*n)++] = (ks_kv) { k, v, o };
+        return 0;
+}
+
+static bool env_name_ok(const char *s, size_t len) {
+        if (len == 0 || strlen(s) != len || !(isalpha((unsigned char) s[0]) || s[0] == '_'))
+                return false;
+        for (size_t i = 1; i < len; i++)
+                if (!(isalnum((unsigned char) s[i]) || s[i] == '_'))
+                        return false;
+        return true;
+}
+
+static int read_environment(ctx *c, const ks_toml_value *t) {
+        ks_service *s = c->s;
+        int r;
+
+        if (t->type != KS_TOML_TABLE)
+                return bad_type(c, "environment", t, "a table of strings");
+        for (size_t i = 0; i < t->table.n; i++) {
+                const ks_toml_keyval *kv = &t->table.items[i];
+                char key[300];
+                const char *val = NULL;
+
+                if (!env_name_ok(kv->key, kv->key_len)) {
+                        r = fail_at(c, kv->line, kv->column,
+                                    "\"environment\": \"%s\" is not a valid variable name (letters, digits "
+                                    "and \"_\", not starting with a digit)",
+                                    kv->key);
+                        CHECK_NOMEM(r);
+                        continue;
+                }
+                snprintf(key, sizeof(key), "environment.%s", kv->key);
+                if (kv->value->type != KS_TOML_STRING) {
+                        r = fail(c, kv->value, "\"%s\" must be a string, not %s (quote it: %s = \"...\")", key,
+                                 type_with_article(kv->value->type), kv->key);
+                        CHECK_NOMEM(r);
+                        continue;
+                }
+                r = read_string(c, key, kv->value, &val);
+                CHECK_NOMEM(r);
+                if (r < 0)
+                        continue;
+                r = kv_set(&s->environment, &s->n_environment, kv->key, val, origin_of(c, kv->value));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool header_name_ok(const char *s, size_t len) {
+        if (len == 0 || strlen(s) != len)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && !strchr("!#$%&'*+-.^_`|~", *s))
+                        return false;
+        return true;
+}
+
+static int read_headers(ctx *c, ks_check *chk, const ks_toml_value *t) {
+        int r;
+
+        if (t->type != KS_TOML_TABLE)
+                return bad_type(c, "health.check.headers", t, "a table of strings");
+        for (size_t i = 0; i < t->table.n; i++) {
+                const ks_toml_keyval *kv = &t->table.items[i];
+                const char *val = NULL;
+
+                if (!header_name_ok(kv->key, kv->key_len)) {
+                        r = fail_at(c, kv->line, kv->column, "\"health.check.headers\": \"%s\" is not a valid header name",
+                                    kv->key);
+                        CHECK_NOMEM(r);
+                        continue;
+                }
+                r = read_string(c, "health.check.headers", kv->value, &val);
+                CHECK_NOMEM(r);
+                if (r < 0)
+                        continue;
+                if (strpbrk(val, "\r\n")) {
+                        r = fail(c, kv->value, "\"health.check.headers\": the value of \"%s\" must not contain a line break",
+                                 kv->key);
+                        CHECK_NOMEM(r);
+                        continue;
+                }
+                r = kv_set(&chk->headers, &chk->n_headers, kv->key, val, origin_of(c, kv->value));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * health */
+
+static void check_done(ks_check *chk) {
+        free(chk->url);
+        free(chk->method);
+        free(chk->expect_status);
+        free(chk->expect_body);
+        kv_array_free(chk->headers, chk->n_headers);
+        free(chk->host);
+}
+
+static void health_clear_checks(ks_health *h) {
+        for (size_t i = 0; i < h->n_checks; i++)
+                check_done(&h->checks[i]);
+        free(h->checks);
+        h->checks = NULL;
+        h->n_checks = 0;
+}
+
+/* One expect_status item: 200, "200", "2xx" or "200-299". */
+static int parse_status(ctx *c, const ks_toml_value *v, ks_status_range *ret) {
+        const char *key = "health.check.expect_status";
+
+        if (v->type == KS_TOML_INTEGER) {
+                if (v->integer < 100 || v->integer > 599)
+                        return fail(c, v, "\"%s\": %" PRIi64 " is not an HTTP status (100-599)", key, v->integer);
+                *ret = (ks_status_range) { (uint16_t) v->integer, (uint16_t) v->integer };
+                return 0;
+        }
+        if (v->type != KS_TOML_STRING)
+                return bad_type(c, key, v, "an HTTP status (200, \"2xx\" or \"200-299\")");
+
+        const char *s = v->string.str;
+        unsigned lo, hi;
+        int n = 0;
+        if (strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' && (s[1] == 'x' || s[1] == 'X') && (s[2] == 'x' || s[2] == 'X')) {
+                lo = (unsigned) (s[0] - '0') * 100;
+                hi = lo + 99;
+        } else if (sscanf(s, "%3u-%3u%n", &lo, &hi, &n) == 2 && (size_t) n == strlen(s) && isdigit((unsigned char) s[0])) {
+                ;
+        } else if (sscanf(s, "%3u%n", &lo, &n) == 1 && (size_t) n == strlen(s) && isdigit((unsigned char) s[0]))
+                hi = lo;
+        else
+                return fail(c, v, "\"%s\": \"%s\" is not an HTTP status, a class like \"2xx\" or a range like \"200-299\"",
+                            key, s);
+        if (lo < 100 || hi > 599 || lo > hi)
+                return fail(c, v, "\"%s\": \"%s\" is not within 100-599", key, s);
+        *ret = (ks_status_range) { (uint16_t) lo, (uint16_t) hi };
+        return 0;
+}
+
+static int read_expect_status(ctx *c, ks_check *chk, const ks_toml_value *v) {
+        const ks_toml_value *const *items;
+        const ks_toml_value *one = v;
+        size_t n;
+        bool bad = false;
+        int r;
+
+        if (v->type == KS_TOML_ARRAY) {
+                items = (const ks_toml_value *const *) v->array.items;
+                n = v->array.n;
+                if (n == 0)
+                        return fail(c, v, "\"health.check.expect_status\" must list at least one status");
+        } else {
+                items = &one;
+                n = 1;
+        }
+        ks_status_range *a = calloc(n, sizeof(ks_status_range));
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                r = parse_status(c, items[i], &a[i]);
+                if (r == -ENOMEM) {
+                        free(a);
+                        return r;
+                }
+                if (r < 0)
+                        bad = true;
+        }
+        if (bad) {
+                free(a);
+                return -EINVAL;
+        }
+        free(chk->expect_status);
+        chk->expect_status = a;
+        chk->n_expect_status = n;
+        return 0;
+}
+
+static int check_url(const char *url, bool *https) {
+        const char *rest;
+
+        if (strncmp(url, "http://", 7) == 0) {
+                *https = false;
+                rest = url + 7;
+        } else if (strncmp(url, "https://", 8) == 0) {
+                *https = true;
+                rest = url + 8;
+        } else
+                return -EINVAL;
+        if (!*rest || *rest == '/' || *rest == ':' || *rest == '?' || *rest == '#')
+                return -EINVAL;
+        for (const char *p = url; *p; p++)
+                if ((unsigned char) *p <= 0x20 || *p == 0x7f)
+                        return -EINVAL;
+        return 0;
+}
+
+static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
+        const ks_toml_value *seen[_K_MAX] = {};      /* keys read successfully */
+        bool present[_K_MAX] = {};                   /* keys given, valid or not */
+        int r;
+
+        *chk = (ks_check) {
+                .type = _KS_CHECK_TYPE_MAX,
+                .origin = origin_of(c, t),
+                .tls_verify = true,
+                .max_response_bytes = 64 * 1024,
+        };
+        if (t->type != KS_TOML_TABLE)
+                return bad_type(c, "health.check", t, "a table ([[health.check]])");
+
+        for (size_t i = 0; i < t->table.n; i++) {
+                const ks_toml_keyval *kv = &t->table.items[i];
+                const ks_toml_value *v = kv->value;
+                int id = key_lookup("health.check", kv->key, kv->key_len);
+                const char *key = id >= 0 ? ks_service_keys[id].path : NULL;
+                const char *str = NULL;
+                bool b = false;
+                int64_t x = 0;
+                int choice = 0;
+
+                if (id < 0) {
+                        r = unknown_key(c, "health.check", kv);
+                        CHECK_NOMEM(r);
+                        continue;
+                }
+                present[id] = true;
+                switch (id) {
+                case K_CHECK_TYPE:
+                        r = read_choice(c, key, v, check_type_names, _KS_CHECK_TYPE_MAX, &choice);
+                        if (r >= 0)
+                                chk->type = (ks_check_type) choice;
+                        break;
+                case K_CHECK_URL: {
+                        bool https;
+                        r = read_string(c, key, v, &str);
+                        if (r >= 0 && check_url(str, &https) < 0)
+                                r = fail(c, v, "\"%s\" must be an http:// or https:// URL with a host, not \"%s\"", key, str);
+                        if (r >= 0)
+                                r = set_string(&chk->url, str);
+                        break;
+                }
+                case K_CHECK_METHOD:
+                        r = read_choice(c, key, v, http_methods, ELEMENTSOF(http_methods), &choice);
+                        if (r >= 0)
+                                r = set_string(&chk->method, http_methods[choice]);
+                        break;
+                case K_CHECK_EXPECT_STATUS:
+                        r = read_expect_status(c, chk, v);
+                        break;
+                case K_CHECK_EXPECT_BODY:
+                        r = read_string(c, key, v, &str);
+                        if (r >= 0 && !*str)
+                                r = fail(c, v, "\"%s\" must not be empty", key);
+                        if (r >= 0)
+                                r = set_string(&chk->expect_body, str);
+                        break;
+                case K_CHECK_HEADERS:
+                        r = read_headers(c, chk, v);
+                        break;
+                case K_CHECK_TLS_VERIFY:
+                        r = read_bool(c, key, v, &b);
+                        if (r >= 0)
+                                chk->tls_verify = b;
+                        break;
+                case K_CHECK_FOLLOW_REDIRECTS:
+                        r = read_bool(c, key, v, &b);
+                        if (r >= 0)
+                                chk->follow_redirects = b;
+                        break;
+                case K_CHECK_MAX_RESPONSE_BYTES: {
+                        ks_limit l = {};
+                        if (v->type == KS_TOML_STRING && (streq(v->string.str, "infinity") || endswith(v->string.str, "%")))
+                                r = fail(c, v, "\"%s\" must be a size like \"64K\" or an integer of bytes", key);
+                        else
+                                r = read_limit(c, key, v, LIMIT_BYTES, &l);
+                        if (r >= 0 && l.value > 64 * 1024 * 1024)
+                                r = fail(c, v, "\"%s\" must be at most 64M", key);
+                        if (r >= 0)
+                                chk->max_response_bytes = l.value;
+                        break;
+                }
+                case K_CHECK_HOST:
+                        r = read_string(c, key, v, &str);
+                        if (r >= 0 && (!*str || strpbrk(str, " \t\r\n/")))
+                                r = fail(c, v, "\"%s\" must be a host name or an IP address, not \"%s\"", key, str);
+                        if (r >= 0)
+                                r = set_string(&chk->host, str);
+                        break;
+                case K_CHECK_PORT:
+                        r = read_integer(c, key, v, 1, 65535, &x);
+                        if (r >= 0)
+                                chk->port = (uint16_t) x;
+                        break;
+                default:
+                        r = -EINVAL;
+                }
+                CHECK_NOMEM(r);
+                if (r >= 0)
+                        seen[id] = v;
+        }
+
+        if (chk->type == _KS_CHECK_TYPE_MAX) {
+                if (!present[K_CHECK_TYPE])
+                        return fail(c, t, "[[health.check]] needs \"type\" (\"http\" or \"tcp\")");
+                return -EINVAL;
+        }
+
+        /* Keys of the other check type are errors: they would silently do nothing. */
+        static const int http_only[] = { K_CHECK_URL,     K_CHECK_METHOD,     K_CHECK_EXPECT_STATUS,
+                                         K_CHECK_EXPECT_BODY, K_CHECK_HEADERS, K_CHECK_TLS_VERIFY,
+                                         K_CHECK_FOLLOW_REDIRECTS, K_CHECK_MAX_RESPONSE_BYTES };
+        static const int tcp_only[] = { K_CHECK_HOST, K_CHECK_PORT };
+        const int *other = chk->type == KS_CHECK_HTTP ? tcp_only : http_only;
+        size_t n_other = chk->type == KS_CHECK_HTTP ? ELEMENTSOF(tcp_only) : ELEMENTSOF(http_only);
+        for (size_t i = 0; i < n_other; i++)
+                if (seen[other[i]]) {
+                        r = fail(c, seen[other[i]], "\"%s\" is not valid in a %s check",
+                                 ks_service_keys[other[i]].path, check_type_names[chk->type]);
+                        CHECK_NOMEM(r);
+                }
+
+        if (chk->type == KS_CHECK_HTTP) {
+                if (!present[K_CHECK_URL])
+                        return fail(c, t, "an http check needs \"url\"");
+                if (!chk->method && set_string(&chk->method, "GET") < 0)
+                        return -ENOMEM;
+                if (!chk->expect_status) {
+                        chk->expect_status = malloc(sizeof(ks_status_range));
+                        if (!chk->expect_status)
+                                return -ENOMEM;
+                        chk->expect_status[0] = (ks_status_range) { 200, 299 };
+                        chk->n_expect_status = 1;
+                }
+                if (chk->url && strncmp(chk->url, "http://", 7) == 0 && seen[K_CHECK_TLS_VERIFY])
+                        return fail(c, seen[K_CHECK_TLS_VERIFY], "\"health.check.tls_verify\" needs an https:// URL");
+        } else {
+                if (!present[K_CHECK_PORT])
+                        return fail(c, t, "a tcp check needs \"port\"");
+                if (!chk->host && set_string(&chk->host, "127.0.0.1") < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int read_checks(ctx *c, const ks_toml_value *v) {
+        ks_health *h = &c->s->health;
+        int r;
+
+        if (v->type != KS_TOML_ARRAY)
+                return bad_type(c, "health.check", v, "an array of tables ([[health.check]])");
+        if (v->array.n == 0)
+                return fail(c, v, "\"health.check\" must hold at least one check");
+
+        /* [[health.check]] in a drop-in replaces the whole list. */
+        health_clear_checks(h);
+        h->checks = calloc(v->array.n, sizeof(ks_check));
+        if (!h->checks)
+                return -ENOMEM;
+        bool bad = false;
+        for (size_t i = 0; i < v->array.n; i++) {
+                r = read_check(c, v->array.items[i], &h->checks[h->n_checks++]);
+                CHECK_NOMEM(r);
+                if (r < 0)
+                        bad = true;
+        }
+        return bad ? -EINVAL : 0;
+}
+
+static int apply_health(ctx *c, const ks_toml_value *t) {
+        ks_service *s = c->s;
+        ks_health *h = &s->health;
+        int r;
+
+        if (t->type != KS_TOML_TABLE)
+                return bad_type(c, "health", t, "a table ([health])");
+
+        for (size_t i = 0; i < t->table.n; i++) {
+                const ks_toml_keyval *kv = &t->table.items[i];
+                const ks_toml_value *v = kv->value;
+                int id = key_lookup("health", kv->key, kv->key_len);
+                const char *key = id >= 0 ? ks_service_keys[id].path : NULL;
+                int64_t x = 0;
+                bool b = false;
+
+                if (id < 0) {
+                        r = unknown_key(c, "health", kv);
+                        CHECK_NOMEM(r);
+                        continue;
+                }
+                switch (id) {
+                case K_HEALTH_INTERVAL:
+                        r = read_duration(c, key, v, false, false, &h->interval_usec);
+                        if (r >= 0 && h->interval_usec < KS_USEC_PER_SEC / 10)
+                                r = fail(c, v, "\"%s\" must be at least 100ms", key);
+                        break;
+                case K_HEALTH_TIMEOUT:
+                        r = read_duration(c, key, v, false, false, &h->timeout_usec);
+                        break;
+                case K_HEALTH_START_PERIOD:
+                        r = read_duration(c, key, v, false, true, &h->start_period_usec);
+                        break;
+                case K_HEALTH_FAILURE_THRESHOLD:
+                        r = read_integer(c, key, v, 1, 1000, &x);
+                        if (r >= 0)
+                                h->failure_threshold = (unsigned) x;
+                        break;
+                case K_HEALTH_SUCCESS_THRESHOLD:
+                        r = read_integer(c, key, v, 1, 1000, &x);
+                        if (r >= 0)
+                                h->success_threshold = (unsigned) x;
+                        break;
+                case K_HEALTH_READY_ON_PASS:
+                        r = read_bool(c, key, v, &b);
+                        if (r >= 0)
+                                h->ready_on_pass = b;
+                        break;
+                case K_HEALTH_WATCHDOG:
+                        r = read_duration(c, key, v, false, false, &h->watchdog_usec);
+                        break;
+                case K_HEALTH_CHECK:
+                        r = read_checks(c, v);
+                        break;
+                default:
+                        r = -EINVAL;
+                }
+                CHECK_NOMEM(r);
+                if (r >= 0)
+                        s->key_origin[id] = origin_of(c, v);
+        }
+        return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * resources */
+
+static int apply_resources(ctx *c, const ks_toml_value *t) {
+        ks_service *s = c->s;
+        ks_resources *res = &s->resources;
+        int r;
+
+        if (t->type != KS_TOML_TABLE)
+                return bad_type(c, "resources", t, "a table ([resources])");
+
+        for (size_t i = 0; i < t->table.n; i++) {
+                const ks_toml_keyval *kv = &t->table.items[i];
+                const ks_toml_value *v = kv->value;
+                int id = key_lookup("resources", kv->key, kv->key_len);
+                const char *key = id >= 0 ? ks_service_keys[id].path : NULL;
+                int64_t x = 0;
+
+                if (id < 0) {
+                        r = unknown_key(c, "resources", kv);
+                        CHECK_NOMEM(r);
+                        continue;
+                }
+                switch (id) {
+                case K_MEMORY_MAX:
+                        r = read_limit(c, key, v, LIMIT_BYTES, &res->memory_max);
+                        break;
+                case K_MEMORY_HIGH:
+                        r = read_limit(c, key, v, LIMIT_BYTES, &res->memory_high);
+                        break;
+                case K_TASKS_MAX:
+                        r = read_limit(c, key, v, LIMIT_COUNT, &res->tasks_max);
+                        break;
+                case K_CPU_QUOTA: {
+                        const char *str = NULL;
+                        uint64_t q = 0;
+                        r = read_string(c, key, v, &str);
+                        if (r >= 0 && (parse_percent(str, 100000 * 100, &q) < 0 || q == 0))
+                                r = fail(c, v, "\"%s\" must be a percentage of one CPU like \"50%%\" or \"200%%\", not \"%s\"",
+                                         key, str);
+                        if (r >= 0)
+                                res->cpu_quota = (uint32_t) q;
+                        break;
+                }
+                case K_IO_WEIGHT:
+                        r = read_integer(c, key, v, 1, 10000, &x);
+                        if (r >= 0)
+                                res->io_weight = (unsigned) x;
+                        break;
+                case K_NICE:
+                        r = read_integer(c, key, v, -20, 19, &x);
+                        if (r >= 0) {
+                                res->nice = (int) x;
+                                res->nice_set = true;
+                        }
+                        break;
+                default:
+                        r = -EINVAL;
+                }
+                CHECK_NOMEM(r);
+                if (r >= 0)
+                        s->key_origin[id] = origin_of(c, v);
+        }
+        return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * sandbox */
+
+static int read_sandbox_setting(ctx *c, ks_sandbox_setting st, const char *key, const ks_toml_value *v) {
+        const ks_sandbox_setting_info *info = &ks_sandbox_settings[st];
+        ks_sandbox *sb = &c->s->sandbox;
+        const char *str = NULL;
+        bool b = false;
+        int r;
+
+        switch (info->kind) {
+        case KS_SANDBOX_KIND_BOOL:
+                r = read_bool(c, key, v, &b);
+                if (r < 0)
+                        return r;
+                return set_string(&sb->value[st], b ? "yes" : "no");
+
+        case KS_SANDBOX_KIND_ENUM: {
+                size_t n = 0;
+                while (info->choices[n])
+                        n++;
+                if (v->type == KS_TOML_BOOL) {
+                        for (size_t i = 0; i < n; i++)
+                                if (streq(info->choices[i], v->boolean ? "yes" : "no"))
+                                        return set_string(&sb->value[st], info->choices[i]);
+                }
+                int choice = 0;
+                r = read_choice(c, key, v, info->choices, n, &choice);
+                if (r < 0)
+                        return r;
+                return set_string(&sb->value[st], info->choices[choice]);
+        }
+
+        case KS_SANDBOX_KIND_TOKENS: {
+                char **l = NULL;
+                r = read_strv(c, key, v, false, validate_token, &l);
+                if (r < 0)
+                        return r;
+                size_t len = 1;
+                for (char **p = l; *p; p++)
+                        len += strlen(*p) + 1;
+                char *joined = malloc(len);
+                if (!joined) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+                joined[0] = '\0';
+                for (char **p = l; *p; p++) {
+                        if (p != l)
+                                strcat(joined, " ");
+                        strcat(joined, *p);
+                }
+                strv_free(l);
+                free(sb->value[st]);
+                sb->value[st] = joined;
+                return 0;
+        }
+
+        case KS_SANDBOX_KIND_UMASK:
+                r = read_string(c, key, v, &str);
+                if (r < 0)
+                        return r;
+                if ((strlen(str) != 3 && strlen(str) != 4) || strspn(str, "01234567") != strlen(str))
+                        return fail(c, v, "\"%s\" must be an octal mode like \"0027\", not \"%s\"", key, str);
+                return set_string(&sb->value[st], str);
+
+        case KS_SANDBOX_KIND_PATHS:
+                return read_strv(c, key, v, false, validate_abs_path_dash, &sb->paths[st]);
+        }
+        return -EINVAL;
+}
+
+static int apply_sandbox(ctx *c, const ks_toml_value *t) {
+        ks_service *s = c->s;
+        int r;
+
+        if (t->type != KS_TOML_TABLE)
+                return bad_type(c, "sandbox", t, "a table ([sandbox])");
+
+        for (size_t i = 0; i < t->table.n; i++) {
+                const ks_toml_keyval *kv = &t->table.items[i];
+                const ks_toml_value *v = kv->value;
+                int id = key_lookup("sandbox", kv->key, kv->key_len);
+
+                if (id < 0) {
+                        r = unknown_key(c, "sandbox", kv);
+                        CHECK_NOMEM(r);
+                        continue;
+                }
+                if (id == K_SANDBOX_PRESET) {
+                        int choice = 0;
+                        r = read_choice(c, ks_service_keys[id].path, v, sandbox_preset_names, _KS_SANDBOX_PRESET_MAX,
+                                        &choice);
+                        if (r >= 0)
+                                s->sandbox.preset = (ks_sandbox_preset) choice;
+                } else
+                        r = read_sandbox_setting(c, (ks_sandbox_setting) (id - K_SANDBOX_FIRST),
+                                                 ks_service_keys[id].path, v);
+                CHECK_NOMEM(r);
+                if (r >= 0)
+                        s->key_origin[id] = origin_of(c, v);
+        }
+        return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The root table */
+
+static int read_user(ctx *c, const char *key, const ks_toml_value *v, char **field) {
+        const char *str = NULL;
+        int r = read_string(c, key, v, &str);
+        if (r < 0)
+                return r;
+
+        /* A numeric id, or a name as useradd accepts it (and systemd's strict check): letters,
+         * digits, "_" and "-", not starting with a digit or "-", at most 31 characters. */
+        bool ok = *str != '\0';
+        if (ok && isdigit((unsigned char) str[0])) {
+                char *end;
+                errno = 0;
+                unsigned long long id = strtoull(str, &end, 10);
+                ok = !*end && errno == 0 && id < UINT32_MAX - 1;
+        } else if (ok) {
+                ok = strlen(str) <= 31 && (isalpha((unsigned char) str[0]) || str[0] == '_');
+                for (const char *p = str; ok && *p; p++)
+                        ok = isalnum((unsigned char) *p) || *p == '_' || *p == '-' || (*p == '$' && !p[1]);
+        }
+        if (!ok)
+                return fail(c, v, "\"%s\": \"%s\" is not a valid user or group name", key, str);
+        return set_string(field, str);
+}
+
+static int read_signal(ctx *c, const char *key, const ks_toml_value *v, int *ret) {
+        const char *str = NULL;
+        int r = read_string(c, key, v, &str);
+        if (r < 0)
+                return r;
+        int sig = ks_signal_from_string(str);
+        if (sig < 0 || sig == SIGKILL || sig == SIGSTOP)
+                return fail(c, v, "\"%s\": \"%s\" is not a signal name that can be caught (like \"SIGTERM\")", key, str);
+        *ret = sig;
+        return 0;
+}
+
+static int apply_root(ctx *c, const ks_toml_value *root) {
+        ks_service *s = c->s;
+        int r;
+
+        for (size_t i = 0; i < root->table.n; i++) {
+                const ks_toml_keyval *kv = &root->table.items[i];
+                const ks_toml_value *v = kv->value;
+                int id = key_lookup("", kv->key, kv->key_len);
+                const char *key = id >= 0 ? ks_service_keys[id].path : NULL;
+                const char *str = NULL;
+                int64_t x = 0;
+                int choice = 0;
+
+                if (id < 0) {
+                        r = unknown_key(c, "", kv);
+                        CHECK_NOMEM(r);
+                        continue;
+                }
+                switch (id) {
+                case K_VERSION:
+                        r = read_integer(c, key, v, INT64_MIN, INT64_MAX, &x);
+                        if (r >= 0 && x != KS_FORMAT_VERSION)
+                                r = fail(c, v, "\"version\" %" PRIi64 " is not supported: this kservice reads format version %d",
+                                         x, KS_FORMAT_VERSION);
+                        break;
+                case K_DESCRIPTION:
+                        r = read_string(c, key, v, &str);
+                        if (r >= 0 && strpbrk(str, "\r\n"))
+                                r = fail(c, v, "\"description\" must be one line");
+                        if (r >= 0)
+                                r = set_string(&s->description, str);
+                        break;
+                case K_EXEC:
+                        r = read_exec(c, v);
+                        break;
+                case K_WORKING_DIRECTORY:
+                        r = read_path(c, key, v, false, &str);
+                        if (r >= 0)
+                                r = set_string(&s->working_directory, str);
+                        break;
+                case K_USER:
+                        r = read_user(c, key, v, &s->user);
+                        break;
+                case K_GROUP:
+                        r = read_user(c, key, v, &s->group);
+                        break;
+                case K_TYPE:
+                        r = read_choice(c, key, v, service_type_names, _KS_SERVICE_TYPE_MAX, &choice);
+                        if (r >= 0)
+                                s->type = (ks_service_type) choice;
+                        break;
+                case K_START_TIMEOUT:
+                        r = read_duration(c, key, v, true, false, &s->start_timeout_usec);
+                        break;
+                case K_STOP_TIMEOUT:
+                        r = read_duration(c, key, v, true, false, &s->stop_timeout_usec);
+                        break;
+                case K_KILL_SIGNAL:
+                        r = read_signal(c, key, v, &s->kill_signal);
+                        break;
+                case K_RELOAD_SIGNAL:
+                        r = read_signal(c, key, v, &s->reload_signal);
+                        break;
+                case K_ENVIRONMENT_FILE:
+                        r = read_strv(c, key, v, true, validate_abs_path_dash, &s->environment_file);
+                        break;
+                case K_ENVIRONMENT:
+                        r = read_environment(c, v);
+                        break;
+                case K_RESTART:
+                        r = read_choice(c, key, v, restart_names, _KS_RESTART_MAX, &choice);
+                        if (r >= 0)
+                                s->restart = (ks_restart) choice;
+                        break;
+                case K_RESTART_DELAY:
+                        r = read_duration(c, key, v, false, true, &s->restart_delay_usec);
+                        break;
+                case K_RESTART_MAX_DELAY:
+                        r = read_duration(c, key, v, false, false, &s->restart_max_delay_usec);
+                        break;
+                case K_RESTART_STEPS:
+                        r = read_integer(c, key, v, 1, 3600, &x);
+                        if (r >= 0)
+                                s->restart_steps = (unsigned) x;
+                        break;
+                case K_MAX_RESTARTS:
+                        if (v->type == KS_TOML_STRING) {
+                                r = read_string(c, key, v, &str);
+                                if (r >= 0 && !streq(str, "infinity"))
+                                        r = fail(c, v, "\"max_restarts\" must be a number or \"infinity\", not \"%s\"", str);
+                                if (r >= 0)
+                                        s->max_restarts = KS_RESTARTS_INFINITY;
+                        } else if (v->type == KS_TOML_INTEGER) {
+                                r = read_integer(c, key, v, 1, 10000, &x);
+                                if (r >= 0)
+                                        s->max_restarts = (uint32_t) x;
+                        } else
+                                r = bad_type(c, key, v, "an integer or \"infinity\"");
+                        break;
+                case K_RESTART_WINDOW:
+                        r = read_duration(c, key, v, false, false, &s->restart_window_usec);
+                        break;
+                case K_ON_GIVE_UP:
+                        r = read_string(c, key, v, &str);
+                        if (r >= 0 && !streq(str, "nothing") && !ks_unit_name_is_valid(str))
+                                r = fail(c, v, "\"on_give_up\" must be \"nothing\" or a unit name like \"alert@.service\", not \"%s\"",
+                                         str);
+                        if (r >= 0) {
+                                if (streq(str, "nothing"))
+                                        s->on_give_up = mfree(s->on_give_up);
+                                else
+                                        r = set_string(&s->on_give_up, str);
+                        }
+                        break;
+                case K_AFTER:
+                        r = read_strv(c, key, v, true, validate_dependency, &s->after);
+                        break;
+                case K_BEFORE:
+                        r = read_strv(c, key, v, true, validate_dependency, &s->before);
+                        break;
+                case K_REQUIRES:
+                        r = read_strv(c, key, v, true, validate_dependency, &s->requires);
+                        break;
+                case K_WANTS:
+                        r = read_strv(c, key, v, true, validate_dependency, &s->wants);
+                        break;
+                case K_PART_OF:
+                        r = read_strv(c, key, v, true, validate_dependency, &s->part_of);
+                        break;
+                case K_ENABLED:
+                        r = read_bool(c, key, v, &s->enabled);
+                        break;
+                case K_WANTED_BY:
+                        r = read_strv(c, key, v, true, validate_unit, &s->wanted_by);
+                        break;
+                case K_RELOAD_ON_CHANGE:
+                        r = read_strv(c, key, v, true, validate_abs_path, &s->reload_on_change);
+                        break;
+                case K_HEALTH:
+                        r = apply_health(c, v);
+                        break;
+                case K_RESOURCES:
+                        r = apply_resources(c, v);
+                        break;
+                case K_SANDBOX:
+                        r = apply_sandbox(c, v);
+                        break;
+                default:
+                        r = -EINVAL;
+                }
+                CHECK_NOMEM(r);
+                if (r >= 0)
+                        s->key_origin[id] = origin_of(c, v);
+        }
+        return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Public API */
+
+int ks_service_new(const char *name, ks_service **ret) {
+        ks_service *s;
+
+        if (!ks_service_name_is_valid(name))
+                return -EINVAL;
+
+        s = calloc(1, sizeof(ks_service));
+        if (!s)
+                return -ENOMEM;
+        *s = (ks_service) {
+                .type = KS_SERVICE_EXEC,
+                .start_timeout_usec = KS_USEC_UNSET,
+                .stop_timeout_usec = KS_USEC_UNSET,
+                .restart = KS_RESTART_ON_FAILURE,
+                .restart_delay_usec = 1 * KS_USEC_PER_SEC,
+                .restart_max_delay_usec = KS_USEC_UNSET,
+                .max_restarts = 5,
+                .restart_window_usec = 10 * 60 * KS_USEC_PER_SEC,
+                .health = {
+                        .interval_usec = 10 * KS_USEC_PER_SEC,
+                        .timeout_usec = 5 * KS_USEC_PER_SEC,
+                        .start_period_usec = 0,
+                        .failure_threshold = 3,
+                        .success_threshold = 1,
+                        .ready_on_pass = true,
+                        .watchdog_usec = KS_USEC_UNSET,
+                },
+                .sandbox.preset = KS_SANDBOX_DEFAULT,
+        };
+        s->name = strdup(name);
+        s->key_origin = calloc(ks_service_n_keys, sizeof(ks_origin));
+        if (!s->name || !s->key_origin ||
+            asprintf(&s->unit, KS_UNIT_PREFIX "%s" KS_UNIT_SUFFIX, name) < 0) {
+                s->unit = NULL;
+                ks_service_free(s);
+                return -ENOMEM;
+        }
+        *ret = s;
+        return 0;
+}
+
+ks_service *ks_service_free(ks_service *s) {
+        if (!s)
+                return NULL;
+        free(s->name);
+        free(s->unit);
+        strv_free(s->files);
+        free(s->description);
+        strv_free(s->exec);
+        free(s->exec_origin);
+        free(s->working_directory);
+        free(s->user);
+        free(s->group);
+        kv_array_free(s->environment, s->n_environment);
+        strv_free(s->environment_file);
+        free(s->on_give_up);
+        strv_free(s->after);
+        strv_free(s->before);
+        strv_free(s->requires);
+        strv_free(s->wants);
+        strv_free(s->part_of);
+        strv_free(s->wanted_by);
+        strv_free(s->reload_on_change);
+        health_clear_checks(&s->health);
+        for (size_t i = 0; i < _KS_SANDBOX_SETTING_MAX; i++) {
+                free(s->sandbox.value[i]);
+                strv_free(s->sandbox.paths[i]);
+        }
+        free(s->key_origin);
+        free(s);
+        return NULL;
+}
+
+/* Remembers file name in s->files (so origins can point at it) and returns the stored copy. */
+static const char *service_add_file(ks_service *s, const char *file) {
+        size_t n = strv_length(s->files);
+        if (n > 0 && streq(s->files[n - 1], file))
+                return s->files[n - 1];
+        if (strv_extend(&s->files, file) < 0)
+                return NULL;
+        return s->files[n];
+}
+
+int ks_service_apply(ks_service *s, const ks_toml_document *doc, const char *file, ks_diag_list *diags) {
+        ctx c = { .s = s, .diags = diags };
+        int r;
+
+        c.file = service_add_file(s, file);
+        if (!c.file)
+                return -ENOMEM;
+        r = apply_root(&c, ks_toml_root(doc));
+        if (r < 0)
+                return r;
+        return c.failed ? -EINVAL : 0;
+}
+
+static bool key_set(const ks_service *s, key_id id) {
+        return s->key_origin[id].file != NULL;
+}
+
+int ks_service_finalize(ks_service *s, ks_diag_list *diags) {
+        ctx c = { .s = s, .diags = diags, .file = s->files ? s->files[0] : NULL };
+        ks_health *h = &s->health;
+        const ks_origin *o = s->key_origin;
+        int r;
+
+        /* ---- derived defaults */
+        if (!s->description && asprintf(&s->description, "kservice %s", s->name) < 0) {
+                s->description = NULL;
+                return -ENOMEM;
+        }
+        if (!s->wanted_by && strv_extend(&s->wanted_by, "multi-user.target") < 0)
+                return -ENOMEM;
+        if (s->restart_max_delay_usec != KS_USEC_UNSET && s->restart_steps == 0)
+                s->restart_steps = 10;
+        if (s->type == KS_SERVICE_NOTIFY && !key_set(s, K_HEALTH_READY_ON_PASS))
+                h->ready_on_pass = false;
+        for (size_t i = 0; i < _KS_SANDBOX_SETTING_MAX; i++) {
+                const char *p = ks_sandbox_settings[i].preset[s->sandbox.preset];
+                if (key_set(s, K_SANDBOX_FIRST + i) || !p)
+                        continue;
+                r = set_string(&s->sandbox.value[i], p);
+                if (r < 0)
+                        return r;
+        }
+
+        /* ---- required keys */
+        if (!s->exec) {
+                r = fail_at(&c, 1, 1, "\"exec\" is required: the command line of the service");
+                CHECK_NOMEM(r);
+        }
+
+        /* ---- restart policy */
+        if (s->restart == KS_RESTART_NO) {
+                static const key_id moot[] = { K_RESTART_DELAY, K_RESTART_MAX_DELAY, K_RESTART_STEPS,
+                                               K_MAX_RESTARTS, K_RESTART_WINDOW };
+                for (size_t i = 0; i < ELEMENTSOF(moot); i++)
+                        if (key_set(s, moot[i])) {
+                                r = fail_origin(&c, &o[moot[i]], "\"%s\" has no effect with restart = \"no\"",
+                                                ks_service_keys[moot[i]].path);
+                                CHECK_NOMEM(r);
+                        }
+        } else {
+                if (key_set(s, K_RESTART_STEPS) && s->restart_max_delay_usec == KS_USEC_UNSET) {
+                        r = fail_origin(&c, &o[K_RESTART_STEPS], "\"restart_steps\" needs \"restart_max_delay\"");
+                        CHECK_NOMEM(r);
+                }
+                if (s->restart_max_delay_usec != KS_USEC_UNSET && s->restart_max_delay_usec <= s->restart_delay_usec) {
+                        r = fail_origin(&c, &o[K_RESTART_MAX_DELAY],
+                                        "\"restart_max_delay\" must be longer than \"restart_delay\"");
+                        CHECK_NOMEM(r);
+                }
+                if (s->max_restarts == KS_RESTARTS_INFINITY) {
+                        if (key_set(s, K_RESTART_WINDOW)) {
+                                r = fail_origin(&c, &o[K_RESTART_WINDOW],
+                                                "\"restart_window\" has no effect with max_restarts = \"infinity\"");
+                                CHECK_NOMEM(r);
+                        }
+                        /* With restart = "always" nothing ever ends the service, so nothing can
+                         * give up; with other policies an uncovered failure still ends it. */
+                        if (s->on_give_up && s->restart == KS_RESTART_ALWAYS) {
+                                r = fail_origin(&c, &o[K_ON_GIVE_UP],
+                                                "\"on_give_up\" is never reached with max_restarts = \"infinity\" "
+                                                "and restart = \"always\"");
+                                CHECK_NOMEM(r);
+                        }
+                } else if (s->restart_window_usec / s->max_restarts <= s->restart_delay_usec) {
+                        /* max_restarts + 1 starts take at least max_restarts * restart_delay. */
+                        key_id at = key_set(s, K_RESTART_WINDOW) ? K_RESTART_WINDOW
+                                    : key_set(s, K_MAX_RESTARTS) ? K_MAX_RESTARTS
+                                                                 : K_RESTART_DELAY;
+                        r = fail_origin(&c, &o[at],
+                                        "max_restarts = %" PRIu32 " within \"restart_window\" can never be reached "
+                                        "when restarts are \"restart_delay\" apart: make the window longer than "
+                                        "max_restarts * restart_delay",
+                                        s->max_restarts);
+                        CHECK_NOMEM(r);
+                }
+        }
+
+        /* ---- reload */
+        if (s->reload_on_change && s->reload_on_change[0] && !s->reload_signal) {
+                r = fail_origin(&c, &o[K_RELOAD_ON_CHANGE],
+                                "\"reload_on_change\" needs \"reload_signal\": the signal that makes the service reload");
+                CHECK_NOMEM(r);
+        }
+
+        /* ---- health */
+        if (key_set(s, K_HEALTH) && h->n_checks == 0 && !key_set(s, K_HEALTH_CHECK)) {
+                r = fail_origin(&c, &o[K_HEALTH], "[health] needs at least one [[health.check]]");
+                CHECK_NOMEM(r);
+        }
+        if (ks_service_has_health(s)) {
+                if (s->restart == KS_RESTART_NO) {
+                        r = fail_origin(&c, &o[K_RESTART],
+                                        "restart = \"no\" cannot be combined with [health]: an unhealthy service "
+                                        "would be stopped for good instead of restarted");
+                        CHECK_NOMEM(r);
+                }
+                if (s->type == KS_SERVICE_FORKING) {
+                        r = fail_origin(&c, &o[K_TYPE],
+                                        "type = \"forking\" cannot be combined with [health]: notifyd speaks for "
+                                        "the main process, which systemd can only guess for a forking service");
+                        CHECK_NOMEM(r);
+                }
+                if (s->type == KS_SERVICE_NOTIFY && h->ready_on_pass) {
+                        r = fail_origin(&c, &o[K_HEALTH_READY_ON_PASS],
+                                        "\"health.ready_on_pass\" cannot be true with type = \"notify\": the "
+                                        "program reports readiness itself");
+                        CHECK_NOMEM(r);
+                }
+                if (h->timeout_usec > h->interval_usec) {
+                        r = fail_origin(&c, key_set(s, K_HEALTH_TIMEOUT) ? &o[K_HEALTH_TIMEOUT] : &o[K_HEALTH_INTERVAL],
+                                        "\"health.timeout\" must not be longer than \"health.interval\"");
+                        CHECK_NOMEM(r);
+                }
+                if (h->watchdog_usec != KS_USEC_UNSET && h->watchdog_usec <= h->interval_usec + h->timeout_usec) {
+                        r = fail_origin(&c, &o[K_HEALTH_WATCHDOG],
+                                        "\"health.watchdog\" must be longer than health.interval + health.timeout, "
+                                        "or a healthy service is killed between two checks");
+                        CHECK_NOMEM(r);
+                }
+                if (h->ready_on_pass && s->start_timeout_usec != KS_USEC_UNSET &&
+                    s->start_timeout_usec != KS_USEC_INFINITY && s->start_timeout_usec <= h->start_period_usec) {
+                        r = fail_origin(&c, &o[K_START_TIMEOUT],
+                                        "\"start_timeout\" must be longer than \"health.start_period\", or the "
+                                        "service is killed before its health checks count");
+                        CHECK_NOMEM(r);
+                }
+        } else {
+                /* Health keys without checks were reported above (when [health] exists). */
+        }
+
+        /* ---- resources */
+        const ks_resources *res = &s->resources;
+        if (res->memory_high.kind == res->memory_max.kind &&
+            (res->memory_high.kind == KS_LIMIT_ABSOLUTE || res->memory_high.kind == KS_LIMIT_PERCENT) &&
+            res->memory_high.value > res->memory_max.value) {
+                r = fail_origin(&c, &o[K_MEMORY_HIGH],
+                                "\"resources.memory_high\" must not be above \"resources.memory_max\"");
+                CHECK_NOMEM(r);
+        }
+
+        return c.failed ? -EINVAL : 0;
+}
+
+int ks_service_load(
+                const char *name,
+                const ks_toml_document *doc,
+                const char *file,
+                ks_service **ret,
+                ks_diag_list *diags) {
+        _cleanup_service_ ks_service *s = NULL;
+        int r;
+
+        r = ks_service_new(name, &s);
+        if (r == -EINVAL)
+                return ks_diag_add(diags, file, 0, 0,
+                                   "\"%s\" is not a valid service name: use 1-%zu of A-Z a-z 0-9 _ . : -, not "
+                                   "starting with . or -, not ending in a unit type like .service",
+                                   name, KS_NAME_MAX) < 0 ? -ENOMEM : -EINVAL;
+        if (r < 0)
+                return r;
+        r = ks_service_apply(s, doc, file, diags);
+        if (r < 0)
+                return r;
+        /* Combinations are only judged on error-free input (see ks_service_load_files()). */
+        r = ks_service_finalize(s, diags);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int ks_service_load_files(
+                const char *name,
+                const char *path,
+                const char *const *dropins,
+                size_t n_dropins,
+                ks_service **ret,
+                ks_diag_list *diags) {
+        _cleanup_service_ ks_service *s = NULL;
+        bool failed = false;
+        int r;
+
+        r = ks_service_new(name, &s);
+        if (r == -EINVAL)
+                return ks_diag_add(diags, path, 0, 0,
+                                   "\"%s\" is not a valid service name: use 1-%zu of A-Z a-z 0-9 _ . : -, not "
+                                   "starting with . or -, not ending in a unit type like .service",
+                                   name, KS_NAME_MAX) < 0 ? -ENOMEM : -EINVAL;
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i <= n_dropins; i++) {
+                const char *f = i == 0 ? path : dropins[i - 1];
+                _cleanup_(ks_toml_freep) ks_toml_document *doc = NULL;
+                ks_toml_error err = {};
+
+                r = ks_toml_parse_file(f, &doc, &err);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        failed = true;
+                        if (err.line > 0)
+                                r = ks_diag_add(diags, f, err.line, err.column, "%s", err.message);
+                        else
+                                r = ks_diag_add(diags, f, 0, 0, "%s", err.message[0] ? err.message : strerror(-r));
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = ks_service_apply(s, doc, f, diags);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        failed = true;
+        }
+        if (failed)
+                return -EINVAL;
+        /* Combinations are only judged on a complete, error-free merge, so that one typo does not
+         * cascade into misleading follow-up errors. */
+        r = ks_service_finalize(s, diags);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Derived values */
+
+ks_service_type ks_service_unit_type(const ks_service *s) {
+        return ks_service_has_health(s) ? KS_SERVICE_NOTIFY : s->type;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b) {
+        return a > UINT64_MAX - 2 - b ? UINT64_MAX - 2 : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b) {
+        return b != 0 && a > (UINT64_MAX - 2) / b ? UINT64_MAX - 2 : a * b;
+}
+
+uint64_t ks_service_watchdog_usec(const ks_service *s) {
+        const ks_health *h = &s->health;
+
+        if (!ks_service_has_health(s))
+                return 0;
+        if (h->watchdog_usec != KS_USEC_UNSET)
+                return h->watchdog_usec;
+        uint64_t w = sat_add(sat_add(sat_mul(h->failure_threshold, h->interval_usec), h->timeout_usec),
+                             KS_WATCHDOG_GRACE_USEC);
+        return sat_mul((w + KS_USEC_PER_SEC - 1) / KS_USEC_PER_SEC, KS_USEC_PER_SEC);
+}
+
+uint64_t ks_service_start_timeout_usec(const ks_service *s) {
+        const ks_health *h = &s->health;
+
+        if (s->start_timeout_usec != KS_USEC_UNSET || !ks_service_has_health(s) || !h->ready_on_pass)
+                return s->start_timeout_usec;
+        uint64_t t = sat_add(sat_add(h->start_period_usec, sat_mul(h->failure_threshold, h->interval_usec)),
+                             h->timeout_usec);
+        return MAX(t, KS_START_TIMEOUT_DEFAULT_USEC);
+}
+
+static bool kv_equal(const ks_kv *a, size_t na, const ks_kv *b, size_t nb) {
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++)
+                if (!streq(a[i].key, b[i].key) || !streq(a[i].value, b[i].value))
+                        return false;
+        return true;
+}
+
+static bool check_equal(const ks_check *a, const ks_check *b) {
+        return a->type == b->type && streq_ptr(a->url, b->url) && streq_ptr(a->method, b->method) &&
+               a->n_expect_status == b->n_expect_status &&
+               (a->n_expect_status == 0 ||
+                memcmp(a->expect_status, b->expect_status, a->n_expect_status * sizeof(ks_status_range)) == 0) &&
+               streq_ptr(a->expect_body, b->expect_body) && kv_equal(a->headers, a->n_headers, b->headers, b->n_headers) &&
+               a->tls_verify == b->tls_verify && a->follow_redirects == b->follow_redirects &&
+               a->max_response_bytes == b->max_response_bytes && streq_ptr(a->host, b->host) && a->port == b->port;
+}
+
+bool ks_health_equal(const ks_health *a, const ks_health *b) {
+        if (a->n_checks != b->n_checks || a->interval_usec != b->interval_usec || a->timeout_usec != b->timeout_usec ||
+            a->start_period_usec != b->start_period_usec || a->failure_threshold != b->failure_threshold ||
+            a->success_threshold != b->success_threshold || a->ready_on_pass != b->ready_on_pass ||
+            a->watchdog_usec != b->watchdog_usec)
+                return false;
+        for (size_t i = 0; i < a->n_checks; i++)
+                if (!check_equal(&a->checks[i], &b->checks[i]))
+                        return false;
+        return true;
+}
