@@ -91,11 +91,17 @@ const char *ks_toml_type_to_string(ks_toml_type t);
 /* Lookups in a table by key. Return NULL/-ENOENT when absent, -EMEDIUMTYPE on a type mismatch
  * (integers are not silently turned into floats or strings). ret_* untouched on failure. */
 const ks_toml_value *ks_toml_table_get(const ks_toml_value *table, const char *key);
+/* Same for a key of len bytes (keys may contain NUL). Tables must come from a parsed document. */
+const ks_toml_value *ks_toml_table_getn(const ks_toml_value *table, const char *key, size_t len);
 int ks_toml_get_string(const ks_toml_value *table, const char *key, const char **ret);
 int ks_toml_get_integer(const ks_toml_value *table, const char *key, int64_t *ret);
+int ks_toml_get_float(const ks_toml_value *table, const char *key, double *ret);
 int ks_toml_get_bool(const ks_toml_value *table, const char *key, bool *ret);
 int ks_toml_get_array(const ks_toml_value *table, const char *key, const ks_toml_value **ret);
 int ks_toml_get_table(const ks_toml_value *table, const char *key, const ks_toml_value **ret);
 /* A duration: a string in systemd's time span syntax ("30s", "1min 30s", "500ms", "infinity")
  * or a bare integer meaning seconds. Result in microseconds; "infinity" is UINT64_MAX. */
 int ks_toml_get_duration(const ks_toml_value *table, const char *key, uint64_t *ret_usec);
+/* The same conversion for a value at hand (e.g. an array element): -EMEDIUMTYPE unless a string or
+ * an integer, -EINVAL/-ERANGE for a malformed or negative/overflowing span. */
+int ks_toml_value_to_duration(const ks_toml_value *v, uint64_t *ret_usec);

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Time spans and sizes in the syntax systemd accepts in unit files ("1min 30s", "500ms",
+ * "infinity"; "512M", "1.5G"), so values from kservice.toml can be checked here and written
+ * into units unchanged in meaning.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KS_USEC_INFINITY UINT64_MAX
+#define KS_USEC_PER_SEC UINT64_C(1000000)
+
+/* Parses a time span as systemd's parse_sec() does: components "<number>[<unit>]" separated by
+ * optional whitespace and summed; a number may have a fraction ("1.5h"); no unit means seconds;
+ * units us/usec/µs, ms/msec, s/sec/second(s), m/min/minute(s), h/hr/hour(s), d/day(s),
+ * w/week(s), M/month(s) (30.44 d), y/year(s) (365.25 d). "infinity" is UINT64_MAX.
+ * Returns -EINVAL on syntax errors, -ERANGE on overflow or a negative number. */
+int ks_parse_timespan(const char *s, uint64_t *ret_usec);
+
+/* Formats usec as text ks_parse_timespan() and systemd read back to the same value, largest units
+ * first ("1min 30s", "500ms", "0", "infinity"). Returns -ENOBUFS if n is too small. */
+int ks_format_timespan(char *buf, size_t n, uint64_t usec);
+
+/* Parses a size in bytes as systemd's parse_size(..., 1024) does: "<number>[<suffix>]" with
+ * suffixes B, K, M, G, T, P, E (powers of 1024), fractions allowed ("1.5G"), components summed
+ * ("1G 512M"). Returns -EINVAL on syntax errors, -ERANGE on overflow or a negative number. */
+int ks_parse_size(const char *s, uint64_t *ret);
