@@ -710,6 +710,16 @@ int main(int argc, char **argv) {
                         S.control_dir = strdup(copy);
                 } else
                         S.control_dir = strdup(".");
+                if (!S.control_base || !S.control_dir)
+                        return 1;
+                /* The directory may be on a fresh /run: create it, so it can be watched. */
+                for (char *q = S.control_dir + 1; *q; q++)
+                        if (*q == '/') {
+                                *q = '\0';
+                                (void) mkdir(S.control_dir, 0755);
+                                *q = '/';
+                        }
+                (void) mkdir(S.control_dir, 0755);
                 insrc.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
                 if (insrc.fd < 0 ||
                     inotify_add_watch(insrc.fd, S.control_dir,

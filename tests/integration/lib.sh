@@ -1,0 +1,473 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# The real-systemd harness, shared by tests/integration/run-scenario and tools/demo. Boots systemd
+# in systemd-nspawn on an overlay (so nothing it does touches the lower root):
+#
+#   252: the host's own root (Debian 12) as the lower layer;
+#   257: a debootstrapped Debian 13 root, cached under the build dir and rebuilt when missing or
+#        stale (see ks_rootfs_trixie).
+#
+# The build is installed into the overlay's upper dir before boot, so the generator runs during
+# the container's first boot exactly as it would on a machine where kservice was installed.
+#
+# Variables the caller sets: KS_SRCDIR, KS_BUILDDIR (a configured meson build dir).
+# Optional: KS_CACHEDIR (default $KS_BUILDDIR/tests/integration/cache), KS_VERBOSE=1,
+# KS_INSTALL_MODE (meson, the default; "deb" is for the packaging mode, see ks_install),
+# KS_KEEP=1 (leave the container's temp dir for inspection; the container is still stopped).
+#
+# Everything started is stopped by PID and everything mounted is unmounted in ks_teardown, which
+# callers run from an EXIT trap. Every wait is bounded.
+
+KS_TRIXIE_INCLUDE=systemd,systemd-sysv,dbus,libcurl4t64,ca-certificates
+KS_TRIXIE_MAX_AGE_DAYS=${KS_TRIXIE_MAX_AGE_DAYS:-30}
+KS_MIRROR=${KS_MIRROR:-http://deb.debian.org/debian}
+KS_TESTD=/usr/local/bin/ks-testd        # where ks-testd is inside the container
+
+KS_NSPAWN_PID=
+KS_PID1=
+KS_TMP=
+KS_ROOT=
+KS_MOUNTED=
+KS_MACHINE=
+KS_VERSION=
+KS_LOWER=
+
+ks_log() { printf '[%s] %s\n' "$(date +%T.%2N)" "$*" >&2; }
+ks_die() { ks_log "ERROR: $*"; exit 1; }
+ks_skip() { echo "SKIP: $*" >&2; exit 77; }
+
+# Fails the current scenario with a message (scenarios run with set -e; this makes the reason clear).
+ks_fail() { ks_log "FAIL: $*"; exit 1; }
+
+ks_now_ms() { date +%s%3N; }
+
+# ---- requirements ------------------------------------------------------------------------------
+
+# Exits 77 (skip) with the reason when this machine cannot run the harness.
+ks_check_requirements() {
+        local why=
+        if [ "$(id -u)" -ne 0 ]; then
+                why="needs root (systemd-nspawn and overlay mounts)"
+        elif ! command -v systemd-nspawn >/dev/null; then
+                why="systemd-nspawn not found (Debian package systemd-container)"
+        elif ! command -v nsenter >/dev/null || ! command -v setpriv >/dev/null; then
+                why="nsenter/setpriv not found (util-linux)"
+        elif ! grep -qw overlay /proc/filesystems && ! modprobe overlay 2>/dev/null; then
+                why="the kernel has no overlay filesystem"
+        fi
+        if [ -n "$why" ]; then
+                [ "${KS_INTEGRATION_REQUIRED:-0}" = 1 ] && ks_die "integration tests required but $why"
+                ks_skip "$why"
+        fi
+}
+
+# ---- root file systems -------------------------------------------------------------------------
+
+# Prints the lower root for a systemd version, building the 257 cache when needed.
+ks_rootfs() {
+        case $1 in
+        252) echo / ;;
+        257) ks_rootfs_trixie ;;
+        *) ks_die "unknown systemd version $1 (252 or 257)" ;;
+        esac
+}
+
+ks_trixie_stamp() {
+        printf 'suite=trixie variant=minbase include=%s mirror=%s debootstrap=%s format=2\n' \
+                "$KS_TRIXIE_INCLUDE" "$KS_MIRROR" "$(dpkg-query -W -f='${Version}' debootstrap 2>/dev/null)"
+}
+
+# Debian 13 root in $KS_CACHEDIR/trixie. Rebuilt when absent, when the stamp (include list, mirror,
+# debootstrap version, this recipe's format) differs, or when older than KS_TRIXIE_MAX_AGE_DAYS
+# (security updates). Parallel tests serialise on a lock; the cache is replaced atomically.
+ks_rootfs_trixie() {
+        local cache=${KS_CACHEDIR:-$KS_BUILDDIR/tests/integration/cache}
+        local root=$cache/trixie stamp=$cache/trixie.stamp want
+        want=$(ks_trixie_stamp)
+        mkdir -p "$cache"
+        (
+                flock -w 900 9 || ks_die "timed out waiting for the trixie cache lock"
+                if [ -d "$root" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
+                   [ -z "$(find "$stamp" -mtime +"$KS_TRIXIE_MAX_AGE_DAYS")" ]; then
+                        exit 0
+                fi
+                command -v debootstrap >/dev/null || ks_die "debootstrap not found (Debian package debootstrap)"
+                ks_log "building the Debian 13 (systemd 257) root in $root (takes about a minute)"
+                rm -rf "$root.new" "$stamp"
+                if ! timeout 900 debootstrap --variant=minbase --include="$KS_TRIXIE_INCLUDE" \
+                        trixie "$root.new" "$KS_MIRROR" >"$cache/debootstrap.log" 2>&1; then
+                        tail -n 30 "$cache/debootstrap.log" >&2
+                        rm -rf "$root.new"
+                        ks_die "debootstrap failed (log: $cache/debootstrap.log)"
+                fi
+                # Each run writes its own machine-id into its overlay; the cache keeps none, and
+                # no package caches.
+                : >"$root.new/etc/machine-id"
+                rm -rf "$root.new"/var/cache/apt/archives/*.deb "$root.new"/var/lib/apt/lists/*_Packages
+                rm -rf "$root"
+                mv "$root.new" "$root"
+                echo "$want" >"$stamp"
+                ks_log "Debian 13 root ready"
+        ) 9>"$cache/trixie.lock" || exit $?
+        echo "$root"
+}
+
+# ---- installing the build ----------------------------------------------------------------------
+
+# Builds the tree the container gets: `meson install --destdir` of a build with prefix /usr (the
+# given build when it has that prefix, else a side build of the same sources), with /lib, /bin,
+# /sbin folded into /usr/ (both roots are merged-/usr: a real /lib in the upper dir would hide the
+# lower root's symlink), plus ks-testd. Prints the staged tree's path.
+ks_stage() {
+        local stage=$1 bdir=$KS_BUILDDIR prefix
+        prefix=$(cd "$KS_BUILDDIR" && meson introspect --buildoptions 2>/dev/null |
+                 python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
+        if [ "$prefix" != /usr ]; then
+                bdir=$KS_BUILDDIR/tests/integration/build-usr
+                (
+                        flock -w 600 9 || ks_die "timed out waiting for the /usr build lock"
+                        if [ ! -f "$bdir/build.ninja" ]; then
+                                ks_log "the build's prefix is $prefix; configuring a side build with prefix /usr in $bdir"
+                                meson setup "$bdir" "$KS_SRCDIR" --prefix=/usr -Dtests=false -Dbench=false \
+                                        -Dfuzz=false >"$bdir.log" 2>&1 || { cat "$bdir.log" >&2; ks_die "meson setup failed"; }
+                        fi
+                        meson compile -C "$bdir" >"$bdir.log" 2>&1 || { cat "$bdir.log" >&2; ks_die "compile failed"; }
+                ) 9>"$KS_BUILDDIR/tests/integration/build-usr.lock" || exit $?
+        fi
+        rm -rf "$stage"
+        mkdir -p "$stage"
+        meson install -C "$bdir" --no-rebuild --destdir "$stage" >"$stage.log" 2>&1 ||
+                { cat "$stage.log" >&2; ks_die "meson install failed"; }
+        local d
+        for d in lib lib64 bin sbin; do
+                if [ -d "$stage/$d" ] && [ ! -L "$stage/$d" ]; then
+                        mkdir -p "$stage/usr/$d"
+                        cp -a "$stage/$d/." "$stage/usr/$d/"
+                        rm -rf "${stage:?}/$d"
+                fi
+        done
+        install -D -m 0755 "$KS_BUILDDIR/tests/helpers/ks-testd" "$stage$KS_TESTD"
+}
+
+# Prepares the upper dir of the overlay: the staged install (KS_INSTALL_MODE=meson), a fresh
+# machine-id, and masks for the lower root's enabled units that a test container does not need
+# (on the host root: nginx, postgresql, timers, gettys...), which brings boot to about a second.
+ks_prepare_upper() {
+        local upper=$1 lower=$2 u l name
+        mkdir -p "$upper/etc/systemd/system" "$upper/etc/kservice"
+        od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$upper/etc/machine-id"
+        echo >>"$upper/etc/machine-id"
+        echo "$KS_MACHINE" >"$upper/etc/hostname"
+        for l in "$lower"/etc/systemd/system/*.wants/* "$lower"/etc/systemd/system/*.requires/*; do
+                [ -e "$l" ] || [ -L "$l" ] || continue
+                name=${l##*/}
+                case $name in
+                dbus.service | dbus.socket | systemd-journald* | kservice*) continue ;;
+                esac
+                u=$name
+                [[ $name == *@?*.* ]] && u=${name%%@*}@.${name##*.}   # mask the template
+                ln -sfn /dev/null "$upper/etc/systemd/system/$u"
+        done
+        for u in console-getty.service getty@.service container-getty@.service apt-daily.timer \
+                 apt-daily-upgrade.timer systemd-networkd.service systemd-resolved.service \
+                 systemd-timesyncd.service e2scrub_reap.service; do
+                ln -sfn /dev/null "$upper/etc/systemd/system/$u"
+        done
+        case ${KS_INSTALL_MODE:-meson} in
+        meson)
+                ks_stage "$KS_TMP/stage"
+                cp -a "$KS_TMP/stage/." "$upper/"
+                ;;
+        deb)
+                # The packaging mode installs the .deb inside the booted container (ks_install_deb,
+                # defined in tests/integration/install-deb.sh); only ks-testd goes in here.
+                install -D -m 0755 "$KS_BUILDDIR/tests/helpers/ks-testd" "$upper$KS_TESTD"
+                ;;
+        *) ks_die "unknown KS_INSTALL_MODE ${KS_INSTALL_MODE}" ;;
+        esac
+}
+
+# ---- booting and stopping ----------------------------------------------------------------------
+
+# ks_boot VERSION NAME: mounts the overlay, boots systemd, waits for the boot to finish.
+ks_boot() {
+        KS_VERSION=$1
+        KS_MACHINE=$(echo "ks-$2-$KS_VERSION-$$" | tr -c 'a-zA-Z0-9\n-' - | cut -c1-60)
+        KS_LOWER=$(ks_rootfs "$KS_VERSION") || exit 1
+        KS_TMP=$(mktemp -d /var/tmp/ks-it.XXXXXX)
+        KS_ROOT=$KS_TMP/root
+        mkdir -p "$KS_TMP/upper" "$KS_TMP/work" "$KS_ROOT"
+        ks_prepare_upper "$KS_TMP/upper" "$KS_LOWER"
+        mount -t overlay overlay -o "lowerdir=$KS_LOWER,upperdir=$KS_TMP/upper,workdir=$KS_TMP/work" "$KS_ROOT" ||
+                ks_die "cannot mount the overlay on $KS_ROOT"
+        KS_MOUNTED=$KS_ROOT
+        if [ "${KS_INSTALL_MODE:-meson}" = deb ]; then
+                # shellcheck source=/dev/null
+                . "$KS_SRCDIR/tests/integration/install-deb.sh"
+        fi
+        ks_start_container
+        if [ "${KS_INSTALL_MODE:-meson}" = deb ]; then
+                ks_install_deb
+        fi
+}
+
+# Starts nspawn on the mounted root and waits until the boot finished (bounded).
+ks_start_container() {
+        local i t0 state
+        rm -rf "/run/systemd/nspawn/propagate/$KS_MACHINE"
+        t0=$(ks_now_ms)
+        # SIGTERM to nspawn makes it shut the container down cleanly (--kill-signal defaults to
+        # SIGRTMIN+3 with --boot); the console goes to a log that the runner prints on failure.
+        systemd-nspawn --quiet -D "$KS_ROOT" --register=no --keep-unit -M "$KS_MACHINE" \
+                --private-network --console=read-only -b \
+                >>"$KS_TMP/console.log" 2>&1 </dev/null &
+        KS_NSPAWN_PID=$!
+        KS_PID1=
+        for ((i = 0; i < 300; i++)); do
+                KS_PID1=$(ks_container_pid1)
+                [ -n "$KS_PID1" ] && break
+                kill -0 "$KS_NSPAWN_PID" 2>/dev/null || break
+                sleep 0.05
+        done
+        [ -n "$KS_PID1" ] || { tail -n 30 "$KS_TMP/console.log" >&2; ks_die "systemd-nspawn did not start a container"; }
+        # Until the manager's private socket exists, systemctl fails at once: retry (bounded).
+        state=
+        for ((i = 0; i < 600; i++)); do
+                state=$(ks_exec_t 90 systemctl is-system-running --wait 2>/dev/null) || true
+                [ -n "$state" ] && break
+                kill -0 "$KS_NSPAWN_PID" 2>/dev/null || break
+                sleep 0.1
+        done
+        case $state in
+        running | degraded) ;;
+        *)
+                tail -n 40 "$KS_TMP/console.log" >&2
+                ks_die "systemd $KS_VERSION did not finish booting (state: ${state:-none})"
+                ;;
+        esac
+        ks_log "systemd $KS_VERSION booted ($state) in $(( $(ks_now_ms) - t0 )) ms; machine $KS_MACHINE, PID 1 = $KS_PID1 on the host"
+        [ "$state" = degraded ] && ks_exec systemctl --failed --no-legend --plain >&2 || true
+}
+
+# The container's PID 1 is the child of the nspawn process whose command is systemd/init.
+ks_container_pid1() {
+        local c comm
+        for c in $(cat /proc/"$KS_NSPAWN_PID"/task/*/children 2>/dev/null); do
+                comm=$(cat /proc/"$c"/comm 2>/dev/null) || continue
+                case $comm in
+                systemd | init) echo "$c"; return 0 ;;
+                esac
+        done
+        return 0
+}
+
+# Stops the container (clean shutdown, then SIGKILL after 20 s) and waits for nspawn to exit.
+ks_stop_container() {
+        local i
+        [ -n "$KS_NSPAWN_PID" ] || return 0
+        if kill -0 "$KS_NSPAWN_PID" 2>/dev/null; then
+                kill -TERM "$KS_NSPAWN_PID" 2>/dev/null || true
+                for ((i = 0; i < 200; i++)); do
+                        kill -0 "$KS_NSPAWN_PID" 2>/dev/null || break
+                        # a zombie counts as gone: reaped by the wait below
+                        [ "$(awk '{print $3}' /proc/"$KS_NSPAWN_PID"/stat 2>/dev/null)" = Z ] && break
+                        sleep 0.1
+                done
+                if kill -0 "$KS_NSPAWN_PID" 2>/dev/null &&
+                   [ "$(awk '{print $3}' /proc/"$KS_NSPAWN_PID"/stat 2>/dev/null)" != Z ]; then
+                        ks_log "nspawn $KS_NSPAWN_PID did not stop in 20 s, killing it"
+                        kill -KILL "$KS_NSPAWN_PID" 2>/dev/null || true
+                        [ -n "$KS_PID1" ] && kill -KILL "$KS_PID1" 2>/dev/null || true
+                fi
+        fi
+        wait "$KS_NSPAWN_PID" 2>/dev/null || true
+        KS_NSPAWN_PID=
+        KS_PID1=
+        rm -rf "/run/systemd/nspawn/propagate/$KS_MACHINE"
+}
+
+# Reboots the container: `systemctl reboot` inside (nspawn exits with 133 on a reboot request),
+# then boots the same root again.
+ks_reboot() {
+        local i
+        ks_log "rebooting the container"
+        ks_exec systemctl reboot || true
+        for ((i = 0; i < 300; i++)); do
+                kill -0 "$KS_NSPAWN_PID" 2>/dev/null || break
+                [ "$(awk '{print $3}' /proc/"$KS_NSPAWN_PID"/stat 2>/dev/null)" = Z ] && break
+                sleep 0.1
+        done
+        ks_stop_container
+        ks_start_container
+}
+
+# Always safe to call, also half-way through ks_boot. Used from EXIT traps.
+ks_teardown() {
+        ks_stop_container
+        if [ -n "$KS_MOUNTED" ]; then
+                umount "$KS_MOUNTED" 2>/dev/null || umount -l "$KS_MOUNTED" 2>/dev/null ||
+                        ks_log "cannot unmount $KS_MOUNTED"
+                KS_MOUNTED=
+        fi
+        if [ -n "$KS_TMP" ] && [ -d "$KS_TMP" ]; then
+                if [ "${KS_KEEP:-0}" = 1 ]; then
+                        ks_log "kept $KS_TMP"
+                elif ! findmnt -rn -o TARGET | grep -q "^$KS_TMP"; then
+                        rm -rf "$KS_TMP"
+                fi
+        fi
+        KS_TMP=
+}
+
+# ---- running things inside ---------------------------------------------------------------------
+
+# ks_exec_t SECONDS CMD...: runs CMD in every namespace of the container, killed after SECONDS,
+# and killed when this shell dies (pdeathsig on both sides of nsenter).
+ks_exec_t() {
+        local t=$1
+        shift
+        [ -n "$KS_PID1" ] || ks_die "no container running"
+        timeout -k 5 "$t" setpriv --pdeathsig KILL \
+                nsenter -t "$KS_PID1" -a -- setpriv --pdeathsig KILL "$@"
+}
+
+# ks_exec CMD...: the same with a 120 s bound.
+ks_exec() { ks_exec_t "${KS_EXEC_TIMEOUT:-120}" "$@"; }
+
+# ks_sh 'SCRIPT' [ARGS...]: runs a shell script inside.
+ks_sh() { local s=$1; shift; ks_exec sh -c "$s" sh "$@"; }
+
+# ks_write PATH [MODE]: writes stdin to PATH inside (atomically: temp file + rename).
+ks_write() {
+        ks_exec sh -c 'mkdir -p "$(dirname "$1")" && cat >"$1.ks-tmp" && chmod "$2" "$1.ks-tmp" && mv -f "$1.ks-tmp" "$1"' \
+                sh "$1" "${2:-0644}"
+}
+
+# ks_def NAME: writes stdin to /etc/kservice/NAME.toml inside.
+ks_def() { ks_write "/etc/kservice/$1.toml"; }
+
+ks_reload() { ks_exec systemctl daemon-reload; }
+
+# ks_show UNIT PROPERTY: prints the property's value.
+ks_show() { ks_exec systemctl show --value -p "$2" "$1"; }
+
+# ks_wait_prop UNIT PROPERTY VALUE [SECONDS]: waits until the property has the value (default 30 s).
+ks_wait_prop() {
+        local unit=$1 prop=$2 want=$3 t=${4:-30} deadline v
+        deadline=$(( $(ks_now_ms) + t * 1000 ))
+        while :; do
+                v=$(ks_show "$unit" "$prop" 2>/dev/null) || v="<error>"
+                [ "$v" = "$want" ] && return 0
+                [ "$(ks_now_ms)" -ge "$deadline" ] && break
+                sleep 0.1
+        done
+        ks_fail "$unit: $prop is '$v' after ${t}s, expected '$want'"
+}
+
+# ks_wait_state UNIT STATE [SECONDS]: waits for ActiveState (active, failed, inactive...).
+ks_wait_state() { ks_wait_prop "$1" ActiveState "$2" "${3:-30}"; }
+
+# ks_wait_until SECONDS DESCRIPTION CMD...: waits until CMD (host side; use ks_exec in it) succeeds.
+ks_wait_until() {
+        local t=$1 what=$2 deadline
+        shift 2
+        deadline=$(( $(ks_now_ms) + t * 1000 ))
+        until "$@" >/dev/null 2>&1; do
+                [ "$(ks_now_ms)" -ge "$deadline" ] && ks_fail "timed out after ${t}s waiting for: $what"
+                sleep 0.1
+        done
+}
+
+# ks_assert_eq EXPECTED ACTUAL [WHAT]
+ks_assert_eq() {
+        [ "$1" = "$2" ] || ks_fail "${3:-value}: expected '$1', got '$2'"
+        ks_log "ok: ${3:-value} = '$2'"
+}
+
+# ks_assert_match ERE TEXT [WHAT]
+ks_assert_match() {
+        printf '%s\n' "$2" | grep -Eq -- "$1" || ks_fail "${3:-text} does not match /$1/: $(printf '%s' "$2" | head -c 2000)"
+        ks_log "ok: ${3:-text} matches /$1/"
+}
+
+# ks_assert_no_match ERE TEXT [WHAT]
+ks_assert_no_match() {
+        ! printf '%s\n' "$2" | grep -Eq -- "$1" || ks_fail "${3:-text} matches /$1/ but must not: $(printf '%s' "$2" | grep -E -- "$1" | head -5)"
+        ks_log "ok: ${3:-text} does not match /$1/"
+}
+
+# ks_require PATH: skips the scenario (77) when the container has no PATH (e.g. a program that a
+# later issue adds).
+ks_require() {
+        ks_exec test -e "$1" || ks_skip "$1 is not installed (not built yet?)"
+}
+
+# ---- the test service --------------------------------------------------------------------------
+
+# ks_testd_exec NAME PORT [ARGS...]: the TOML array that runs ks-testd for service NAME, with
+# its command file at /run/kstest/NAME.cmd.
+ks_testd_exec() {
+        local name=$1 port=$2 a out
+        shift 2
+        out="[\"$KS_TESTD\", \"--port\", \"$port\", \"--control\", \"/run/kstest/$name.cmd\""
+        for a in "$@"; do out+=", \"$a\""; done
+        echo "$out]"
+}
+
+# ks_testd_set NAME DIRECTIVE...: writes ks-testd's command file for NAME (one directive per
+# argument; see tests/helpers/testd-command.h), e.g. ks_testd_set web fail; ks_testd_set web "exit 3".
+ks_testd_set() {
+        local name=$1
+        shift
+        printf '%s\n' "$@" | ks_write "/run/kstest/$name.cmd"
+}
+
+# ks_http PORT PATH [SECONDS]: GET inside the container; prints the status code, "timeout" or
+# "closed" (no answer).
+ks_http() {
+        ks_exec_t 30 bash -c '
+                exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || { echo closed; exit 0; }
+                printf "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" "$2" >&3
+                IFS= read -r -t "$3" line <&3
+                rc=$?
+                if [ "$rc" -ne 0 ] && [ -z "$line" ]; then
+                        [ "$rc" -gt 128 ] && echo timeout || echo closed
+                        exit 0
+                fi
+                set -- $line
+                echo "${2:-garbage}"' sh "$1" "$2" "${3:-5}"
+}
+
+# ks_wait_http PORT PATH CODE [SECONDS]: waits until GET answers CODE.
+ks_wait_http() {
+        local port=$1 path=$2 want=$3 t=${4:-30} deadline v
+        deadline=$(( $(ks_now_ms) + t * 1000 ))
+        while :; do
+                v=$(ks_http "$port" "$path" 2) || v="<error>"
+                [ "$v" = "$want" ] && return 0
+                [ "$(ks_now_ms)" -ge "$deadline" ] && break
+                sleep 0.1
+        done
+        ks_fail "GET :$port$path answers '$v' after ${t}s, expected $want"
+}
+
+# ---- diagnostics -------------------------------------------------------------------------------
+
+# Prints what a failing scenario leaves behind: units, generated files, the journal of the boot.
+ks_dump_diagnostics() {
+        [ -n "$KS_PID1" ] && kill -0 "$KS_PID1" 2>/dev/null || {
+                echo "---- (container not running; console log follows)"
+                [ -n "$KS_TMP" ] && tail -n 100 "$KS_TMP/console.log"
+                return 0
+        }
+        echo "==== diagnostics: systemd $KS_VERSION, machine $KS_MACHINE"
+        echo "---- systemctl list-units 'konivrer@*' 'kservice*' --all"
+        ks_exec_t 20 systemctl list-units --all --no-pager 'konivrer@*' 'kservice*' 2>&1 || true
+        echo "---- /etc/kservice"
+        ks_exec_t 20 sh -c 'for f in /etc/kservice/*; do [ -f "$f" ] && { echo "# $f"; cat "$f"; }; done' 2>&1 || true
+        echo "---- generated units"
+        ks_exec_t 20 sh -c 'for f in /run/systemd/generator/konivrer@* /run/systemd/generator/*/konivrer@* /run/systemd/generator/kservice*; do [ -f "$f" ] && { echo "# $f"; cat "$f"; }; done' 2>&1 || true
+        echo "---- journal of this boot"
+        ks_exec_t 30 journalctl -b --no-pager -o short-monotonic 2>&1 | tail -n "${KS_JOURNAL_LINES:-400}" || true
+}
