@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Runs inside the benchmark container: measures one health checker over a window.
+#   measure.sh SECONDS ACCESS_LOG PID
+# Prints key=value lines: the checks nginx served in the window (one access-log line per
+# request), over how many ports and the fewest any port got, the checker's CPU time (all its
+# threads, from schedstat: nanoseconds, not 10 ms ticks), its peak RSS (VmHWM) and PID 1's CPU.
+set -euo pipefail
+secs=$1 log=$2 pid=$3
+
+cpu_ns() {  # PID: on-CPU nanoseconds summed over its threads
+        local s=0 a _ t
+        for t in /proc/"$1"/task/*/schedstat; do
+                read -r a _ <"$t" || continue
+                s=$((s + a))
+        done
+        echo "$s"
+}
+
+[ -d "/proc/$pid" ] || { echo "no process $pid" >&2; exit 1; }
+s0=$(stat -c %s "$log"); c0=$(cpu_ns "$pid"); p0=$(cpu_ns 1); t0=$(date +%s%N)
+sleep "$secs"
+s1=$(stat -c %s "$log"); c1=$(cpu_ns "$pid"); p1=$(cpu_ns 1); t1=$(date +%s%N)
+[ -d "/proc/$pid" ] || { echo "process $pid died during the window" >&2; exit 1; }
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+
+# The window's slice of the log: "PORT STATUS" per request.
+tail -c +"$((s0 + 1))" "$log" | head -c "$((s1 - s0))" | awk '
+        { n++; per[$1]++; if ($2 != 200) bad++ }
+        END {
+                min = -1
+                for (p in per) { ports++; if (min < 0 || per[p] < min) min = per[p] }
+                printf "checks=%d\nports=%d\nmin_per_port=%d\nnon_200=%d\n", n, ports, min < 0 ? 0 : min, bad
+        }'
+echo "elapsed_ns=$((t1 - t0))"
+echo "cpu_ns=$((c1 - c0))"
+echo "pid1_cpu_ns=$((p1 - p0))"
+echo "hwm_kb=$hwm"
+echo "rss_kb=$rss"
