@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * HTTP and TCP health checks on libcurl easy handles. The handle is configured once when the
+ * check is made and re-added to the multi for every run, so an HTTP check that allows
+ * connection reuse keeps its connection in the multi's cache between runs. A TCP check is an
+ * easy handle with CURLOPT_CONNECT_ONLY: curl resolves, connects within the timeouts and reports
+ * success once the TCP handshake is done, all on the same loop as the HTTP checks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+
+struct ks_check {
+        ks_check_spec spec;
+        CURL *easy;
+        struct curl_slist *headers;
+        ks_curl_loop *loop;             /* set while a run is in flight */
+        ks_curl_done done_glue;
+        ks_check_done_t done;
+        void *userdata;
+        uint64_t started_usec;
+        size_t received;                /* body bytes seen in this run */
+        char *body;                     /* the first max_response bytes, when body_contains is set */
+        size_t body_len;
+        bool too_large;
+        char errbuf[CURL_ERROR_SIZE];
+};
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+static char **strv_free(char **l) {
+        if (l)
+                for (char **p = l; *p; p++)
+                        free(*p);
+        return mfree(l);
+}
+
+static int strv_copy(char *const *src, char ***ret) {
+        size_t n = 0;
+        char **l;
+
+        if (!src) {
+                *ret = NULL;
+                return 0;
+        }
+        while (src[n])
+                n++;
+        l = calloc(n + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                l[i] = strdup(src[i]);
+                if (!l[i]) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+        }
+        *ret = l;
+        return 0;
+}
+
+static bool strv_equal(char *const *a, char *const *b) {
+        if (!a || !b)
+                return (!a || !*a) && (!b || !*b);
+        for (; *a && *b; a++, b++)
+                if (!streq(*a, *b))
+                        return false;
+        return !*a && !*b;
+}
+
+static bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
+
+static int strdup_ptr(const char *s, char **ret) {
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+void ks_check_spec_done(ks_check_spec *s) {
+        s->url = mfree(s->url);
+        s->method = mfree(s->method);
+        s->body_contains = mfree(s->body_contains);
+        s->headers = strv_free(s->headers);
+        s->host = mfree(s->host);
+}
+
+int ks_check_spec_copy(const ks_check_spec *src, ks_check_spec *dst) {
+        ks_check_spec c = *src;
+
+        c.url = c.method = c.body_contains = c.host = NULL;
+        c.headers = NULL;
+        if (strdup_ptr(src->url, &c.url) < 0 || strdup_ptr(src->method, &c.method) < 0 ||
+            strdup_ptr(src->body_contains, &c.body_contains) < 0 || strdup_ptr(src->host, &c.host) < 0 ||
+            strv_copy(src->headers, &c.headers) < 0) {
+                ks_check_spec_done(&c);
+                return -ENOMEM;
+        }
+        *dst = c;
+        return 0;
+}
+
+bool ks_check_spec_equal(const ks_check_spec *a, const ks_check_spec *b) {
+        return a->type == b->type && streq_ptr(a->url, b->url) && streq_ptr(a->method, b->method) &&
+               ks_status_set_equal(&a->expect, &b->expect) && streq_ptr(a->body_contains, b->body_contains) &&
+               strv_equal(a->headers, b->headers) && a->tls_verify == b->tls_verify &&
+               a->follow_redirects == b->follow_redirects && a->reuse_connection == b->reuse_connection &&
+               a->max_response_bytes == b->max_response_bytes && streq_ptr(a->host, b->host) &&
+               a->port == b->port && a->connect_timeout_usec == b->connect_timeout_usec &&
+               a->timeout_usec == b->timeout_usec;
+}
+
+void ks_check_spec_describe(const ks_check_spec *s, char *buf, size_t size) {
+        if (s->type == KS_CHECK_TCP) {
+                bool v6 = s->host && strchr(s->host, ':');
+                snprintf(buf, size, "tcp %s%s%s:%u", v6 ? "[" : "", strna(s->host), v6 ? "]" : "", s->port);
+        } else
+                snprintf(buf, size, "%s %s", s->method ?: "GET", strna(s->url));
+}
+
+static size_t max_response(const ks_check *c) {
+        return c->spec.max_response_bytes ?: KS_CHECK_DEFAULT_MAX_RESPONSE;
+}
+
+static size_t write_callback(char *ptr, size_t size, size_t nmemb, void *userdata) {
+        ks_check *c = userdata;
+        size_t n = size * nmemb, cap = max_response(c);
+
+        if (n > cap - MIN(c->received, cap)) {
+                /* Returning less than n makes curl abort with CURLE_WRITE_ERROR: a health
+                 * endpoint that streams without end must not eat our memory or our time. */
+                c->too_large = true;
+                return 0;
+        }
+        c->received += n;
+        if (c->body) {
+                memcpy(c->body + c->body_len, ptr, n);
+                c->body_len += n;
+                c->body[c->body_len] = 0;
+        }
+        return n;
+}
+
+static long ms_ceil(uint64_t usec) {
+        return (long) ((usec + 999) / 1000);
+}
+
+static int configure(ks_check *c) {
+        const ks_check_spec *s = &c->spec;
+        CURL *e = c->easy;
+        uint64_t timeout = s->timeout_usec ?: 10 * 1000000ull;
+        uint64_t connect_timeout = s->connect_timeout_usec ? MIN(s->connect_timeout_usec, timeout) : timeout;
+        _cleanup_free_ char *tcp_url = NULL;
+        bool ok = true;
+
+#define SET(opt, val) ok = ok && curl_easy_setopt(e, opt, val) == CURLE_OK
+        SET(CURLOPT_PRIVATE, &c->done_glue);
+        SET(CURLOPT_NOSIGNAL, 1L);
+        SET(CURLOPT_ERRORBUFFER, c->errbuf);
+        SET(CURLOPT_TIMEOUT_MS, ms_ceil(timeout));
+        SET(CURLOPT_CONNECTTIMEOUT_MS, ms_ceil(connect_timeout));
+        SET(CURLOPT_NOPROGRESS, 1L);
+        /* Health checks never go through a proxy from the environment. */
+        SET(CURLOPT_PROXY, "");
+#if LIBCURL_VERSION_NUM >= 0x075500
+        SET(CURLOPT_PROTOCOLS_STR, "http,https");
+        SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+        SET(CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+        SET(CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+
+        if (s->type == KS_CHECK_TCP) {
+                bool v6 = s->host && strchr(s->host, ':');
+                if (asprintf(&tcp_url, "http://%s%s%s:%u/", v6 ? "[" : "", strna(s->host), v6 ? "]" : "",
+                             s->port) < 0)
+                        return -ENOMEM;
+                SET(CURLOPT_URL, tcp_url);
+                SET(CURLOPT_CONNECT_ONLY, 1L);
+                SET(CURLOPT_FRESH_CONNECT, 1L);
+                SET(CURLOPT_FORBID_REUSE, 1L);
+        } else {
+                SET(CURLOPT_URL, s->url);
+                SET(CURLOPT_WRITEFUNCTION, write_callback);
+                SET(CURLOPT_WRITEDATA, c);
+                SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) max_response(c));
+                SET(CURLOPT_FOLLOWLOCATION, s->follow_redirects ? 1L : 0L);
+                if (s->follow_redirects)
+                        SET(CURLOPT_MAXREDIRS, 5L);
+                SET(CURLOPT_SSL_VERIFYPEER, s->tls_verify ? 1L : 0L);
+                SET(CURLOPT_SSL_VERIFYHOST, s->tls_verify ? 2L : 0L);
+                SET(CURLOPT_USERAGENT, "kservice-notifyd/" PACKAGE_VERSION);
+                if (!s->reuse_connection) {
+                        SET(CURLOPT_FRESH_CONNECT, 1L);
+                        SET(CURLOPT_FORBID_REUSE, 1L);
+                }
+                if (s->method && streq(s->method, "HEAD"))
+                        SET(CURLOPT_NOBODY, 1L);
+                else if (s->method && !streq(s->method, "GET"))
+                        SET(CURLOPT_CUSTOMREQUEST, s->method);
+                if (s->headers)
+                        for (char **h = s->headers; *h; h++) {
+                                struct curl_slist *n = curl_slist_append(c->headers, *h);
+                                if (!n)
+                                        return -ENOMEM;
+                                c->headers = n;
+                        }
+                if (c->headers)
+                        SET(CURLOPT_HTTPHEADER, c->headers);
+        }
+#undef SET
+        return ok ? 0 : -EINVAL;
+}
+
+int ks_check_new(const ks_check_spec *spec, ks_check **ret) {
+        _cleanup_(ks_check_freep) ks_check *c = NULL;
+        int r;
+
+        if (spec->type == KS_CHECK_HTTP ? !spec->url : (!spec->host || spec->port == 0))
+                return -EINVAL;
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        r = ks_check_spec_copy(spec, &c->spec);
+        if (r < 0) {
+                free(TAKE_PTR(c));
+                return r;
+        }
+        c->easy = curl_easy_init();
+        if (!c->easy)
+                return -ENOMEM;
+        r = configure(c);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+ks_check *ks_check_free(ks_check *c) {
+        if (!c)
+                return NULL;
+        ks_check_cancel(c);
+        if (c->easy)
+                curl_easy_cleanup(c->easy);
+        curl_slist_free_all(c->headers);
+        ks_check_spec_done(&c->spec);
+        free(c->body);
+        return mfree(c);
+}
+
+const ks_check_spec *ks_check_get_spec(const ks_check *c) {
+        return &c->spec;
+}
+
+bool ks_check_in_flight(const ks_check *c) {
+        return c->loop != NULL;
+}
+
+static void format_duration(uint64_t usec, char *buf, size_t size) {
+        if (usec % 1000000 == 0)
+                snprintf(buf, size, "%" PRIu64 "s", usec / 1000000);
+        else
+                snprintf(buf, size, "%" PRIu64 "ms", (usec + 999) / 1000);
+}
+
+static void evaluate(ks_check *c, CURLcode code, ks_check_result *r) {
+        const ks_check_spec *s = &c->spec;
+        char expect[64], d[32];
+
+        if (code == CURLE_OPERATION_TIMEDOUT) {
+                format_duration(s->timeout_usec ?: 10 * 1000000ull, d, sizeof d);
+                /* curl's error buffer says which of the two timeouts hit. */
+                if (strncmp(c->errbuf, "Connection", 10) == 0 || strncmp(c->errbuf, "Failed to connect", 17) == 0)
+                        snprintf(r->reason, sizeof r->reason, "connect timed out (%.120s)", c->errbuf);
+                else
+                        snprintf(r->reason, sizeof r->reason, "timed out after %s", d);
+                return;
+        }
+        if (c->too_large || code == CURLE_FILESIZE_EXCEEDED) {
+                snprintf(r->reason, sizeof r->reason, "response larger than %zu bytes", max_response(c));
+                return;
+        }
+        if (code != CURLE_OK) {
+                snprintf(r->reason, sizeof r->reason, "%.180s",
+                         c->errbuf[0] ? c->errbuf : curl_easy_strerror(code));
+                return;
+        }
+        if (s->type == KS_CHECK_TCP) {
+                r->passed = true;
+                snprintf(r->reason, sizeof r->reason, "TCP connected");
+                return;
+        }
+
+        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &r->http_status);
+        if (!ks_status_set_match(&s->expect, r->http_status)) {
+                ks_status_set_format(&s->expect, expect, sizeof expect);
+                snprintf(r->reason, sizeof r->reason, "HTTP %ld (expected %s)", r->http_status, expect);
+                return;
+        }
+        if (s->body_contains && (!c->body || !strstr(c->body, s->body_contains))) {
+                snprintf(r->reason, sizeof r->reason, "HTTP %ld, body lacks \"%.64s\"", r->http_status,
+                         s->body_contains);
+                return;
+        }
+        r->passed = true;
+        snprintf(r->reason, sizeof r->reason, "HTTP %ld", r->http_status);
+}
+
+static void on_done(CURL *easy, CURLcode code, void *userdata) {
+        ks_check *c = userdata;
+        ks_check_result result = {};
+        ks_check_done_t done = c->done;
+
+        c->loop = NULL;
+        result.latency_usec = now_usec() - c->started_usec;
+        evaluate(c, code, &result);
+        c->done = NULL;
+        /* Last: the callback may free or restart the check. */
+        done(c, &result, c->userdata);
+}
+
+int ks_check_start(ks_check *c, ks_curl_loop *loop, ks_check_done_t done, void *userdata) {
+        int r;
+
+        if (c->loop)
+                return -EBUSY;
+
+        c->received = 0;
+        c->body_len = 0;
+        c->too_large = false;
+        c->errbuf[0] = 0;
+        if (c->spec.body_contains && !c->body) {
+                c->body = malloc(max_response(c) + 1);
+                if (!c->body)
+                        return -ENOMEM;
+        }
+        if (c->body)
+                c->body[0] = 0;
+        c->done_glue = (ks_curl_done) { .callback = on_done, .userdata = c };
+        c->done = done;
+        c->userdata = userdata;
+        c->started_usec = now_usec();
+
+        r = ks_curl_loop_add(loop, c->easy);
+        if (r < 0) {
+                c->done = NULL;
+                return r;
+        }
+        c->loop = loop;
+        return 0;
+}
+
+void ks_check_cancel(ks_check *c) {
+        if (!c->loop)
+                return;
+        ks_curl_loop_remove(c->loop, c->easy);
+        c->loop = NULL;
+        c->done = NULL;
+}

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The curl multi ↔ sd-event glue. curl tells us through the socket callback which sockets to
+ * watch for what (we keep one io source per socket, stored with curl_multi_assign) and through
+ * the timer callback when it next wants to be called (we only re-arm one timer there: calling
+ * curl from inside its own callback is not allowed). Both event handlers call
+ * curl_multi_socket_action and then drain the finished transfers.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+
+#include "curl-glue.h"
+
+typedef struct ks_curl_socket ks_curl_socket;
+struct ks_curl_socket {
+        ks_curl_loop *loop;
+        sd_event_source *io;
+        curl_socket_t fd;
+        ks_curl_socket *prev, *next;
+};
+
+struct ks_curl_loop {
+        sd_event *event;
+        CURLM *multi;
+        sd_event_source *timer;
+        ks_curl_socket *sockets;        /* every socket curl asked us to watch */
+        unsigned running;
+};
+
+static void socket_free(ks_curl_socket *s) {
+        if (!s)
+                return;
+        if (s->prev)
+                s->prev->next = s->next;
+        else
+                s->loop->sockets = s->next;
+        if (s->next)
+                s->next->prev = s->prev;
+        sd_event_source_disable_unref(s->io);
+        free(s);
+}
+
+static void drain(ks_curl_loop *l) {
+        CURLMsg *msg;
+        int left;
+
+        while ((msg = curl_multi_info_read(l->multi, &left))) {
+                ks_curl_done *done = NULL;
+                CURL *easy;
+                CURLcode result;
+
+                if (msg->msg != CURLMSG_DONE)
+                        continue;
+                easy = msg->easy_handle;
+                result = msg->data.result;
+                curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &done);
+                curl_multi_remove_handle(l->multi, easy);
+                if (l->running > 0)
+                        l->running--;
+                if (done && done->callback)
+                        done->callback(easy, result, done->userdata);
+        }
+}
+
+static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        ks_curl_socket *s = userdata;
+        ks_curl_loop *l = s->loop;
+        int action = 0, still;
+
+        if (revents & EPOLLIN)
+                action |= CURL_CSELECT_IN;
+        if (revents & EPOLLOUT)
+                action |= CURL_CSELECT_OUT;
+        if (revents & (EPOLLERR | EPOLLHUP))
+                action |= CURL_CSELECT_ERR;
+
+        /* s may be freed by the socket callback inside this call; do not touch it afterwards. */
+        curl_multi_socket_action(l->multi, fd, action, &still);
+        drain(l);
+        return 0;
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        ks_curl_loop *l = userdata;
+        int still;
+
+        curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+        drain(l);
+        return 0;
+}
+
+static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+        ks_curl_loop *l = userp;
+        ks_curl_socket *s = socketp;
+        uint32_t events = 0;
+        int r;
+
+        if (what == CURL_POLL_REMOVE) {
+                if (s) {
+                        curl_multi_assign(l->multi, fd, NULL);
+                        socket_free(s);
+                }
+                return 0;
+        }
+
+        if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+                events |= EPOLLIN;
+        if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+                events |= EPOLLOUT;
+
+        if (s) {
+                r = sd_event_source_set_io_events(s->io, events);
+                if (r < 0)
+                        return -1;
+                r = sd_event_source_set_enabled(s->io, SD_EVENT_ON);
+                return r < 0 ? -1 : 0;
+        }
+
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -1;
+        s->loop = l;
+        s->fd = fd;
+        r = sd_event_add_io(l->event, &s->io, fd, events, on_io, s);
+        if (r < 0) {
+                free(s);
+                return -1;
+        }
+        (void) sd_event_source_set_description(s->io, "curl-socket");
+        s->next = l->sockets;
+        if (s->next)
+                s->next->prev = s;
+        l->sockets = s;
+        if (curl_multi_assign(l->multi, fd, s) != CURLM_OK) {
+                socket_free(s);
+                return -1;
+        }
+        return 0;
+}
+
+static int timer_callback(CURLM *multi, long timeout_ms, void *userp) {
+        ks_curl_loop *l = userp;
+        uint64_t usec;
+        int r;
+
+        if (timeout_ms < 0)
+                return sd_event_source_set_enabled(l->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+
+        /* Rounded up to whole milliseconds by curl already; 0 means "as soon as possible". */
+        usec = (uint64_t) timeout_ms * 1000;
+        r = sd_event_source_set_time_relative(l->timer, usec);
+        if (r < 0)
+                return -1;
+        r = sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+        return r < 0 ? -1 : 0;
+}
+
+int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
+        _cleanup_(ks_curl_loop_freep) ks_curl_loop *l = NULL;
+        int r;
+
+        l = calloc(1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        l->event = sd_event_ref(event);
+
+        /* A disabled timer made once and re-armed by timer_callback; 1 ms accuracy, because the
+         * default (250 ms) would blur every check's timeout. */
+        r = sd_event_add_time_relative(event, &l->timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 1000, on_timer, l);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(l->timer, "curl-timer");
+
+        l->multi = curl_multi_init();
+        if (!l->multi)
+                return -ENOMEM;
+        if (curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, socket_callback) != CURLM_OK ||
+            curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) != CURLM_OK ||
+            curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, timer_callback) != CURLM_OK ||
+            curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) != CURLM_OK)
+                return -EINVAL;
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
+        if (!l)
+                return NULL;
+        /* curl first: it may still want to tell us about sockets while it closes them. */
+        if (l->multi)
+                curl_multi_cleanup(l->multi);
+        while (l->sockets)
+                socket_free(l->sockets);
+        sd_event_source_disable_unref(l->timer);
+        sd_event_unref(l->event);
+        return mfree(l);
+}
+
+int ks_curl_loop_add(ks_curl_loop *l, CURL *easy) {
+        CURLMcode c;
+
+        c = curl_multi_add_handle(l->multi, easy);
+        if (c == CURLM_OUT_OF_MEMORY)
+                return -ENOMEM;
+        if (c != CURLM_OK)
+                return -EINVAL;
+        l->running++;
+        return 0;
+}
+
+void ks_curl_loop_remove(ks_curl_loop *l, CURL *easy) {
+        if (curl_multi_remove_handle(l->multi, easy) == CURLM_OK && l->running > 0)
+                l->running--;
+}
+
+int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n) {
+        return curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, n) == CURLM_OK ? 0 : -EINVAL;
+}
+
+unsigned ks_curl_loop_running(const ks_curl_loop *l) {
+        return l->running;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libcurl's multi interface driven by an sd-event loop: one io source per socket curl asks us
+ * to watch, one timer for curl's timeouts. Finished transfers are handed to the callback stored
+ * in each easy handle's CURLOPT_PRIVATE (a ks_curl_done).
+ */
+#pragma once
+
+#include <curl/curl.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+
+typedef struct ks_curl_loop ks_curl_loop;
+
+/* Put one of these in the object that owns an easy handle and point CURLOPT_PRIVATE at it. The
+ * callback runs after the handle has been removed from the multi, so it may re-add it. */
+typedef struct ks_curl_done {
+        void (*callback)(CURL *easy, CURLcode result, void *userdata);
+        void *userdata;
+} ks_curl_done;
+
+int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret);
+ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ks_curl_loop *, ks_curl_loop_free);
+
+/* Starts a transfer. The easy handle's CURLOPT_PRIVATE must point to a ks_curl_done. */
+int ks_curl_loop_add(ks_curl_loop *l, CURL *easy);
+/* Aborts a running transfer without calling its callback. Only for a handle that was added and
+ * has not finished (the caller tracks that). */
+void ks_curl_loop_remove(ks_curl_loop *l, CURL *easy);
+
+/* Size of the shared connection cache (connections kept open for reuse). */
+int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n);
+
+/* Number of transfers currently running. */
+unsigned ks_curl_loop_running(const ks_curl_loop *l);

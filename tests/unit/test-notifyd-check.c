@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * HTTP and TCP checks on the curl↔sd-event glue, against a small HTTP server on loopback that
+ * this test forks: statuses, body substring, headers, method, redirects, response cap, garbage,
+ * closed connections, timeouts (a hanging endpoint does not delay other checks), connection
+ * reuse on and off, and TCP connect checks.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "curl-glue.h"
+#include "notifyd-test.h"
+
+#define MAX_CONN 64
+
+static pid_t server_pid;
+static unsigned *accepted;     /* shared with the server: connections it accepted */
+static uint16_t server_port;
+
+/* ---- the server (child process) ---- */
+
+typedef struct conn {
+        int fd;
+        char buf[4096];
+        size_t len;
+        bool hung;
+} conn;
+
+static void reply(int fd, int code, const char *extra_headers, const char *body) {
+        char out[8192];
+        int n = snprintf(out, sizeof out, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n%s", code, strlen(body),
+                         extra_headers, body);
+        (void) send(fd, out, (size_t) n, MSG_NOSIGNAL);
+}
+
+/* Returns false when the connection is to be closed. */
+static bool handle(conn *c, unsigned *nconn) {
+        char method[16] = "", path[256] = "";
+        char *end = strstr(c->buf, "\r\n\r\n");
+        static char big[65536];
+
+        if (!end)
+                return true;
+        *end = 0;
+        if (sscanf(c->buf, "%15s %255s", method, path) != 2)
+                return false;
+        if (streq(path, "/ok"))
+                reply(c->fd, 200, "", "all good");
+        else if (streq(path, "/fail"))
+                reply(c->fd, 500, "", "broken");
+        else if (streq(path, "/hang")) {
+                c->hung = true;
+                return true;
+        } else if (streq(path, "/slow")) {
+                usleep(200000);
+                reply(c->fd, 200, "", "slow but fine");
+        } else if (streq(path, "/big")) {
+                char hdr[128];
+                int n = snprintf(hdr, sizeof hdr, "HTTP/1.1 200 X\r\nContent-Length: %d\r\n\r\n", 16 * 65536);
+                memset(big, 'a', sizeof big);
+                (void) send(c->fd, hdr, (size_t) n, MSG_NOSIGNAL);
+                for (int i = 0; i < 16; i++)
+                        if (send(c->fd, big, sizeof big, MSG_NOSIGNAL) < 0)
+                                break;
+                return false;
+        } else if (streq(path, "/redirect"))
+                reply(c->fd, 302, "Location: /ok\r\n", "");
+        else if (streq(path, "/close"))
+                return false;
+        else if (streq(path, "/garbage")) {
+                (void) send(c->fd, "\x01\x02nonsense\r\n\r\n", 14, MSG_NOSIGNAL);
+                return false;
+        } else if (streq(path, "/header"))
+                reply(c->fd, strstr(c->buf, "\r\nX-Token: secret") ? 200 : 403, "", "");
+        else if (streq(path, "/method"))
+                reply(c->fd, streq(method, "POST") ? 200 : 405, "", "");
+        else
+                reply(c->fd, 404, "", "");
+        c->len = 0;
+        return true;
+}
+
+static _Noreturn void serve(int lfd) {
+        conn conns[MAX_CONN];
+        unsigned nconn = 0;
+        size_t n = 0;
+
+        for (;;) {
+                struct pollfd p[MAX_CONN + 1];
+
+                p[0] = (struct pollfd) { .fd = lfd, .events = POLLIN };
+                for (size_t i = 0; i < n; i++)
+                        p[i + 1] = (struct pollfd) { .fd = conns[i].fd, .events = POLLIN };
+                if (poll(p, n + 1, -1) < 0)
+                        _exit(1);
+                for (size_t i = n; i > 0; i--) {
+                        conn *c = &conns[i - 1];
+                        ssize_t k;
+                        if (!p[i].revents)
+                                continue;
+                        k = recv(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len, 0);
+                        if (k > 0) {
+                                c->len += (size_t) k;
+                                c->buf[c->len] = 0;
+                        }
+                        if (k <= 0 || (!c->hung && !handle(c, &nconn))) {
+                                close(c->fd);
+                                conns[i - 1] = conns[--n];
+                        }
+                }
+                if (p[0].revents && n < MAX_CONN) {
+                        int fd = accept(lfd, NULL, NULL);
+                        if (fd >= 0) {
+                                conns[n++] = (conn) { .fd = fd };
+                                nconn++;
+                                __atomic_store_n(accepted, nconn, __ATOMIC_SEQ_CST);
+                        }
+                }
+        }
+}
+
+static void start_server(void) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t l = sizeof sa;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        ASSERT_EQ(listen(fd, 64), 0);
+        ASSERT_EQ(getsockname(fd, (struct sockaddr *) &sa, &l), 0);
+        server_port = ntohs(sa.sin_port);
+        accepted = mmap(NULL, sizeof *accepted, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        ASSERT_TRUE(accepted != MAP_FAILED);
+        server_pid = fork();
+        ASSERT_TRUE(server_pid >= 0);
+        if (server_pid == 0) {
+                alarm(60);      /* never outlive a stuck test */
+                serve(fd);
+        }
+        close(fd);
+}
+
+static void stop_server(void) {
+        if (server_pid > 0) {
+                kill(server_pid, SIGKILL);
+                waitpid(server_pid, NULL, 0);
+        }
+}
+
+/* ---- the client side ---- */
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+typedef struct outcome {
+        bool done;
+        ks_check_result result;
+        uint64_t finished_usec;
+} outcome;
+
+static void on_done(ks_check *c, const ks_check_result *r, void *userdata) {
+        outcome *o = userdata;
+        o->done = true;
+        o->result = *r;
+        o->finished_usec = now_usec();
+}
+
+static sd_event *event;
+static ks_curl_loop *loop;
+
+static void run_until(outcome *const *o, size_t n) {
+        uint64_t deadline = now_usec() + 10000000;
+
+        for (;;) {
+                bool all = true;
+                for (size_t i = 0; i < n; i++)
+                        all = all && o[i]->done;
+                if (all)
+                        return;
+                ASSERT_TRUE(now_usec() < deadline);
+                ASSERT_TRUE(sd_event_run(event, 100000) >= 0);
+        }
+}
+
+static void url(char *buf, size_t size, const char *path) {
+        snprintf(buf, size, "http://127.0.0.1:%u%s", server_port, path);
+}
+
+/* Runs one HTTP check on path and returns its result. */
+static ks_check_result run_http(const char *path, void (*tweak)(ks_check_spec *s)) {
+        char u[128];
+        ks_check_spec spec = { .type = KS_CHECK_HTTP, .url = u, .timeout_usec = 2000000 };
+        _cleanup_(ks_check_freep) ks_check *c = NULL;
+        outcome o = {};
+
+        url(u, sizeof u, path);
+        if (tweak)
+                tweak(&spec);
+        ASSERT_EQ(ks_check_new(&spec, &c), 0);
+        ASSERT_EQ(ks_check_start(c, loop, on_done, &o), 0);
+        ASSERT_EQ(ks_check_start(c, loop, on_done, &o), -EBUSY);
+        ASSERT_TRUE(ks_check_in_flight(c));
+        run_until((outcome *[]) { &o }, 1);
+        ASSERT_TRUE(!ks_check_in_flight(c));
+        return o.result;
+}
+
+static void want_body(ks_check_spec *s) {
+        s->body_contains = (char *) "good";
+}
+static void want_other_body(ks_check_spec *s) {
+        s->body_contains = (char *) "excellent";
+}
+static void want_500(ks_check_spec *s) {
+        ks_status_set_add_string(&s->expect, "5xx");
+}
+static void with_header(ks_check_spec *s) {
+        static char *h[] = { (char *) "X-Token: secret", NULL };
+        s->headers = h;
+}
+static void with_post(ks_check_spec *s) {
+        s->method = (char *) "POST";
+}
+static void follow(ks_check_spec *s) {
+        s->follow_redirects = true;
+}
+static void small_cap(ks_check_spec *s) {
+        s->max_response_bytes = 4;
+}
+
+static void test_http(void) {
+        ks_check_result r;
+
+        r = run_http("/ok", NULL);
+        ASSERT_TRUE(r.passed);
+        ASSERT_EQ(r.http_status, 200);
+        ASSERT_STREQ(r.reason, "HTTP 200");
+        ASSERT_TRUE(r.latency_usec > 0 && r.latency_usec < 2000000);
+
+        r = run_http("/fail", NULL);
+        ASSERT_TRUE(!r.passed);
+        ASSERT_EQ(r.http_status, 500);
+        ASSERT_STREQ(r.reason, "HTTP 500 (expected 2xx)");
+        ASSERT_TRUE(run_http("/fail", want_500).passed);
+
+        ASSERT_TRUE(run_http("/ok", want_body).passed);
+        r = run_http("/ok", want_other_body);
+        ASSERT_TRUE(!r.passed);
+        ASSERT_STREQ(r.reason, "HTTP 200, body lacks \"excellent\"");
+
+        ASSERT_TRUE(!run_http("/header", NULL).passed);
+        ASSERT_TRUE(run_http("/header", with_header).passed);
+        ASSERT_TRUE(!run_http("/method", NULL).passed);
+        ASSERT_TRUE(run_http("/method", with_post).passed);
+
+        /* Redirects are not followed unless asked. */
+        r = run_http("/redirect", NULL);
+        ASSERT_TRUE(!r.passed);
+        ASSERT_STREQ(r.reason, "HTTP 302 (expected 2xx)");
+        ASSERT_TRUE(run_http("/redirect", follow).passed);
+
+        r = run_http("/big", NULL);
+        ASSERT_TRUE(!r.passed);
+        ASSERT_STREQ(r.reason, "response larger than 65536 bytes");
+        r = run_http("/ok", small_cap);
+        ASSERT_TRUE(!r.passed);
+
+        r = run_http("/close", NULL);
+        ASSERT_TRUE(!r.passed);
+        ASSERT_EQ(r.http_status, 0);
+        fprintf(stderr, "close: %s\n", r.reason);
+        r = run_http("/garbage", NULL);
+        ASSERT_TRUE(!r.passed);
+        fprintf(stderr, "garbage: %s\n", r.reason);
+        ASSERT_TRUE(run_http("/slow", NULL).passed);
+}
+
+static void test_hang_does_not_delay_others(void) {
+        char u1[128], u2[128];
+        ks_check_spec hang = { .type = KS_CHECK_HTTP, .url = u1, .timeout_usec = 700000 };
+        ks_check_spec ok = { .type = KS_CHECK_HTTP, .url = u2, .timeout_usec = 2000000 };
+        _cleanup_(ks_check_freep) ks_check *a = NULL, *b = NULL;
+        outcome oa = {}, ob = {};
+        uint64_t t0;
+
+        url(u1, sizeof u1, "/hang");
+        url(u2, sizeof u2, "/ok");
+        ASSERT_EQ(ks_check_new(&hang, &a), 0);
+        ASSERT_EQ(ks_check_new(&ok, &b), 0);
+        t0 = now_usec();
+        ASSERT_EQ(ks_check_start(a, loop, on_done, &oa), 0);
+        ASSERT_EQ(ks_check_start(b, loop, on_done, &ob), 0);
+        run_until((outcome *[]) { &oa, &ob }, 2);
+        ASSERT_TRUE(ob.result.passed);
+        ASSERT_TRUE(!oa.result.passed);
+        ASSERT_STREQ(oa.result.reason, "timed out after 700ms");
+        /* The good check finished long before the hanging one timed out... */
+        ASSERT_TRUE(ob.finished_usec - t0 < 300000);
+        /* ...which failed at its timeout, not much later. */
+        ASSERT_TRUE(oa.finished_usec - t0 >= 690000);
+        ASSERT_TRUE(oa.finished_usec - t0 < 1200000);
+
+        /* Cancelling a run in flight: no callback, and it can start again. */
+        oa = (outcome) {};
+        ASSERT_EQ(ks_check_start(a, loop, on_done, &oa), 0);
+        ks_check_cancel(a);
+        ASSERT_TRUE(!ks_check_in_flight(a));
+        for (int i = 0; i < 5; i++)
+                sd_event_run(event, 10000);
+        ASSERT_TRUE(!oa.done);
+}
+
+static unsigned count_connections(void) {
+        return __atomic_load_n(accepted, __ATOMIC_SEQ_CST);
+}
+
+static void test_reuse(void) {
+        char u[128];
+        ks_check_spec spec = { .type = KS_CHECK_HTTP, .url = u, .timeout_usec = 2000000 };
+        _cleanup_(ks_check_freep) ks_check *fresh = NULL, *reuse = NULL;
+        unsigned before, after;
+
+        url(u, sizeof u, "/ok");
+        ASSERT_EQ(ks_check_new(&spec, &fresh), 0);
+        spec.reuse_connection = true;
+        ASSERT_EQ(ks_check_new(&spec, &reuse), 0);
+
+        before = count_connections();
+        for (int i = 0; i < 5; i++) {
+                outcome o = {};
+                ASSERT_EQ(ks_check_start(fresh, loop, on_done, &o), 0);
+                run_until((outcome *[]) { &o }, 1);
+                ASSERT_TRUE(o.result.passed);
+        }
+        after = count_connections();
+        /* 5 checks without reuse: 5 connections. */
+        ASSERT_EQ(after - before, 5);
+
+        before = after;
+        for (int i = 0; i < 5; i++) {
+                outcome o = {};
+                ASSERT_EQ(ks_check_start(reuse, loop, on_done, &o), 0);
+                run_until((outcome *[]) { &o }, 1);
+                ASSERT_TRUE(o.result.passed);
+        }
+        after = count_connections();
+        /* With reuse: one connection for all five. */
+        ASSERT_EQ(after - before, 1);
+}
+
+static void test_tcp(void) {
+        ks_check_spec spec = { .type = KS_CHECK_TCP, .host = (char *) "127.0.0.1", .port = server_port,
+                               .timeout_usec = 1000000 };
+        _cleanup_(ks_check_freep) ks_check *c = NULL, *d = NULL;
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t l = sizeof sa;
+        outcome o = {};
+        char desc[64];
+        int fd;
+
+        ASSERT_EQ(ks_check_new(&spec, &c), 0);
+        ASSERT_EQ(ks_check_start(c, loop, on_done, &o), 0);
+        run_until((outcome *[]) { &o }, 1);
+        ASSERT_TRUE(o.result.passed);
+        ASSERT_STREQ(o.result.reason, "TCP connected");
+
+        /* A port nobody listens on: bind one, note it, close it. */
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        ASSERT_EQ(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        ASSERT_EQ(getsockname(fd, (struct sockaddr *) &sa, &l), 0);
+        close(fd);
+        spec.port = ntohs(sa.sin_port);
+        ASSERT_EQ(ks_check_new(&spec, &d), 0);
+        o = (outcome) {};
+        ASSERT_EQ(ks_check_start(d, loop, on_done, &o), 0);
+        run_until((outcome *[]) { &o }, 1);
+        ASSERT_TRUE(!o.result.passed);
+        fprintf(stderr, "refused: %s\n", o.result.reason);
+
+        ks_check_spec_describe(&spec, desc, sizeof desc);
+        ASSERT_TRUE(strncmp(desc, "tcp 127.0.0.1:", 14) == 0);
+        spec.host = (char *) "::1";
+        spec.port = 80;
+        ks_check_spec_describe(&spec, desc, sizeof desc);
+        ASSERT_STREQ(desc, "tcp [::1]:80");
+        spec.port = 0;
+        ASSERT_EQ(ks_check_new(&spec, &d), -EINVAL);
+}
+
+static void test_spec_equal(void) {
+        static char *h1[] = { (char *) "A: b", NULL }, *h2[] = { (char *) "A: c", NULL };
+        ks_check_spec a = { .type = KS_CHECK_HTTP, .url = (char *) "http://x/", .headers = h1 }, b, c;
+
+        ASSERT_EQ(ks_check_spec_copy(&a, &b), 0);
+        ASSERT_TRUE(ks_check_spec_equal(&a, &b));
+        b.timeout_usec = 5;
+        ASSERT_TRUE(!ks_check_spec_equal(&a, &b));
+        ASSERT_EQ(ks_check_spec_copy(&a, &c), 0);
+        free(c.headers[0]);
+        c.headers[0] = strdup(h2[0]);
+        ASSERT_TRUE(!ks_check_spec_equal(&a, &c));
+        ks_check_spec_done(&b);
+        ks_check_spec_done(&c);
+}
+
+int main(void) {
+        signal(SIGPIPE, SIG_IGN);
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        start_server();
+        ASSERT_TRUE(sd_event_new(&event) >= 0);
+        ASSERT_EQ(ks_curl_loop_new(event, &loop), 0);
+
+        test_http();
+        test_hang_does_not_delay_others();
+        test_reuse();
+        test_tcp();
+        test_spec_equal();
+
+        ASSERT_EQ(ks_curl_loop_running(loop), 0);
+        loop = ks_curl_loop_free(loop);
+        event = sd_event_unref(event);
+        stop_server();
+        curl_global_cleanup();
+        TEST_DONE();
+}

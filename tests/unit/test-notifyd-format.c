@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Expected-status parsing and matching, the notification message and the STATUS= line. */
+#include <errno.h>
+
+#include "health.h"
+#include "notifier.h"
+#include "notifyd-test.h"
+#include "status-set.h"
+
+static void test_status_set(void) {
+        ks_status_set s = {};
+        char buf[64];
+
+        ASSERT_TRUE(ks_status_set_match(&s, 200));
+        ASSERT_TRUE(ks_status_set_match(&s, 299));
+        ASSERT_TRUE(!ks_status_set_match(&s, 300));
+        ASSERT_TRUE(!ks_status_set_match(&s, 199));
+        ks_status_set_format(&s, buf, sizeof buf);
+        ASSERT_STREQ(buf, "2xx");
+
+        ASSERT_EQ(ks_status_set_add_string(&s, "2xx"), 0);
+        ASSERT_EQ(ks_status_set_add_string(&s, "404"), 0);
+        ASSERT_EQ(ks_status_set_add_string(&s, "300-302"), 0);
+        ASSERT_TRUE(ks_status_set_match(&s, 250));
+        ASSERT_TRUE(ks_status_set_match(&s, 404));
+        ASSERT_TRUE(ks_status_set_match(&s, 301));
+        ASSERT_TRUE(!ks_status_set_match(&s, 303));
+        ASSERT_TRUE(!ks_status_set_match(&s, 500));
+        ks_status_set_format(&s, buf, sizeof buf);
+        ASSERT_STREQ(buf, "2xx,404,300-302");
+
+        ASSERT_EQ(ks_status_set_add_string(&s, "abc"), -EINVAL);
+        ASSERT_EQ(ks_status_set_add_string(&s, "20"), -EINVAL);
+        ASSERT_EQ(ks_status_set_add_string(&s, "2000"), -EINVAL);
+        ASSERT_EQ(ks_status_set_add_string(&s, "302-300"), -EINVAL);
+        ASSERT_EQ(ks_status_set_add_string(&s, "099"), -EINVAL);
+        ASSERT_EQ(ks_status_set_add_string(&s, "6xx"), -EINVAL);
+        ASSERT_EQ(ks_status_set_add_string(&s, "5XX"), 0);
+        ASSERT_TRUE(ks_status_set_match(&s, 503));
+        ASSERT_EQ(ks_status_set_add_code(&s, 600), -EINVAL);
+
+        ks_status_set t = {};
+        for (int i = 0; i < KS_STATUS_SET_MAX; i++)
+                ASSERT_EQ(ks_status_set_add_code(&t, 200 + i), 0);
+        ASSERT_EQ(ks_status_set_add_code(&t, 300), -E2BIG);
+
+        ks_status_set a = {}, b = {};
+        ks_status_set_add_string(&a, "2xx");
+        ks_status_set_add_string(&b, "200-299");
+        ASSERT_TRUE(ks_status_set_equal(&a, &b));
+        ks_status_set_add_string(&b, "404");
+        ASSERT_TRUE(!ks_status_set_equal(&a, &b));
+}
+
+static void test_notify_format(void) {
+        char buf[256];
+
+        ASSERT_EQ(ks_notify_format(buf, sizeof buf, KS_NOTIFY_READY | KS_NOTIFY_WATCHDOG, 0, "healthy"), 34);
+        ASSERT_STREQ(buf, "READY=1\nWATCHDOG=1\nSTATUS=healthy\n");
+        ks_notify_format(buf, sizeof buf, KS_NOTIFY_TRIGGER | KS_NOTIFY_WATCHDOG, 0, NULL);
+        ASSERT_STREQ(buf, "WATCHDOG=trigger\n");
+        ks_notify_format(buf, sizeof buf, KS_NOTIFY_WATCHDOG_USEC | KS_NOTIFY_WATCHDOG, 30000000, NULL);
+        ASSERT_STREQ(buf, "WATCHDOG_USEC=30000000\nWATCHDOG=1\n");
+        /* No injection of further assignments through the status text. */
+        ks_notify_format(buf, sizeof buf, 0, 0, "x\nREADY=1");
+        ASSERT_STREQ(buf, "STATUS=x READY=1\n");
+        ASSERT_EQ(ks_notify_format(buf, 10, KS_NOTIFY_READY | KS_NOTIFY_WATCHDOG, 0, NULL), -ENOBUFS);
+        ASSERT_EQ(ks_notify_send(0, KS_NOTIFY_WATCHDOG, 0, NULL), -ESRCH);
+}
+
+static void test_status_line(void) {
+        ks_health_params p = { .interval_usec = 1000000, .failure_threshold = 3, .success_threshold = 1,
+                               .gate_ready = true, .start_period_usec = 5000000 };
+        ks_health h;
+        char buf[KS_STATUS_MAX];
+
+        ks_health_begin(&h, &p, 0, false);
+        ks_status_line(buf, sizeof buf, &h, true, NULL, 0);
+        ASSERT_STREQ(buf, "starting (start period); no check yet");
+        ks_status_line(buf, sizeof buf, &h, true, "Connection refused", 1200);
+        ASSERT_STREQ(buf, "starting (start period); Connection refused in 1.2ms");
+        ks_health_record(&h, true, 1000000);
+        ks_status_line(buf, sizeof buf, &h, false, "HTTP 200", 3400);
+        ASSERT_STREQ(buf, "healthy; HTTP 200 in 3.4ms");
+        ks_health_record(&h, false, 6000000);
+        ks_health_record(&h, false, 7000000);
+        ks_status_line(buf, sizeof buf, &h, false, "HTTP 500 (expected 2xx)", 45000);
+        ASSERT_STREQ(buf, "unhealthy (2/3); HTTP 500 (expected 2xx) in 45ms");
+        ks_health_record(&h, false, 8000000);
+        ks_status_line(buf, sizeof buf, &h, false, "timed out after 2s", 2000500);
+        ASSERT_STREQ(buf, "failed (3/3); timed out after 2s in 2000ms");
+        ks_status_line(buf, 12, &h, false, "x", 1);
+        ASSERT_EQ(strlen(buf), 11);
+}
+
+int main(void) {
+        test_status_set();
+        test_notify_format();
+        test_status_line();
+        TEST_DONE();
+}
