@@ -72,23 +72,23 @@ static void format_latency(uint64_t usec, char *buf, size_t size) {
                 snprintf(buf, size, "%" PRIu64 "s", usec / 1000000);
 }
 
-void ks_status_line(char *buf, size_t size, const ks_health *h, bool in_start_period, const char *last_result,
+void ks_status_line(char *buf, size_t size, const ks_tracker *h, bool in_start_period, const char *last_result,
                     uint64_t latency_usec) {
         char state[48], lat[24];
 
         switch (h->state) {
-        case KS_HEALTH_STARTING:
+        case KS_TRACKER_STARTING:
                 snprintf(state, sizeof state, "%s", in_start_period ? "starting (start period)" : "starting");
                 break;
-        case KS_HEALTH_UNHEALTHY:
-        case KS_HEALTH_FAILED:
-                snprintf(state, sizeof state, "%s (%u/%u)", ks_health_state_to_string(h->state), h->failures,
+        case KS_TRACKER_UNHEALTHY:
+        case KS_TRACKER_FAILED:
+                snprintf(state, sizeof state, "%s (%u/%u)", ks_tracker_state_to_string(h->state), h->failures,
                          h->params.failure_threshold);
                 break;
         default:
-                snprintf(state, sizeof state, "%s", ks_health_state_to_string(h->state));
+                snprintf(state, sizeof state, "%s", ks_tracker_state_to_string(h->state));
         }
-        if (h->state == KS_HEALTH_STARTING && !h->ready && !in_start_period && h->failures > 0)
+        if (h->state == KS_TRACKER_STARTING && !h->ready && !in_start_period && h->failures > 0)
                 snprintf(state, sizeof state, "not ready (%u failed)", h->failures);
 
         if (!last_result) {

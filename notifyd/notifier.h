@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "health.h"
+#include "tracker.h"
 
 enum {
         KS_NOTIFY_READY = 1 << 0,
@@ -30,5 +30,5 @@ int ks_notify_send(pid_t pid, unsigned what, uint64_t watchdog_usec, const char 
 
 /* The short STATUS= line: "healthy; HTTP 200 in 3ms", "unhealthy (2/3); HTTP 500 (expected
  * 2xx) in 4ms", "starting (start period); connection refused". Newlines are replaced. */
-void ks_status_line(char *buf, size_t size, const ks_health *h, bool in_start_period, const char *last_result,
+void ks_status_line(char *buf, size_t size, const ks_tracker *h, bool in_start_period, const char *last_result,
                     uint64_t latency_usec);

@@ -12,7 +12,9 @@ static int add_range(ks_status_set *s, unsigned lo, unsigned hi) {
                 return -EINVAL;
         if (s->n >= KS_STATUS_SET_MAX)
                 return -E2BIG;
-        s->ranges[s->n++] = (ks_status_range) { .lo = lo, .hi = hi };
+        s->ranges[s->n].lo = (uint16_t) lo;
+        s->ranges[s->n].hi = (uint16_t) hi;
+        s->n++;
         return 0;
 }
 
@@ -85,7 +87,7 @@ void ks_status_set_format(const ks_status_set *s, char *buf, size_t size) {
                 return;
         }
         for (size_t i = 0; i < s->n && off < size; i++) {
-                const ks_status_range *r = &s->ranges[i];
+                const __typeof__(s->ranges[0]) *r = &s->ranges[i];
                 int k;
 
                 if (r->lo == r->hi)

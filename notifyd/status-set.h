@@ -11,12 +11,10 @@
 
 #define KS_STATUS_SET_MAX 16
 
-typedef struct ks_status_range {
-        uint16_t lo, hi;        /* inclusive */
-} ks_status_range;
-
 typedef struct ks_status_set {
-        ks_status_range ranges[KS_STATUS_SET_MAX];
+        struct {
+                uint16_t lo, hi;        /* inclusive */
+        } ranges[KS_STATUS_SET_MAX];
         size_t n;
 } ks_status_set;
 

@@ -2,7 +2,7 @@
 /* Expected-status parsing and matching, the notification message and the STATUS= line. */
 #include <errno.h>
 
-#include "health.h"
+#include "tracker.h"
 #include "notifier.h"
 #include "notifyd-test.h"
 #include "status-set.h"
@@ -69,24 +69,24 @@ static void test_notify_format(void) {
 }
 
 static void test_status_line(void) {
-        ks_health_params p = { .interval_usec = 1000000, .failure_threshold = 3, .success_threshold = 1,
+        ks_tracker_params p = { .interval_usec = 1000000, .failure_threshold = 3, .success_threshold = 1,
                                .gate_ready = true, .start_period_usec = 5000000 };
-        ks_health h;
+        ks_tracker h;
         char buf[KS_STATUS_MAX];
 
-        ks_health_begin(&h, &p, 0, false);
+        ks_tracker_begin(&h, &p, 0, false);
         ks_status_line(buf, sizeof buf, &h, true, NULL, 0);
         ASSERT_STREQ(buf, "starting (start period); no check yet");
         ks_status_line(buf, sizeof buf, &h, true, "Connection refused", 1200);
         ASSERT_STREQ(buf, "starting (start period); Connection refused in 1.2ms");
-        ks_health_record(&h, true, 1000000);
+        ks_tracker_record(&h, true, 1000000);
         ks_status_line(buf, sizeof buf, &h, false, "HTTP 200", 3400);
         ASSERT_STREQ(buf, "healthy; HTTP 200 in 3.4ms");
-        ks_health_record(&h, false, 6000000);
-        ks_health_record(&h, false, 7000000);
+        ks_tracker_record(&h, false, 6000000);
+        ks_tracker_record(&h, false, 7000000);
         ks_status_line(buf, sizeof buf, &h, false, "HTTP 500 (expected 2xx)", 45000);
         ASSERT_STREQ(buf, "unhealthy (2/3); HTTP 500 (expected 2xx) in 45ms");
-        ks_health_record(&h, false, 8000000);
+        ks_tracker_record(&h, false, 8000000);
         ks_status_line(buf, sizeof buf, &h, false, "timed out after 2s", 2000500);
         ASSERT_STREQ(buf, "failed (3/3); timed out after 2s in 2000ms");
         ks_status_line(buf, 12, &h, false, "x", 1);

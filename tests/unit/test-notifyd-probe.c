@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "probe.h"
 #include "curl-glue.h"
 #include "notifyd-test.h"
 
@@ -166,11 +166,11 @@ static uint64_t now_usec(void) {
 
 typedef struct outcome {
         bool done;
-        ks_check_result result;
+        ks_probe_result result;
         uint64_t finished_usec;
 } outcome;
 
-static void on_done(ks_check *c, const ks_check_result *r, void *userdata) {
+static void on_done(ks_probe *c, const ks_probe_result *r, void *userdata) {
         outcome *o = userdata;
         o->done = true;
         o->result = *r;
@@ -199,49 +199,49 @@ static void url(char *buf, size_t size, const char *path) {
 }
 
 /* Runs one HTTP check on path and returns its result. */
-static ks_check_result run_http(const char *path, void (*tweak)(ks_check_spec *s)) {
+static ks_probe_result run_http(const char *path, void (*tweak)(ks_probe_spec *s)) {
         char u[128];
-        ks_check_spec spec = { .type = KS_CHECK_HTTP, .url = u, .timeout_usec = 2000000 };
-        _cleanup_(ks_check_freep) ks_check *c = NULL;
+        ks_probe_spec spec = { .type = KS_PROBE_HTTP, .url = u, .timeout_usec = 2000000 };
+        _cleanup_(ks_probe_freep) ks_probe *c = NULL;
         outcome o = {};
 
         url(u, sizeof u, path);
         if (tweak)
                 tweak(&spec);
-        ASSERT_EQ(ks_check_new(&spec, &c), 0);
-        ASSERT_EQ(ks_check_start(c, loop, on_done, &o), 0);
-        ASSERT_EQ(ks_check_start(c, loop, on_done, &o), -EBUSY);
-        ASSERT_TRUE(ks_check_in_flight(c));
+        ASSERT_EQ(ks_probe_new(&spec, &c), 0);
+        ASSERT_EQ(ks_probe_start(c, loop, on_done, &o), 0);
+        ASSERT_EQ(ks_probe_start(c, loop, on_done, &o), -EBUSY);
+        ASSERT_TRUE(ks_probe_in_flight(c));
         run_until((outcome *[]) { &o }, 1);
-        ASSERT_TRUE(!ks_check_in_flight(c));
+        ASSERT_TRUE(!ks_probe_in_flight(c));
         return o.result;
 }
 
-static void want_body(ks_check_spec *s) {
+static void want_body(ks_probe_spec *s) {
         s->body_contains = (char *) "good";
 }
-static void want_other_body(ks_check_spec *s) {
+static void want_other_body(ks_probe_spec *s) {
         s->body_contains = (char *) "excellent";
 }
-static void want_500(ks_check_spec *s) {
+static void want_500(ks_probe_spec *s) {
         ks_status_set_add_string(&s->expect, "5xx");
 }
-static void with_header(ks_check_spec *s) {
+static void with_header(ks_probe_spec *s) {
         static char *h[] = { (char *) "X-Token: secret", NULL };
         s->headers = h;
 }
-static void with_post(ks_check_spec *s) {
+static void with_post(ks_probe_spec *s) {
         s->method = (char *) "POST";
 }
-static void follow(ks_check_spec *s) {
+static void follow(ks_probe_spec *s) {
         s->follow_redirects = true;
 }
-static void small_cap(ks_check_spec *s) {
+static void small_cap(ks_probe_spec *s) {
         s->max_response_bytes = 4;
 }
 
 static void test_http(void) {
-        ks_check_result r;
+        ks_probe_result r;
 
         r = run_http("/ok", NULL);
         ASSERT_TRUE(r.passed);
@@ -289,19 +289,19 @@ static void test_http(void) {
 
 static void test_hang_does_not_delay_others(void) {
         char u1[128], u2[128];
-        ks_check_spec hang = { .type = KS_CHECK_HTTP, .url = u1, .timeout_usec = 700000 };
-        ks_check_spec ok = { .type = KS_CHECK_HTTP, .url = u2, .timeout_usec = 2000000 };
-        _cleanup_(ks_check_freep) ks_check *a = NULL, *b = NULL;
+        ks_probe_spec hang = { .type = KS_PROBE_HTTP, .url = u1, .timeout_usec = 700000 };
+        ks_probe_spec ok = { .type = KS_PROBE_HTTP, .url = u2, .timeout_usec = 2000000 };
+        _cleanup_(ks_probe_freep) ks_probe *a = NULL, *b = NULL;
         outcome oa = {}, ob = {};
         uint64_t t0;
 
         url(u1, sizeof u1, "/hang");
         url(u2, sizeof u2, "/ok");
-        ASSERT_EQ(ks_check_new(&hang, &a), 0);
-        ASSERT_EQ(ks_check_new(&ok, &b), 0);
+        ASSERT_EQ(ks_probe_new(&hang, &a), 0);
+        ASSERT_EQ(ks_probe_new(&ok, &b), 0);
         t0 = now_usec();
-        ASSERT_EQ(ks_check_start(a, loop, on_done, &oa), 0);
-        ASSERT_EQ(ks_check_start(b, loop, on_done, &ob), 0);
+        ASSERT_EQ(ks_probe_start(a, loop, on_done, &oa), 0);
+        ASSERT_EQ(ks_probe_start(b, loop, on_done, &ob), 0);
         run_until((outcome *[]) { &oa, &ob }, 2);
         ASSERT_TRUE(ob.result.passed);
         ASSERT_TRUE(!oa.result.passed);
@@ -314,9 +314,9 @@ static void test_hang_does_not_delay_others(void) {
 
         /* Cancelling a run in flight: no callback, and it can start again. */
         oa = (outcome) {};
-        ASSERT_EQ(ks_check_start(a, loop, on_done, &oa), 0);
-        ks_check_cancel(a);
-        ASSERT_TRUE(!ks_check_in_flight(a));
+        ASSERT_EQ(ks_probe_start(a, loop, on_done, &oa), 0);
+        ks_probe_cancel(a);
+        ASSERT_TRUE(!ks_probe_in_flight(a));
         for (int i = 0; i < 5; i++)
                 sd_event_run(event, 10000);
         ASSERT_TRUE(!oa.done);
@@ -328,19 +328,19 @@ static unsigned count_connections(void) {
 
 static void test_reuse(void) {
         char u[128];
-        ks_check_spec spec = { .type = KS_CHECK_HTTP, .url = u, .timeout_usec = 2000000 };
-        _cleanup_(ks_check_freep) ks_check *fresh = NULL, *reuse = NULL;
+        ks_probe_spec spec = { .type = KS_PROBE_HTTP, .url = u, .timeout_usec = 2000000 };
+        _cleanup_(ks_probe_freep) ks_probe *fresh = NULL, *reuse = NULL;
         unsigned before, after;
 
         url(u, sizeof u, "/ok");
-        ASSERT_EQ(ks_check_new(&spec, &fresh), 0);
+        ASSERT_EQ(ks_probe_new(&spec, &fresh), 0);
         spec.reuse_connection = true;
-        ASSERT_EQ(ks_check_new(&spec, &reuse), 0);
+        ASSERT_EQ(ks_probe_new(&spec, &reuse), 0);
 
         before = count_connections();
         for (int i = 0; i < 5; i++) {
                 outcome o = {};
-                ASSERT_EQ(ks_check_start(fresh, loop, on_done, &o), 0);
+                ASSERT_EQ(ks_probe_start(fresh, loop, on_done, &o), 0);
                 run_until((outcome *[]) { &o }, 1);
                 ASSERT_TRUE(o.result.passed);
         }
@@ -351,7 +351,7 @@ static void test_reuse(void) {
         before = after;
         for (int i = 0; i < 5; i++) {
                 outcome o = {};
-                ASSERT_EQ(ks_check_start(reuse, loop, on_done, &o), 0);
+                ASSERT_EQ(ks_probe_start(reuse, loop, on_done, &o), 0);
                 run_until((outcome *[]) { &o }, 1);
                 ASSERT_TRUE(o.result.passed);
         }
@@ -361,17 +361,17 @@ static void test_reuse(void) {
 }
 
 static void test_tcp(void) {
-        ks_check_spec spec = { .type = KS_CHECK_TCP, .host = (char *) "127.0.0.1", .port = server_port,
+        ks_probe_spec spec = { .type = KS_PROBE_TCP, .host = (char *) "127.0.0.1", .port = server_port,
                                .timeout_usec = 1000000 };
-        _cleanup_(ks_check_freep) ks_check *c = NULL, *d = NULL;
+        _cleanup_(ks_probe_freep) ks_probe *c = NULL, *d = NULL;
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         socklen_t l = sizeof sa;
         outcome o = {};
         char desc[64];
         int fd;
 
-        ASSERT_EQ(ks_check_new(&spec, &c), 0);
-        ASSERT_EQ(ks_check_start(c, loop, on_done, &o), 0);
+        ASSERT_EQ(ks_probe_new(&spec, &c), 0);
+        ASSERT_EQ(ks_probe_start(c, loop, on_done, &o), 0);
         run_until((outcome *[]) { &o }, 1);
         ASSERT_TRUE(o.result.passed);
         ASSERT_STREQ(o.result.reason, "TCP connected");
@@ -382,37 +382,37 @@ static void test_tcp(void) {
         ASSERT_EQ(getsockname(fd, (struct sockaddr *) &sa, &l), 0);
         close(fd);
         spec.port = ntohs(sa.sin_port);
-        ASSERT_EQ(ks_check_new(&spec, &d), 0);
+        ASSERT_EQ(ks_probe_new(&spec, &d), 0);
         o = (outcome) {};
-        ASSERT_EQ(ks_check_start(d, loop, on_done, &o), 0);
+        ASSERT_EQ(ks_probe_start(d, loop, on_done, &o), 0);
         run_until((outcome *[]) { &o }, 1);
         ASSERT_TRUE(!o.result.passed);
         fprintf(stderr, "refused: %s\n", o.result.reason);
 
-        ks_check_spec_describe(&spec, desc, sizeof desc);
+        ks_probe_spec_describe(&spec, desc, sizeof desc);
         ASSERT_TRUE(strncmp(desc, "tcp 127.0.0.1:", 14) == 0);
         spec.host = (char *) "::1";
         spec.port = 80;
-        ks_check_spec_describe(&spec, desc, sizeof desc);
+        ks_probe_spec_describe(&spec, desc, sizeof desc);
         ASSERT_STREQ(desc, "tcp [::1]:80");
         spec.port = 0;
-        ASSERT_EQ(ks_check_new(&spec, &d), -EINVAL);
+        ASSERT_EQ(ks_probe_new(&spec, &d), -EINVAL);
 }
 
 static void test_spec_equal(void) {
         static char *h1[] = { (char *) "A: b", NULL }, *h2[] = { (char *) "A: c", NULL };
-        ks_check_spec a = { .type = KS_CHECK_HTTP, .url = (char *) "http://x/", .headers = h1 }, b, c;
+        ks_probe_spec a = { .type = KS_PROBE_HTTP, .url = (char *) "http://x/", .headers = h1 }, b, c;
 
-        ASSERT_EQ(ks_check_spec_copy(&a, &b), 0);
-        ASSERT_TRUE(ks_check_spec_equal(&a, &b));
+        ASSERT_EQ(ks_probe_spec_copy(&a, &b), 0);
+        ASSERT_TRUE(ks_probe_spec_equal(&a, &b));
         b.timeout_usec = 5;
-        ASSERT_TRUE(!ks_check_spec_equal(&a, &b));
-        ASSERT_EQ(ks_check_spec_copy(&a, &c), 0);
+        ASSERT_TRUE(!ks_probe_spec_equal(&a, &b));
+        ASSERT_EQ(ks_probe_spec_copy(&a, &c), 0);
         free(c.headers[0]);
         c.headers[0] = strdup(h2[0]);
-        ASSERT_TRUE(!ks_check_spec_equal(&a, &c));
-        ks_check_spec_done(&b);
-        ks_check_spec_done(&c);
+        ASSERT_TRUE(!ks_probe_spec_equal(&a, &c));
+        ks_probe_spec_done(&b);
+        ks_probe_spec_done(&c);
 }
 
 int main(void) {

@@ -12,15 +12,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
+#include "probe.h"
 
-struct ks_check {
-        ks_check_spec spec;
+struct ks_probe {
+        ks_probe_spec spec;
         CURL *easy;
         struct curl_slist *headers;
         ks_curl_loop *loop;             /* set while a run is in flight */
         ks_curl_done done_glue;
-        ks_check_done_t done;
+        ks_probe_done_t done;
         void *userdata;
         uint64_t started_usec;
         size_t received;                /* body bytes seen in this run */
@@ -92,7 +92,7 @@ static int strdup_ptr(const char *s, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-void ks_check_spec_done(ks_check_spec *s) {
+void ks_probe_spec_done(ks_probe_spec *s) {
         s->url = mfree(s->url);
         s->method = mfree(s->method);
         s->body_contains = mfree(s->body_contains);
@@ -100,22 +100,22 @@ void ks_check_spec_done(ks_check_spec *s) {
         s->host = mfree(s->host);
 }
 
-int ks_check_spec_copy(const ks_check_spec *src, ks_check_spec *dst) {
-        ks_check_spec c = *src;
+int ks_probe_spec_copy(const ks_probe_spec *src, ks_probe_spec *dst) {
+        ks_probe_spec c = *src;
 
         c.url = c.method = c.body_contains = c.host = NULL;
         c.headers = NULL;
         if (strdup_ptr(src->url, &c.url) < 0 || strdup_ptr(src->method, &c.method) < 0 ||
             strdup_ptr(src->body_contains, &c.body_contains) < 0 || strdup_ptr(src->host, &c.host) < 0 ||
             strv_copy(src->headers, &c.headers) < 0) {
-                ks_check_spec_done(&c);
+                ks_probe_spec_done(&c);
                 return -ENOMEM;
         }
         *dst = c;
         return 0;
 }
 
-bool ks_check_spec_equal(const ks_check_spec *a, const ks_check_spec *b) {
+bool ks_probe_spec_equal(const ks_probe_spec *a, const ks_probe_spec *b) {
         return a->type == b->type && streq_ptr(a->url, b->url) && streq_ptr(a->method, b->method) &&
                ks_status_set_equal(&a->expect, &b->expect) && streq_ptr(a->body_contains, b->body_contains) &&
                strv_equal(a->headers, b->headers) && a->tls_verify == b->tls_verify &&
@@ -125,20 +125,20 @@ bool ks_check_spec_equal(const ks_check_spec *a, const ks_check_spec *b) {
                a->timeout_usec == b->timeout_usec;
 }
 
-void ks_check_spec_describe(const ks_check_spec *s, char *buf, size_t size) {
-        if (s->type == KS_CHECK_TCP) {
+void ks_probe_spec_describe(const ks_probe_spec *s, char *buf, size_t size) {
+        if (s->type == KS_PROBE_TCP) {
                 bool v6 = s->host && strchr(s->host, ':');
                 snprintf(buf, size, "tcp %s%s%s:%u", v6 ? "[" : "", strna(s->host), v6 ? "]" : "", s->port);
         } else
                 snprintf(buf, size, "%s %s", s->method ?: "GET", strna(s->url));
 }
 
-static size_t max_response(const ks_check *c) {
-        return c->spec.max_response_bytes ?: KS_CHECK_DEFAULT_MAX_RESPONSE;
+static size_t max_response(const ks_probe *c) {
+        return c->spec.max_response_bytes ?: KS_PROBE_DEFAULT_MAX_RESPONSE;
 }
 
 static size_t write_callback(char *ptr, size_t size, size_t nmemb, void *userdata) {
-        ks_check *c = userdata;
+        ks_probe *c = userdata;
         size_t n = size * nmemb, cap = max_response(c);
 
         if (n > cap - MIN(c->received, cap)) {
@@ -160,8 +160,8 @@ static long ms_ceil(uint64_t usec) {
         return (long) ((usec + 999) / 1000);
 }
 
-static int configure(ks_check *c) {
-        const ks_check_spec *s = &c->spec;
+static int configure(ks_probe *c) {
+        const ks_probe_spec *s = &c->spec;
         CURL *e = c->easy;
         uint64_t timeout = s->timeout_usec ?: 10 * 1000000ull;
         uint64_t connect_timeout = s->connect_timeout_usec ? MIN(s->connect_timeout_usec, timeout) : timeout;
@@ -185,7 +185,7 @@ static int configure(ks_check *c) {
         SET(CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 
-        if (s->type == KS_CHECK_TCP) {
+        if (s->type == KS_PROBE_TCP) {
                 bool v6 = s->host && strchr(s->host, ':');
                 if (asprintf(&tcp_url, "http://%s%s%s:%u/", v6 ? "[" : "", strna(s->host), v6 ? "]" : "",
                              s->port) < 0)
@@ -227,17 +227,17 @@ static int configure(ks_check *c) {
         return ok ? 0 : -EINVAL;
 }
 
-int ks_check_new(const ks_check_spec *spec, ks_check **ret) {
-        _cleanup_(ks_check_freep) ks_check *c = NULL;
+int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret) {
+        _cleanup_(ks_probe_freep) ks_probe *c = NULL;
         int r;
 
-        if (spec->type == KS_CHECK_HTTP ? !spec->url : (!spec->host || spec->port == 0))
+        if (spec->type == KS_PROBE_HTTP ? !spec->url : (!spec->host || spec->port == 0))
                 return -EINVAL;
 
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        r = ks_check_spec_copy(spec, &c->spec);
+        r = ks_probe_spec_copy(spec, &c->spec);
         if (r < 0) {
                 free(TAKE_PTR(c));
                 return r;
@@ -252,23 +252,23 @@ int ks_check_new(const ks_check_spec *spec, ks_check **ret) {
         return 0;
 }
 
-ks_check *ks_check_free(ks_check *c) {
+ks_probe *ks_probe_free(ks_probe *c) {
         if (!c)
                 return NULL;
-        ks_check_cancel(c);
+        ks_probe_cancel(c);
         if (c->easy)
                 curl_easy_cleanup(c->easy);
         curl_slist_free_all(c->headers);
-        ks_check_spec_done(&c->spec);
+        ks_probe_spec_done(&c->spec);
         free(c->body);
         return mfree(c);
 }
 
-const ks_check_spec *ks_check_get_spec(const ks_check *c) {
+const ks_probe_spec *ks_probe_get_spec(const ks_probe *c) {
         return &c->spec;
 }
 
-bool ks_check_in_flight(const ks_check *c) {
+bool ks_probe_in_flight(const ks_probe *c) {
         return c->loop != NULL;
 }
 
@@ -279,8 +279,8 @@ static void format_duration(uint64_t usec, char *buf, size_t size) {
                 snprintf(buf, size, "%" PRIu64 "ms", (usec + 999) / 1000);
 }
 
-static void evaluate(ks_check *c, CURLcode code, ks_check_result *r) {
-        const ks_check_spec *s = &c->spec;
+static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
+        const ks_probe_spec *s = &c->spec;
         char expect[64], d[32];
 
         if (code == CURLE_OPERATION_TIMEDOUT) {
@@ -301,7 +301,7 @@ static void evaluate(ks_check *c, CURLcode code, ks_check_result *r) {
                          c->errbuf[0] ? c->errbuf : curl_easy_strerror(code));
                 return;
         }
-        if (s->type == KS_CHECK_TCP) {
+        if (s->type == KS_PROBE_TCP) {
                 r->passed = true;
                 snprintf(r->reason, sizeof r->reason, "TCP connected");
                 return;
@@ -323,9 +323,9 @@ static void evaluate(ks_check *c, CURLcode code, ks_check_result *r) {
 }
 
 static void on_done(CURL *easy, CURLcode code, void *userdata) {
-        ks_check *c = userdata;
-        ks_check_result result = {};
-        ks_check_done_t done = c->done;
+        ks_probe *c = userdata;
+        ks_probe_result result = {};
+        ks_probe_done_t done = c->done;
 
         c->loop = NULL;
         result.latency_usec = now_usec() - c->started_usec;
@@ -335,7 +335,7 @@ static void on_done(CURL *easy, CURLcode code, void *userdata) {
         done(c, &result, c->userdata);
 }
 
-int ks_check_start(ks_check *c, ks_curl_loop *loop, ks_check_done_t done, void *userdata) {
+int ks_probe_start(ks_probe *c, ks_curl_loop *loop, ks_probe_done_t done, void *userdata) {
         int r;
 
         if (c->loop)
@@ -366,7 +366,7 @@ int ks_check_start(ks_check *c, ks_curl_loop *loop, ks_check_done_t done, void *
         return 0;
 }
 
-void ks_check_cancel(ks_check *c) {
+void ks_probe_cancel(ks_probe *c) {
         if (!c->loop)
                 return;
         ks_curl_loop_remove(c->loop, c->easy);

@@ -15,51 +15,51 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct ks_health_params {
+typedef struct ks_tracker_params {
         uint64_t interval_usec;
         uint64_t timeout_usec;
         uint64_t start_period_usec;
         unsigned failure_threshold;     /* >= 1 */
         unsigned success_threshold;     /* >= 1 */
         bool gate_ready;                /* READY=1 waits for the first passing check */
-} ks_health_params;
+} ks_tracker_params;
 
-typedef enum ks_health_state {
-        KS_HEALTH_STARTING,     /* no verdict yet (start period, or not passed once) */
-        KS_HEALTH_HEALTHY,
-        KS_HEALTH_UNHEALTHY,    /* failing, below the threshold */
-        KS_HEALTH_FAILED,       /* threshold reached, restart requested */
-        _KS_HEALTH_STATE_MAX,
-} ks_health_state;
+typedef enum ks_tracker_state {
+        KS_TRACKER_STARTING,     /* no verdict yet (start period, or not passed once) */
+        KS_TRACKER_HEALTHY,
+        KS_TRACKER_UNHEALTHY,    /* failing, below the threshold */
+        KS_TRACKER_FAILED,       /* threshold reached, restart requested */
+        _KS_TRACKER_STATE_MAX,
+} ks_tracker_state;
 
 enum {
-        KS_HEALTH_SEND_READY = 1 << 0,
-        KS_HEALTH_SEND_WATCHDOG = 1 << 1,
-        KS_HEALTH_SEND_TRIGGER = 1 << 2,
-        KS_HEALTH_STATE_CHANGED = 1 << 3,
-        KS_HEALTH_COUNTED_FAILURE = 1 << 4,     /* a failure that counts towards the threshold */
+        KS_TRACKER_SEND_READY = 1 << 0,
+        KS_TRACKER_SEND_WATCHDOG = 1 << 1,
+        KS_TRACKER_SEND_TRIGGER = 1 << 2,
+        KS_TRACKER_STATE_CHANGED = 1 << 3,
+        KS_TRACKER_COUNTED_FAILURE = 1 << 4,     /* a failure that counts towards the threshold */
 };
 
-typedef struct ks_health {
-        ks_health_params params;
-        ks_health_state state;
+typedef struct ks_tracker {
+        ks_tracker_params params;
+        ks_tracker_state state;
         bool ready;
         bool start_period_over;
         unsigned failures;              /* consecutive, counted */
         unsigned successes;             /* consecutive */
         uint64_t start_usec;            /* monotonic start of the invocation */
-} ks_health;
+} ks_tracker;
 
 /* A new invocation that started at start_usec. already_ready: systemd already has READY=1 for
  * it (notifyd restarted while it ran). Returns actions (SEND_READY when not gating readiness). */
-unsigned ks_health_begin(ks_health *h, const ks_health_params *p, uint64_t start_usec, bool already_ready);
+unsigned ks_tracker_begin(ks_tracker *h, const ks_tracker_params *p, uint64_t start_usec, bool already_ready);
 
 /* New parameters for the running invocation (definition changed); counters are kept but clamped. */
-void ks_health_update_params(ks_health *h, const ks_health_params *p);
+void ks_tracker_update_params(ks_tracker *h, const ks_tracker_params *p);
 
 /* Records one check result at now_usec; returns the actions to take. */
-unsigned ks_health_record(ks_health *h, bool passed, uint64_t now_usec);
+unsigned ks_tracker_record(ks_tracker *h, bool passed, uint64_t now_usec);
 
-bool ks_health_in_start_period(const ks_health *h, uint64_t now_usec);
+bool ks_tracker_in_start_period(const ks_tracker *h, uint64_t now_usec);
 
-const char *ks_health_state_to_string(ks_health_state s);
+const char *ks_tracker_state_to_string(ks_tracker_state s);
