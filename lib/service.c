@@ -438,7 +438,10 @@ bool ks_unit_name_is_valid(const char *unit) {
 
 static bool unit_is_template(const char *unit) {
         const char *suffix = unit_type_suffix(unit);
-        return suffix && suffix > unit && suffix[-1] == '@';
+        if (!suffix)
+                return false;
+        size_t stem = strlen(unit) - strlen(suffix);
+        return stem > 0 && unit[stem - 1] == '@';
 }
 
 int ks_dependency_to_unit(const char *dep, char **ret) {
@@ -1284,6 +1287,7 @@ static int check_url(const char *url, bool *https) {
 static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
         const ks_toml_value *seen[_K_MAX] = {};      /* keys read successfully */
         bool present[_K_MAX] = {};                   /* keys given, valid or not */
+        bool unknown = false;
         int r;
 
         *chk = (ks_check) {
@@ -1308,6 +1312,7 @@ static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
                 if (id < 0) {
                         r = unknown_key(c, "health.check", kv);
                         CHECK_NOMEM(r);
+                        unknown = true;
                         continue;
                 }
                 present[id] = true;
@@ -1386,6 +1391,10 @@ static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
                         seen[id] = v;
         }
 
+        /* A misspelled key is most likely the missing one: do not also complain about that. */
+        if (unknown)
+                return -EINVAL;
+
         if (chk->type == _KS_CHECK_TYPE_MAX) {
                 if (!present[K_CHECK_TYPE])
                         return fail(c, t, "[[health.check]] needs \"type\" (\"http\" or \"tcp\")");
@@ -1401,7 +1410,7 @@ static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
         size_t n_other = chk->type == KS_CHECK_HTTP ? ELEMENTSOF(tcp_only) : ELEMENTSOF(http_only);
         for (size_t i = 0; i < n_other; i++)
                 if (seen[other[i]]) {
-                        r = fail(c, seen[other[i]], "\"%s\" is not valid in a %s check",
+                        r = fail(c, seen[other[i]], "\"%s\" does not apply to type = \"%s\"",
                                  ks_service_keys[other[i]].path, check_type_names[chk->type]);
                         CHECK_NOMEM(r);
                 }
@@ -2099,8 +2108,13 @@ int ks_service_finalize(ks_service *s, ks_diag_list *diags) {
                         CHECK_NOMEM(r);
                 }
                 if (h->timeout_usec > h->interval_usec) {
-                        r = fail_origin(&c, key_set(s, K_HEALTH_TIMEOUT) ? &o[K_HEALTH_TIMEOUT] : &o[K_HEALTH_INTERVAL],
-                                        "\"health.timeout\" must not be longer than \"health.interval\"");
+                        if (key_set(s, K_HEALTH_TIMEOUT))
+                                r = fail_origin(&c, &o[K_HEALTH_TIMEOUT],
+                                                "\"health.timeout\" must not be longer than \"health.interval\"");
+                        else
+                                r = fail_origin(&c, &o[K_HEALTH_INTERVAL],
+                                                "\"health.interval\" must not be shorter than \"health.timeout\" "
+                                                "(5s unless set)");
                         CHECK_NOMEM(r);
                 }
                 if (h->watchdog_usec != KS_USEC_UNSET && h->watchdog_usec <= h->interval_usec + h->timeout_usec) {
