@@ -23,6 +23,11 @@
  * Endpoints: /health (switchable), /ping (always 200 "pong"), /count (number of /health
  * requests received on that port), /pid (the process ID); anything else 404. GET and HEAD.
  *
+ *   ks-testd --dump FILE [ARG...]
+ *                            writes its whole argv to FILE and its environment to FILE.env, each
+ *                            entry NUL-terminated, and exits 0: the integration suite compares
+ *                            them with what a definition asked for (escaping round trip)
+ *
  * Signals: SIGUSR1 switches every port's /health to 500, SIGUSR2 back to 200, SIGHUP re-reads
  * the command file, SIGTERM/SIGINT exit 0.
  */
@@ -607,8 +612,41 @@ static void notify(const char *msg) {
                 logf_("sd_notify: %m");
 }
 
+extern char **environ;
+
+static int write_strv(const char *path, char *const *v) {
+        _cleanup_fclose_ FILE *f = fopen(path, "we");
+
+        if (!f)
+                return -errno;
+        for (; *v; v++)
+                fwrite(*v, 1, strlen(*v) + 1, f);
+        if (fflush(f) != 0 || ferror(f))
+                return -EIO;
+        return 0;
+}
+
+static int dump(int argc, char **argv) {
+        _cleanup_free_ char *envpath = NULL;
+        int r;
+
+        if (argc < 3 || asprintf(&envpath, "%s.env", argv[2]) < 0) {
+                logf_("--dump needs a file name");
+                return 2;
+        }
+        r = write_strv(argv[2], argv);
+        if (r >= 0)
+                r = write_strv(envpath, environ);
+        if (r < 0) {
+                logf_("cannot write %s: %s", argv[2], strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
 static void usage(void) {
         fputs("usage: ks-testd [-a ADDR] -p PORT[-LAST]... [-c COMMAND-FILE] [-P PORT-FILE] [-n] [-v]\n"
+              "       ks-testd --dump FILE [ARG...]\n"
               "see the header comment of tests/helpers/ks-testd.c\n", stderr);
 }
 
@@ -629,6 +667,10 @@ int main(int argc, char **argv) {
         unsigned ranges[64][2];
         size_t n_ranges = 0, total = 0;
         int c;
+
+        /* Before option parsing: the arguments after FILE are data, whatever they look like. */
+        if (argc >= 2 && streq(argv[1], "--dump"))
+                return dump(argc, argv);
 
         while ((c = getopt_long(argc, argv, "p:a:c:P:nvh", opts, NULL)) >= 0)
                 switch (c) {

@@ -107,4 +107,10 @@ if "$testd" --port "$base-$((base + 49))" --control "$tmp/cmd" 2>>"$tmp/log" & p
                 echo "note: range $base-$((base + 49)) not free, range check skipped"
         fi
 fi
+# --dump: argv and environment, byte for byte.
+FOO='a b' "$testd" --dump "$tmp/dump" "" "-x" $'new\nline' "--port" 2>>"$tmp/log" || fail "--dump failed"
+printf '%s\0' "$testd" --dump "$tmp/dump" "" "-x" $'new\nline' "--port" >"$tmp/dump.want"
+cmp -s "$tmp/dump" "$tmp/dump.want" || fail "--dump argv differs"
+tr '\0' '\n' <"$tmp/dump.env" | grep -qx 'FOO=a b' || fail "--dump environment lacks FOO"
+
 echo "ks-testd: all behaviours as expected"

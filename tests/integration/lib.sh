@@ -23,6 +23,8 @@ KS_TRIXIE_INCLUDE=systemd,systemd-sysv,dbus,libcurl4t64,ca-certificates
 KS_TRIXIE_MAX_AGE_DAYS=${KS_TRIXIE_MAX_AGE_DAYS:-30}
 KS_MIRROR=${KS_MIRROR:-http://deb.debian.org/debian}
 KS_TESTD=/usr/local/bin/ks-testd        # where ks-testd is inside the container
+KS_GENERATOR=/usr/lib/systemd/system-generators/kservice-generator
+KS_GENERATOR_DIR=/run/systemd/generator # the "normal" output dir of generators
 
 KS_NSPAWN_PID=
 KS_PID1=
@@ -368,6 +370,32 @@ ks_wait_prop() {
 # ks_wait_state UNIT STATE [SECONDS]: waits for ActiveState (active, failed, inactive...).
 ks_wait_state() { ks_wait_prop "$1" ActiveState "$2" "${3:-30}"; }
 
+# ks_assert_stays UNIT PROPERTY VALUE SECONDS: the property has the value now and keeps it for the
+# whole observation window (for "nothing happens" checks: no restart after stop, no more retries).
+ks_assert_stays() {
+        local unit=$1 prop=$2 want=$3 t=$4 deadline v
+        deadline=$(( $(ks_now_ms) + t * 1000 ))
+        while :; do
+                v=$(ks_show "$unit" "$prop" 2>/dev/null) || v="<error>"
+                [ "$v" = "$want" ] || ks_fail "$unit: $prop changed to '$v', expected to stay '$want' for ${t}s"
+                [ "$(ks_now_ms)" -ge "$deadline" ] && break
+                sleep 0.1
+        done
+        ks_log "ok: $unit $prop stayed '$want' for ${t}s"
+}
+
+# ks_is_generated UNIT: true when UNIT is loaded from the generator's output dir.
+ks_is_generated() {
+        [ "$(ks_show "$1" FragmentPath)" = "$KS_GENERATOR_DIR/$1" ]
+}
+
+# ks_journal_grep ERE [JOURNALCTL ARGS...]: true when the journal of this boot has a matching line.
+ks_journal_grep() {
+        local re=$1
+        shift
+        ks_exec journalctl -b --no-pager -o cat "$@" | grep -E -- "$re" >/dev/null
+}
+
 # ks_wait_until SECONDS DESCRIPTION CMD...: waits until CMD (host side; use ks_exec in it) succeeds.
 ks_wait_until() {
         local t=$1 what=$2 deadline
@@ -387,13 +415,13 @@ ks_assert_eq() {
 
 # ks_assert_match ERE TEXT [WHAT]
 ks_assert_match() {
-        printf '%s\n' "$2" | grep -Eq -- "$1" || ks_fail "${3:-text} does not match /$1/: $(printf '%s' "$2" | head -c 2000)"
+        printf "%s\n" "$2" | grep -E -- "$1" >/dev/null || ks_fail "${3:-text} does not match /$1/: $(printf '%s' "$2" | head -c 2000)"
         ks_log "ok: ${3:-text} matches /$1/"
 }
 
 # ks_assert_no_match ERE TEXT [WHAT]
 ks_assert_no_match() {
-        ! printf '%s\n' "$2" | grep -Eq -- "$1" || ks_fail "${3:-text} matches /$1/ but must not: $(printf '%s' "$2" | grep -E -- "$1" | head -5)"
+        ! printf "%s\n" "$2" | grep -E -- "$1" >/dev/null || ks_fail "${3:-text} matches /$1/ but must not: $(printf '%s' "$2" | grep -E -- "$1" | head -5)"
         ks_log "ok: ${3:-text} does not match /$1/"
 }
 

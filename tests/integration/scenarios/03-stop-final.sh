@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Issue 4, scenario 3: systemctl stop is final (the kill switch). Even with restart = "always" and
+# a short restart_delay, nothing brings the service back after a stop: not while it runs, and not
+# while it is waiting for a restart in a crash loop.
+ks_require "$KS_GENERATOR"
+u=konivrer@web.service
+
+ks_def web <<EOF
+exec = $(ks_testd_exec web 8080)
+restart = "always"
+restart_delay = "300ms"
+max_restarts = "infinity"
+EOF
+ks_reload
+ks_exec systemctl start $u
+ks_wait_state $u active 10
+ks_wait_http 8080 /ping 200 10
+
+ks_exec systemctl stop $u
+ks_assert_eq inactive "$(ks_show $u ActiveState)" "ActiveState right after stop"
+# Observe for ten times the restart delay: it must stay down, the port closed.
+ks_assert_stays $u ActiveState inactive 3
+ks_assert_eq closed "$(ks_http 8080 /ping 1)" "port 8080 after stop"
+
+ks_log "stop during a crash loop, while a restart is pending"
+ks_testd_set web "repeat exit 1"
+ks_exec systemctl start $u
+restarted_twice() { [ "$(ks_show $u NRestarts)" -ge 2 ]; }
+ks_wait_until 10 "the crash loop restarted the service twice" restarted_twice
+ks_exec systemctl stop $u
+ks_wait_state $u inactive 5
+n=$(ks_show $u NRestarts)
+ks_assert_stays $u ActiveState inactive 3
+ks_assert_eq "$n" "$(ks_show $u NRestarts)" "NRestarts after the stop"

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Issue 4, scenario 4: max_restarts within restart_window is enforced, and on_give_up does what it
+# says. A service that dies at every start (ks-testd "repeat exit 1") with max_restarts = 3 is
+# started exactly 1 + 3 times, then systemd gives up (start-limit-hit) and starts the alert unit
+# named by on_give_up once, instantiated with the service's unit name; nothing restarts it after.
+ks_require "$KS_GENERATOR"
+u=konivrer@web.service
+
+# The alert unit an operator would write: records which unit gave up.
+ks_write /etc/systemd/system/ks-alert@.service <<'EOF'
+[Unit]
+Description=kservice gave up on %i
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'echo "%i" >>/run/kstest/alert'
+EOF
+ks_testd_set web "repeat exit 1"
+ks_def web <<EOF
+exec = $(ks_testd_exec web 8080)
+restart = "on-failure"
+restart_delay = "200ms"
+max_restarts = 3
+restart_window = "1min"
+on_give_up = "ks-alert@.service"
+EOF
+ks_reload
+
+ks_exec systemctl start $u || true
+ks_wait_state $u failed 30
+ks_assert_eq start-limit-hit "$(ks_show $u Result)" "Result after giving up"
+starts() { ks_exec journalctl -b --no-pager -o cat -u $u | grep -c 'action from /run/kstest/web.cmd: exit' || true; }
+ks_assert_eq 4 "$(starts)" "process starts (1 + max_restarts)"
+
+alert_ran() { [ "$(ks_exec cat /run/kstest/alert 2>/dev/null)" = "$u" ]; }
+ks_wait_until 10 "on_give_up started ks-alert@$u" alert_ran
+ks_assert_eq 1 "$(ks_sh 'wc -l </run/kstest/alert')" "number of alert runs"
+
+ks_log "given up means given up: no further starts"
+ks_assert_stays $u ActiveState failed 2
+ks_assert_eq 4 "$(starts)" "process starts after giving up"
+
+ks_log "an operator's start after fixing the service works again"
+ks_testd_set web ok
+ks_exec systemctl reset-failed $u
+ks_exec systemctl start $u
+ks_wait_state $u active 10
+ks_wait_http 8080 /health 200 10
