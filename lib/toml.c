@@ -19,6 +19,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "time-util.h"
@@ -96,7 +97,17 @@ typedef struct block {
 } block;
 
 #define BLOCK_FIRST (16u * 1024u)
-#define BLOCK_MAX (1024u * 1024u)
+#define BLOCK_MAX (4u * 1024u * 1024u)
+#define HUGE_PAGE (2u * 1024u * 1024u)
+
+/* A bump allocator over blocks of doubling size. The parser has two: one for values and
+ * strings, and one for the item arrays of tables and arrays of tables, which grow while they are
+ * filled. Kept apart from the values, the array being filled is usually the last allocation of
+ * its region and grows in place instead of being copied. */
+typedef struct region {
+        char *cur, *end;
+        size_t block_size;
+} region;
 
 struct ks_toml_document {
         block *blocks;
@@ -122,7 +133,7 @@ typedef struct node {
 } node;
 
 /* Tables with more keys than this get a hash index for duplicate checks and lookups. */
-#define INDEX_MIN 8
+#define INDEX_MIN 16
 
 typedef struct keypart {
         const char *s; /* the key's bytes; s[len] may be overwritten with NUL once consumed */
@@ -141,8 +152,7 @@ typedef struct parser {
         unsigned colval;
 
         ks_toml_document *doc;
-        char *a_cur, *a_end;
-        size_t block_size;
+        region main, grow;
 
         ks_toml_value **vstack; /* elements of the arrays being parsed */
         size_t vn, vcap;
@@ -158,7 +168,17 @@ typedef struct parser {
 } parser;
 
 static block *block_new(size_t size) {
-        block *b = malloc(sizeof(block) + size);
+        block *b;
+
+        /* Large blocks are aligned for transparent huge pages: a big document then takes a few
+         * hundred page faults instead of tens of thousands. */
+        if (size >= HUGE_PAGE) {
+                size_t total = (sizeof(block) + size + HUGE_PAGE - 1) & ~(size_t) (HUGE_PAGE - 1);
+                b = aligned_alloc(HUGE_PAGE, total);
+                if (b)
+                        (void) madvise(b, total, MADV_HUGEPAGE);
+        } else
+                b = malloc(sizeof(block) + size);
         if (b)
                 b->next = NULL;
         return b;
@@ -173,9 +193,9 @@ __attribute__((noreturn)) static void fail_oom(parser *p) {
         longjmp(p->jb, 1);
 }
 
-static void *palloc_slow(parser *p, size_t n) {
+static void *region_alloc_slow(parser *p, region *r, size_t n) {
         bool own = n > BLOCK_MAX / 4;
-        size_t size = own ? n : p->block_size;
+        size_t size = own ? n : r->block_size;
         block *b;
 
         if (n > SIZE_MAX / 2)
@@ -187,29 +207,57 @@ static void *palloc_slow(parser *p, size_t n) {
         p->doc->blocks = b;
         if (own)
                 return b + 1;
-        if (p->block_size < BLOCK_MAX)
-                p->block_size *= 2;
-        p->a_cur = (char *) (b + 1) + n;
-        p->a_end = (char *) (b + 1) + size;
+        if (r->block_size < BLOCK_MAX)
+                r->block_size *= 2;
+        r->cur = (char *) (b + 1) + n;
+        r->end = (char *) (b + 1) + size;
         return b + 1;
 }
 
-static inline void *palloc(parser *p, size_t n) {
+static inline void *region_alloc(parser *p, region *r, size_t n) {
         n = (n + 7) & ~(size_t) 7;
-        if (_likely_((size_t) (p->a_end - p->a_cur) >= n)) {
-                void *r = p->a_cur;
-                p->a_cur += n;
-                return r;
+        if (_likely_((size_t) (r->end - r->cur) >= n)) {
+                void *ret = r->cur;
+                r->cur += n;
+                return ret;
         }
-        return palloc_slow(p, n);
+        return region_alloc_slow(p, r, n);
+}
+
+static inline void *palloc(parser *p, size_t n) {
+        return region_alloc(p, &p->main, n);
 }
 
 /* Gives back the unused tail of the most recent allocation, if nothing was allocated since. */
 static inline void ptrim(parser *p, char *ptr, size_t allocated, size_t used) {
         allocated = (allocated + 7) & ~(size_t) 7;
         used = (used + 7) & ~(size_t) 7;
-        if (ptr + allocated == p->a_cur)
-                p->a_cur = ptr + used;
+        if (ptr + allocated == p->main.cur)
+                p->main.cur = ptr + used;
+}
+
+/* Makes room for more items in an array of elem-byte items (*items, *cap, n used): in place when
+ * it is the last allocation of the grow region, else by copying into twice the space. */
+static void grow_items(parser *p, void **items, uint32_t *cap, size_t n, size_t elem) {
+        region *r = &p->grow;
+        char *old = *items;
+        size_t old_bytes = (size_t) *cap * elem;
+        uint32_t ncap;
+        char *nitems;
+
+        if (old && old + old_bytes == r->cur && (size_t) (r->end - r->cur) >= 8 * elem) {
+                r->cur += 8 * elem;
+                *cap += 8;
+                return;
+        }
+        ncap = *cap ? *cap * 2 : 4;
+        if (ncap < *cap)
+                fail_oom(p);
+        nitems = region_alloc(p, r, (size_t) ncap * elem);
+        if (n)
+                memcpy(nitems, old, n * elem);
+        *items = nitems;
+        *cap = ncap;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -364,14 +412,8 @@ static void table_add(parser *p, node *t, const keypart *k, ks_toml_value *v) {
         size_t n = t->v.table.n;
         ks_toml_keyval *kv;
 
-        if (n == t->cap) {
-                uint32_t cap = t->cap ? t->cap * 2 : 4;
-                ks_toml_keyval *items = palloc(p, cap * sizeof *items);
-                if (n)
-                        memcpy(items, t->v.table.items, n * sizeof *items);
-                t->v.table.items = items;
-                t->cap = cap;
-        }
+        if (n == t->cap)
+                grow_items(p, (void **) &t->v.table.items, &t->cap, n, sizeof(ks_toml_keyval));
         ((char *) k->s)[k->len] = 0; /* already consumed, see keypart */
         kv = &t->v.table.items[n];
         kv->key = k->s;
@@ -415,14 +457,8 @@ static node *node_new(parser *p, ks_toml_type type, unsigned parent_depth, const
 static void aot_append(parser *p, node *a, ks_toml_value *v) {
         size_t n = a->v.array.n;
 
-        if (n == a->cap) {
-                uint32_t cap = a->cap ? a->cap * 2 : 4;
-                ks_toml_value **items = palloc(p, cap * sizeof *items);
-                if (n)
-                        memcpy(items, a->v.array.items, n * sizeof *items);
-                a->v.array.items = items;
-                a->cap = cap;
-        }
+        if (n == a->cap)
+                grow_items(p, (void **) &a->v.array.items, &a->cap, n, sizeof(ks_toml_value *));
         a->v.array.items[n] = v;
         a->v.array.n = n + 1;
 }
@@ -1383,7 +1419,7 @@ static int parse_owned(block *b, char *data, size_t len, ks_toml_document **ret,
         doc->blocks = b;
         p->doc = doc;
         p->reterr = reterr;
-        p->block_size = BLOCK_FIRST;
+        p->main.block_size = p->grow.block_size = BLOCK_FIRST;
         p->buf = p->start = data;
         p->end = data + len;
         if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
