@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Checks of files in the tree against the model:
+ *   test-service-files man PAGE.scd   every key of ks_service_keys[] is documented in
+ *                                      kservice.toml(5) and every documented key is accepted
+ *   test-service-files examples DIR   every DIR/NAME.toml loads without a diagnostic
+ * In the man page source a key is documented by an entry line "*KEY* = ..." (KEY the full
+ * dotted path) and a table by a heading "## [TABLE]" or "## [[TABLE]]".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service.h"
+
+static bool key_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
+/* Returns the documented key on this line (in buf), or NULL. Underscores may be written
+ * escaped ("\_") in the scdoc source. */
+static const char *documented_key(const char *line, char *buf, size_t size) {
+        const char *p, *end;
+        size_t n = 0;
+
+        if (strncmp(line, "## [[", 5) == 0) {
+                p = line + 5;
+                end = "]]";
+        } else if (strncmp(line, "## [", 4) == 0) {
+                p = line + 4;
+                end = "]";
+        } else if (line[0] == '*') {
+                p = line + 1;
+                end = "* = ";
+        } else
+                return NULL;
+
+        for (; *p && n + 1 < size; p++) {
+                if (p[0] == '\\' && p[1] == '_')
+                        continue;
+                if (!key_char(*p))
+                        break;
+                buf[n++] = *p;
+        }
+        buf[n] = '\0';
+        if (n == 0 || strncmp(p, end, strlen(end)) != 0)
+                return NULL;
+        if (end[0] == ']' && p[strlen(end)] != '\0' && p[strlen(end)] != '\n')
+                return NULL;
+        return buf;
+}
+
+static int check_man(const char *page) {
+        FILE *f = fopen(page, "re");
+        char line[4096], key[256];
+        bool *seen = calloc(ks_service_n_keys, sizeof(bool));
+        unsigned lineno = 0, documented = 0, failed = 0;
+
+        if (!f || !seen) {
+                fprintf(stderr, "%s: %s\n", page, strerror(errno));
+                return 1;
+        }
+        while (fgets(line, sizeof(line), f)) {
+                lineno++;
+                if (!documented_key(line, key, sizeof(key)))
+                        continue;
+                documented++;
+                bool found = false;
+                for (size_t i = 0; i < ks_service_n_keys; i++)
+                        if (strcmp(ks_service_keys[i].path, key) == 0) {
+                                seen[i] = found = true;
+                                break;
+                        }
+                if (!found) {
+                        printf("FAIL: %s:%u: documents \"%s\", which the parser does not accept\n", page, lineno,
+                               key);
+                        failed++;
+                }
+        }
+        fclose(f);
+        for (size_t i = 0; i < ks_service_n_keys; i++)
+                if (!seen[i]) {
+                        printf("FAIL: %s: key \"%s\" is accepted but not documented\n", page, ks_service_keys[i].path);
+                        failed++;
+                }
+        free(seen);
+        printf("%zu keys accepted, %u documentation entries, %u problems\n", ks_service_n_keys, documented, failed);
+        /* A page without entries, or a parse of it that finds none, must not pass. */
+        if (documented < ks_service_n_keys)
+                failed++;
+        return failed ? 1 : 0;
+}
+
+static int check_examples(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        unsigned checked = 0, failed = 0;
+
+        if (!d) {
+                fprintf(stderr, "%s: %s\n", dir, strerror(errno));
+                return 1;
+        }
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                char path[4096], name[256];
+
+                if (len <= 5 || strcmp(de->d_name + len - 5, ".toml") != 0 || de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                snprintf(name, sizeof(name), "%.*s", (int) (len - 5), de->d_name);
+
+                _cleanup_diag_list_ ks_diag_list diags = {};
+                ks_service *s = NULL;
+                int r = ks_service_load_files(name, path, NULL, 0, &s, &diags);
+                checked++;
+                if (r < 0) {
+                        failed++;
+                        printf("FAIL: %s (%s)\n", path, strerror(-r));
+                        for (size_t i = 0; i < diags.n; i++)
+                                printf("  %s\n", diags.items[i].text);
+                } else
+                        printf("ok: %s (%s, %zu health checks)\n", path, s->unit, s->health.n_checks);
+                ks_service_free(s);
+        }
+        closedir(d);
+        printf("%u examples checked, %u failed\n", checked, failed);
+        return failed || checked < 2 ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+        if (argc == 3 && strcmp(argv[1], "man") == 0)
+                return check_man(argv[2]);
+        if (argc == 3 && strcmp(argv[1], "examples") == 0)
+                return check_examples(argv[2]);
+        fprintf(stderr, "usage: %s man PAGE.scd | examples DIR\n", argv[0]);
+        return 2;
+}
