@@ -42,6 +42,8 @@ ks_deb_build() {
         ls "$dir"/out/kservice_*.deb
 }
 
+KS_DEB_INSIDE=
+
 ks_install_deb() {
         local deb name out
         [ "$KS_VERSION" = 257 ] || ks_die "the packaging mode installs into the Debian 13 container (257) only"
@@ -57,7 +59,8 @@ ks_install_deb() {
                 ks_die "apt-get install ./$name failed in the container"
         fi
         [ "${KS_VERBOSE:-0}" = 1 ] && printf '%s\n' "$out" >&2
-        ks_exec rm -f "/var/tmp/$name"
+        # Left in place for scenarios that reinstall it (KS_DEB_INSIDE).
+        KS_DEB_INSIDE=/var/tmp/$name
         # The postinst enabled and started notifyd and reloaded systemd, which ran the generator.
         ks_log "installed $(ks_exec dpkg-query -W -f='${Package} ${Version}' kservice)"
 }

@@ -19,7 +19,7 @@
 # Everything started is stopped by PID and everything mounted is unmounted in ks_teardown, which
 # callers run from an EXIT trap. Every wait is bounded.
 
-KS_TRIXIE_INCLUDE=systemd,systemd-sysv,dbus,libcurl4t64,ca-certificates
+KS_TRIXIE_INCLUDE=systemd,systemd-sysv,dbus,libcurl4t64,ca-certificates,man-db
 KS_TRIXIE_MAX_AGE_DAYS=${KS_TRIXIE_MAX_AGE_DAYS:-30}
 KS_MIRROR=${KS_MIRROR:-http://deb.debian.org/debian}
 KS_TESTD=/usr/local/bin/ks-testd        # where ks-testd is inside the container
