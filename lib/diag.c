@@ -11,25 +11,60 @@
 
 #include "diag.h"
 
+/* Messages quote keys and values from the input, which may hold any character. Escaping control
+ * characters keeps every diagnostic on one line, so a crafted definition cannot forge log lines
+ * (or terminal escapes) when the caller logs it. */
+static char *escape_controls(const char *s) {
+        size_t n = 0;
+        for (const char *p = s; *p; p++)
+                n += ((unsigned char) *p < 0x20 || *p == 0x7f) ? 4 : 1;
+
+        char *buf = malloc(n + 1), *q = buf;
+        if (!buf)
+                return NULL;
+        for (const char *p = s; *p; p++) {
+                unsigned char c = (unsigned char) *p;
+                if (c == '\n')
+                        q = stpcpy(q, "\\n");
+                else if (c == '\t')
+                        q = stpcpy(q, "\\t");
+                else if (c == '\r')
+                        q = stpcpy(q, "\\r");
+                else if (c < 0x20 || c == 0x7f)
+                        q += sprintf(q, "\\x%02x", c);
+                else
+                        *q++ = (char) c;
+        }
+        *q = '\0';
+        return buf;
+}
+
 int ks_diag_addv(ks_diag_list *l, const char *file, unsigned line, unsigned column, const char *fmt,
                  va_list ap) {
-        _cleanup_free_ char *message = NULL, *text = NULL, *f = NULL;
+        _cleanup_free_ char *raw = NULL, *message = NULL, *text = NULL, *f = NULL;
 
-        if (vasprintf(&message, fmt, ap) < 0) {
-                message = NULL;
+        if (vasprintf(&raw, fmt, ap) < 0) {
+                raw = NULL;
                 return -ENOMEM;
         }
+        message = escape_controls(raw);
+        if (!message)
+                return -ENOMEM;
         if (file) {
                 f = strdup(file);
                 if (!f)
                         return -ENOMEM;
         }
 
+        _cleanup_free_ char *efile = file ? escape_controls(file) : NULL;
+        if (file && !efile)
+                return -ENOMEM;
+
         int k;
         if (file && line > 0)
-                k = asprintf(&text, "%s:%u:%u: %s", file, line, column, message);
+                k = asprintf(&text, "%s:%u:%u: %s", efile, line, column, message);
         else if (file)
-                k = asprintf(&text, "%s: %s", file, message);
+                k = asprintf(&text, "%s: %s", efile, message);
         else
                 k = asprintf(&text, "%s", message);
         if (k < 0) {

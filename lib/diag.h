@@ -14,7 +14,8 @@
 typedef struct ks_diag {
         char *file;             /* may be NULL */
         unsigned line, column;  /* 1-based; 0 when the message has no position */
-        char *message;          /* without the position prefix */
+        char *message;          /* without the position prefix; control characters escaped
+                                 * (\n, \t, \r, \xNN), so it is always one line */
         char *text;             /* "FILE:LINE:COL: message", what gets logged */
 } ks_diag;
 

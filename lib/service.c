@@ -1287,7 +1287,7 @@ static int check_url(const char *url, bool *https) {
 static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
         const ks_toml_value *seen[_K_MAX] = {};      /* keys read successfully */
         bool present[_K_MAX] = {};                   /* keys given, valid or not */
-        bool unknown = false;
+        bool bad = false;                            /* a key was unknown or invalid */
         int r;
 
         *chk = (ks_check) {
@@ -1312,7 +1312,7 @@ static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
                 if (id < 0) {
                         r = unknown_key(c, "health.check", kv);
                         CHECK_NOMEM(r);
-                        unknown = true;
+                        bad = true;
                         continue;
                 }
                 present[id] = true;
@@ -1361,7 +1361,10 @@ static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
                         break;
                 case K_CHECK_MAX_RESPONSE_BYTES: {
                         ks_limit l = {};
-                        if (v->type == KS_TOML_STRING && (streq(v->string.str, "infinity") || endswith(v->string.str, "%")))
+                        if (v->type != KS_TOML_STRING && v->type != KS_TOML_INTEGER)
+                                r = bad_type(c, key, v, "a size (a string like \"64K\" or an integer of bytes)");
+                        else if (v->type == KS_TOML_STRING &&
+                                 (streq(v->string.str, "infinity") || endswith(v->string.str, "%")))
                                 r = fail(c, v, "\"%s\" must be a size like \"64K\" or an integer of bytes", key);
                         else
                                 r = read_limit(c, key, v, LIMIT_BYTES, &l);
@@ -1389,10 +1392,12 @@ static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
                 CHECK_NOMEM(r);
                 if (r >= 0)
                         seen[id] = v;
+                else
+                        bad = true;
         }
 
-        /* A misspelled key is most likely the missing one: do not also complain about that. */
-        if (unknown)
+        /* A misspelled or invalid key is most likely the "missing" one: report it alone. */
+        if (bad)
                 return -EINVAL;
 
         if (chk->type == _KS_CHECK_TYPE_MAX) {

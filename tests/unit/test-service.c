@@ -501,6 +501,11 @@ static void test_errors(void) {
                      "web.toml:2:3: unknown key \"restart_dealy\"; did you mean \"restart_delay\"?",
                      "web.toml:3:1: unknown key \"foo\"");
 
+        /* whatever the input holds, a diagnostic is one line */
+        expect_diags(E "\"a\\nb\\u001b[31m\" = 1\n", "web.toml:2:1: unknown key \"a\\nb\\x1b[31m\"");
+        expect_diags(E "kill_signal = \"TERM\\r\\n<3>fake\"\n",
+                     "web.toml:2:15: \"kill_signal\": \"TERM\\r\\n<3>fake\" is not a signal name that can be caught (like \"SIGTERM\")");
+
         /* wrong types */
         expect_diags(E "description = 5\n", "web.toml:2:15: \"description\" must be a string, not an integer");
         expect_diags(E "enabled = \"yes\"\n",
@@ -662,6 +667,8 @@ static void test_errors(void) {
                      "web.toml:5:17: \"health.check.headers\": the value of \"X\" must not contain a line break");
         expect_diags(E "[[health.check]]\ntype = \"http\"\nurl = \"http://x/\"\nmax_response_bytes = \"1G\"\n",
                      "web.toml:5:22: \"health.check.max_response_bytes\" must be at most 64M");
+        expect_diags(E "[[health.check]]\ntype = \"http\"\nurl = \"http://x/\"\nmax_response_bytes = \"infinity\"\n",
+                     "web.toml:5:22: \"health.check.max_response_bytes\" must be a size like \"64K\" or an integer of bytes");
         expect_diags(E "[[health.check]]\ntype = \"tcp\"\nport = 70000\n",
                      "web.toml:4:8: \"health.check.port\" must be between 1 and 65535, not 70000");
         expect_diags(E "[health]\ncheck = []\n", "web.toml:3:9: \"health.check\" must hold at least one check");
@@ -1014,6 +1021,44 @@ static void test_key_table(void) {
         }
 }
 
+/* Every key, given a date, is rejected with one diagnostic that names the key and points at the
+ * value. */
+static void test_every_key_type_error(void) {
+        for (size_t i = 0; i < ks_service_n_keys; i++) {
+                const char *p = ks_service_keys[i].path;
+                char text[512], want_pos[64], want_key[160];
+                unsigned line = 2, col;
+
+                if (strcmp(p, "exec") == 0) {
+                        snprintf(text, sizeof(text), "exec = 1979-05-27\n");
+                        line = 1;
+                        col = 8;
+                } else if (strncmp(p, "health.check.", 13) == 0) {
+                        snprintf(text, sizeof(text), E "[[health.check]]\n%s = 1979-05-27\n", p + 13);
+                        line = 3;
+                        col = (unsigned) strlen(p + 13) + 4;
+                } else {
+                        snprintf(text, sizeof(text), E "%s = 1979-05-27\n", p);
+                        col = (unsigned) strlen(p) + 4;
+                }
+                /* A dotted key at the root makes the intermediate tables; the value is the leaf. */
+                snprintf(want_pos, sizeof(want_pos), "web.toml:%u:%u: ", line, col);
+                snprintf(want_key, sizeof(want_key), "\"%s\"", p);
+
+                _cleanup_diag_list_ ks_diag_list d = {};
+                ks_service *s = load(text, &d);
+                n_checks++;
+                if (s || d.n != 1 || strncmp(d.items[0].text, want_pos, strlen(want_pos)) != 0 ||
+                    !strstr(d.items[0].text, want_key) || !strstr(d.items[0].text, "not a date")) {
+                        n_failed++;
+                        fprintf(stderr, "FAILED: wrong type for %s:\n%s", p, text);
+                        for (size_t j = 0; j < d.n; j++)
+                                fprintf(stderr, "  %s\n", d.items[j].text);
+                }
+                ks_service_free(s);
+        }
+}
+
 int main(void) {
         if (!mkdtemp(tmpdir)) {
                 perror("mkdtemp");
@@ -1031,6 +1076,7 @@ int main(void) {
         test_names();
         test_helpers();
         test_key_table();
+        test_every_key_type_error();
 
         char cmd[300];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
