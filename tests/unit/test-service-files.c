@@ -52,6 +52,67 @@ static const char *documented_key(const char *line, char *buf, size_t size) {
         return buf;
 }
 
+/* The paragraph of the man page that lists preset p ("\t*"strict"*, ..." up to a blank line)
+ * must name exactly the options ks_sandbox_settings[] gives that preset, as *Directive=value*. */
+static unsigned check_preset(const char *page, FILE *f, ks_sandbox_preset p) {
+        char line[4096], start[64], text[8192] = "";
+        bool inside = false, found = false;
+        unsigned failed = 0;
+
+        snprintf(start, sizeof(start), "\t*\"%s\"*:", ks_sandbox_preset_to_string(p));
+        rewind(f);
+        while (fgets(line, sizeof(line), f)) {
+                if (!inside && strncmp(line, start, strlen(start)) == 0)
+                        inside = found = true;
+                else if (inside && (line[0] == '\n' || line[0] == '\0'))
+                        break;
+                if (inside && strlen(text) + strlen(line) < sizeof(text))
+                        strcat(text, line);
+        }
+        if (!found) {
+                printf("FAIL: %s: no paragraph for sandbox preset \"%s\"\n", page, ks_sandbox_preset_to_string(p));
+                return 1;
+        }
+        for (char *q = text; *q; q++)
+                if (*q == '\n' || *q == '\t')
+                        *q = ' ';
+
+        /* Every option of the preset appears... */
+        unsigned expected = 0;
+        for (size_t i = 0; i < _KS_SANDBOX_SETTING_MAX; i++) {
+                const ks_sandbox_setting_info *info = &ks_sandbox_settings[i];
+                char want[512];
+                if (!info->preset[p])
+                        continue;
+                expected++;
+                snprintf(want, sizeof(want), "*%s=%s*", info->directive, info->preset[p]);
+                if (!strstr(text, want)) {
+                        printf("FAIL: %s: preset \"%s\" sets %s=%s, the page does not say so\n", page,
+                               ks_sandbox_preset_to_string(p), info->directive, info->preset[p]);
+                        failed++;
+                }
+        }
+        /* ...and nothing else: count the *Word=...* items the paragraph names. */
+        unsigned named = 0;
+        for (const char *q = text; (q = strchr(q, '*')); q++) {
+                const char *e = q + 1;
+                while ((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z'))
+                        e++;
+                if (e > q + 1 && q[1] >= 'A' && q[1] <= 'Z' && *e == '=') {
+                        named++;
+                        q = strchr(e, '*');
+                        if (!q)
+                                break;
+                }
+        }
+        if (named != expected) {
+                printf("FAIL: %s: preset \"%s\" sets %u options, the page names %u\n", page,
+                       ks_sandbox_preset_to_string(p), expected, named);
+                failed++;
+        }
+        return failed;
+}
+
 static int check_man(const char *page) {
         FILE *f = fopen(page, "re");
         char line[4096], key[256];
@@ -79,6 +140,8 @@ static int check_man(const char *page) {
                         failed++;
                 }
         }
+        for (int p = 0; p < _KS_SANDBOX_PRESET_MAX; p++)
+                failed += check_preset(page, f, (ks_sandbox_preset) p);
         fclose(f);
         for (size_t i = 0; i < ks_service_n_keys; i++)
                 if (!seen[i]) {
