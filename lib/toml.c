@@ -1397,6 +1397,8 @@ static void parse_document(parser *p) {
                         continue;
                 if (q == p->end)
                         return;
+                if (*q == '\r')
+                        fail(p, q, "carriage return not followed by a newline");
                 fail(p, q, "expected a newline or end of file, found %s", describe(p, q, b));
         }
 }
