@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1729,14 +1730,18 @@ static int read_user(ctx *c, const char *key, const ks_toml_value *v, char **fie
         return set_string(field, str);
 }
 
-static int read_signal(ctx *c, const char *key, const ks_toml_value *v, int *ret) {
+/* SIGSTOP never ends nor reloads anything. SIGKILL is a legitimate (if brutal) way to stop, but
+ * as a reload signal it would kill the service. */
+static int read_signal(ctx *c, const char *key, const ks_toml_value *v, bool allow_kill, int *ret) {
         const char *str = NULL;
         int r = read_string(c, key, v, &str);
         if (r < 0)
                 return r;
         int sig = ks_signal_from_string(str);
-        if (sig < 0 || sig == SIGKILL || sig == SIGSTOP)
-                return fail(c, v, "\"%s\": \"%s\" is not a signal name that can be caught (like \"SIGTERM\")", key, str);
+        if (sig < 0)
+                return fail(c, v, "\"%s\": \"%s\" is not a signal name (like \"SIGTERM\")", key, str);
+        if (sig == SIGSTOP || (sig == SIGKILL && !allow_kill))
+                return fail(c, v, "\"%s\" cannot be %s", key, ks_signal_to_string(sig));
         *ret = sig;
         return 0;
 }
@@ -1799,10 +1804,10 @@ static int apply_root(ctx *c, const ks_toml_value *root) {
                         r = read_duration(c, key, v, true, false, &s->stop_timeout_usec);
                         break;
                 case K_KILL_SIGNAL:
-                        r = read_signal(c, key, v, &s->kill_signal);
+                        r = read_signal(c, key, v, true, &s->kill_signal);
                         break;
                 case K_RELOAD_SIGNAL:
-                        r = read_signal(c, key, v, &s->reload_signal);
+                        r = read_signal(c, key, v, false, &s->reload_signal);
                         break;
                 case K_ENVIRONMENT_FILE:
                         r = read_strv(c, key, v, true, validate_abs_path_dash, &s->environment_file);
@@ -2079,6 +2084,29 @@ int ks_service_finalize(ks_service *s, ks_diag_list *diags) {
                                         s->max_restarts);
                         CHECK_NOMEM(r);
                 }
+        }
+
+        /* ---- dependencies and boot */
+        static const struct {
+                key_id id;
+                size_t offset;
+        } dep_lists[] = {
+                { K_AFTER, offsetof(ks_service, after) },       { K_BEFORE, offsetof(ks_service, before) },
+                { K_REQUIRES, offsetof(ks_service, requires) }, { K_WANTS, offsetof(ks_service, wants) },
+                { K_PART_OF, offsetof(ks_service, part_of) },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(dep_lists); i++) {
+                char **l = *(char ***) ((uint8_t *) s + dep_lists[i].offset);
+                for (size_t j = 0; l && l[j]; j++)
+                        if (streq(l[j], s->unit)) {
+                                r = fail_origin(&c, &o[dep_lists[i].id], "\"%s\" names the service itself (%s)",
+                                                ks_service_keys[dep_lists[i].id].path, s->unit);
+                                CHECK_NOMEM(r);
+                        }
+        }
+        if (s->enabled && (!s->wanted_by || !s->wanted_by[0])) {
+                r = fail_origin(&c, &o[K_WANTED_BY], "\"wanted_by\" must name at least one unit when enabled = true");
+                CHECK_NOMEM(r);
         }
 
         /* ---- reload */

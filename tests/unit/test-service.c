@@ -468,6 +468,9 @@ static void test_values(void) {
                 EXPECT_STR(a->sandbox.value[KS_SANDBOX_CAPABILITY_BOUNDING_SET], "");
                 EXPECT(a->sandbox.value[KS_SANDBOX_NO_NEW_PRIVILEGES] == NULL);
         }
+        _cleanup_service_ ks_service *k = load_ok(E "kill_signal = \"SIGKILL\"\nenabled = false\nwanted_by = []\n");
+        if (k)
+                EXPECT(k->kill_signal == SIGKILL);
         _cleanup_service_ ks_service *b = load_ok(E "on_give_up = \"nothing\"\n[resources]\nmemory_max = 1048576\ntasks_max = \"10%\"\n");
         if (b) {
                 EXPECT(b->on_give_up == NULL);
@@ -504,7 +507,7 @@ static void test_errors(void) {
         /* whatever the input holds, a diagnostic is one line */
         expect_diags(E "\"a\\nb\\u001b[31m\" = 1\n", "web.toml:2:1: unknown key \"a\\nb\\x1b[31m\"");
         expect_diags(E "kill_signal = \"TERM\\r\\n<3>fake\"\n",
-                     "web.toml:2:15: \"kill_signal\": \"TERM\\r\\n<3>fake\" is not a signal name that can be caught (like \"SIGTERM\")");
+                     "web.toml:2:15: \"kill_signal\": \"TERM\\r\\n<3>fake\" is not a signal name (like \"SIGTERM\")");
 
         /* wrong types */
         expect_diags(E "description = 5\n", "web.toml:2:15: \"description\" must be a string, not an integer");
@@ -571,9 +574,15 @@ static void test_errors(void) {
         expect_diags(E "user = \"bad user\"\n", "web.toml:2:8: \"user\": \"bad user\" is not a valid user or group name");
         expect_diags(E "group = \"-g\"\n", "web.toml:2:9: \"group\": \"-g\" is not a valid user or group name");
         expect_diags(E "kill_signal = \"SIGFOO\"\n",
-                     "web.toml:2:15: \"kill_signal\": \"SIGFOO\" is not a signal name that can be caught (like \"SIGTERM\")");
-        expect_diags(E "reload_signal = \"KILL\"\n",
-                     "web.toml:2:17: \"reload_signal\": \"KILL\" is not a signal name that can be caught (like \"SIGTERM\")");
+                     "web.toml:2:15: \"kill_signal\": \"SIGFOO\" is not a signal name (like \"SIGTERM\")");
+        expect_diags(E "kill_signal = \"STOP\"\n", "web.toml:2:15: \"kill_signal\" cannot be SIGSTOP");
+        expect_diags(E "reload_signal = \"KILL\"\n", "web.toml:2:17: \"reload_signal\" cannot be SIGKILL");
+        expect_diags(E "after = [\"network.target\", \"web\"]\n",
+                     "web.toml:2:9: \"after\" names the service itself (konivrer@web.service)");
+        expect_diags(E "requires = \"konivrer@web.service\"\n",
+                     "web.toml:2:12: \"requires\" names the service itself (konivrer@web.service)");
+        expect_diags(E "enabled = true\nwanted_by = []\n",
+                     "web.toml:3:13: \"wanted_by\" must name at least one unit when enabled = true");
 
         /* dependencies and boot */
         expect_diags(E "after = [\"foo bar\"]\n",
