@@ -133,6 +133,11 @@ ks_stage() {
                                 ks_log "the build's prefix is $prefix; configuring a side build with prefix /usr in $bdir"
                                 meson setup "$bdir" "$KS_SRCDIR" --prefix=/usr -Dtests=false -Dbench=false \
                                         -Dfuzz=false >"$bdir.log" 2>&1 || { cat "$bdir.log" >&2; ks_die "meson setup failed"; }
+                        elif [ "$KS_BUILDDIR/build.ninja" -nt "$bdir/build.ninja" ]; then
+                                # The main build was reconfigured (e.g. a component directory
+                                # appeared, which meson does not notice by itself): follow it.
+                                meson setup --reconfigure "$bdir" "$KS_SRCDIR" >"$bdir.log" 2>&1 ||
+                                        { cat "$bdir.log" >&2; ks_die "meson setup --reconfigure failed"; }
                         fi
                         meson compile -C "$bdir" >"$bdir.log" 2>&1 || { cat "$bdir.log" >&2; ks_die "compile failed"; }
                 ) 9>"$KS_BUILDDIR/tests/integration/build-usr.lock" || exit $?
@@ -233,11 +238,12 @@ ks_start_container() {
                 sleep 0.05
         done
         [ -n "$KS_PID1" ] || { tail -n 30 "$KS_TMP/console.log" >&2; ks_die "systemd-nspawn did not start a container"; }
-        # Until the manager's private socket exists, systemctl fails at once: retry (bounded).
+        # Until PID 1 created /run/systemd/system and its private socket, systemctl says
+        # "offline" or fails at once: retry (bounded).
         state=
         for ((i = 0; i < 600; i++)); do
                 state=$(ks_exec_t 90 systemctl is-system-running --wait 2>/dev/null) || true
-                [ -n "$state" ] && break
+                [ -n "$state" ] && [ "$state" != offline ] && break
                 kill -0 "$KS_NSPAWN_PID" 2>/dev/null || break
                 sleep 0.1
         done

@@ -37,7 +37,10 @@ ks_journal_grep "konivrer@web.service: Main process exited, code=(dumped|killed)
         ks_fail "the journal does not show the SIGSEGV"
 
 ks_log "a clean exit is not a failure: no restart with on-failure"
+starts() { ks_exec journalctl -b --no-pager -o cat -u $u | grep -c 'ks-testd.*listening on' || true; }
+ks_assert_eq 3 "$(starts)" "process starts so far"
 ks_testd_set web "exit 0"
 ks_wait_state $u inactive 10
+ks_assert_eq success "$(ks_show $u Result)" "Result after a clean exit"
 ks_assert_stays $u ActiveState inactive 2
-ks_assert_eq 2 "$(ks_show $u NRestarts)" "NRestarts after a clean exit"
+ks_assert_eq 3 "$(starts)" "process starts after the clean exit"

