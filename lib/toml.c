@@ -1129,9 +1129,17 @@ static node *descend_dotted(parser *p, node *t, const keypart *k) {
         if (n->owner != p->inline_id && n->owner != 0)
                 fail(p, k->at, "inline table '%s' (line %u) cannot be extended", keystr(k->s, k->len, b),
                      kv->line);
-        if (!(n->flags & F_DOTTED) || n->owner != p->inline_id)
+        /* Dotted keys may add to tables they created themselves (in the same inline table) and
+         * to tables only implied by a header such as [a.b.c]; not to defined ones. Once they
+         * did, a later [header] for that table would be a second definition. */
+        if (n->flags & F_EXPLICIT)
                 fail(p, k->at, "table '%s' is already defined at line %u, dotted keys cannot add to it",
                      keystr(k->s, k->len, b), n->v.line);
+        if (!(n->flags & F_DOTTED)) {
+                n->flags |= F_DOTTED;
+                n->v.line = k->line;
+                n->v.column = k->col;
+        }
         return n;
 }
 
@@ -1350,7 +1358,7 @@ static node *parse_header(parser *p) {
                      tbl->v.line);
         if (tbl->flags & F_DOTTED)
                 fail(p, k->at, "cannot define table '%s': already defined by dotted keys at line %u",
-                     keystr(k->s, k->len, b), kv->line);
+                     keystr(k->s, k->len, b), tbl->v.line);
         /* Created implicitly by an earlier header such as [a.b.c]; this is its definition. */
         tbl->flags |= F_EXPLICIT;
         tbl->v.line = line;

@@ -198,6 +198,8 @@ static const struct {
         { "a = {b = 1}\n[a.c]\n", 0, 2, 2, "inline table 'a' (line 1) cannot be extended" },
         { "a = {b = 1}\na.c = 2\n", 0, 2, 1, "inline table 'a' (line 1) cannot be extended" },
         { "[a.b]\n[a]\nb.c = 1\n", 0, 3, 1, "dotted keys cannot add to it" },
+        { "[a.b.c]\n[a]\nb.d = 1\n[a.b]\n", 0, 4, 4, "already defined by dotted keys at line 3" },
+        { "[a.b.c]\nz = 9\n[a]\nb.c.t = 1\n", 0, 4, 3, "table 'c' is already defined at line 1" },
         { "a.b = 1\n[a]\n", 0, 2, 2, "already defined by dotted keys" },
         { "a.b = 1\na.b.c = 2\n", 0, 2, 3, "key 'b' is already defined as integer" },
         { "a = 1 # \x01\n", 0, 1, 9, "control character U+0001 is not allowed in a comment" },
