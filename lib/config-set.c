@@ -238,17 +238,20 @@ static int cmp_candidate(const void *a, const void *b) {
  * file, negative errno when it cannot be used. */
 static int check_masked(const char *path) {
         struct stat st;
-        char target[16];
-        ssize_t n;
 
-        n = readlink(path, target, sizeof target - 1);
-        if (n >= 0) {
-                target[n] = 0;
-                if (streq(target, "/dev/null"))
-                        return 1;
-        }
-        if (stat(path, &st) < 0)
+        if (lstat(path, &st) < 0)
                 return -errno;
+        if (S_ISLNK(st.st_mode)) {
+                char target[16];
+                ssize_t n = readlink(path, target, sizeof target - 1);
+                if (n >= 0) {
+                        target[n] = 0;
+                        if (streq(target, "/dev/null"))
+                                return 1;
+                }
+                if (stat(path, &st) < 0)
+                        return -errno;
+        }
         if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
                 return 1;
         if (!S_ISREG(st.st_mode))

@@ -83,7 +83,7 @@ static int refuse(gen *g, ks_origin o, const char *what, const char *reason, int
         if (r != -EINVAL)
                 return r;
         g->failed = true;
-        return ks_diag_add(g->diags, o.file, o.line, o.column, "%s %s", what,
+        return ks_diag_add(g->diags, o.file, o.line, o.column, "\"%s\" %s", what,
                            reason ?: "cannot be written into a unit file") < 0 ? -ENOMEM : 0;
 }
 
@@ -306,6 +306,38 @@ static const char *kill_signal_name(int sig, char *buf, size_t n) {
         return buf;
 }
 
+/* A token list where "~" inverts the whole line in systemd (SystemCallFilter=~@privileged is a
+ * deny list), so "@system-service ~@privileged" must become two lines: the allowed tokens, then
+ * the denied ones under one "~". */
+static int add_tokens(ks_unit_text *t, const char *directive, const char *value) {
+        _cleanup_free_ char *allow = calloc(1, strlen(value) + 1), *deny = calloc(1, strlen(value) + 2);
+        int r;
+
+        if (!allow || !deny)
+                return -ENOMEM;
+        if (!strchr(value, '~'))
+                return ks_unit_text_add_raw(t, directive, value);
+        for (const char *p = value; *p;) {
+                size_t n = strcspn(p, " ");
+                if (n > 0) {
+                        bool neg = p[0] == '~';
+                        char *dst = neg ? deny : allow;
+                        if (*dst)
+                                strcat(dst, " ");
+                        else if (neg)
+                                strcat(dst, "~");
+                        strncat(dst, p + neg, n - neg);
+                }
+                p += n;
+                p += strspn(p, " ");
+        }
+        if (*allow && (r = ks_unit_text_add_raw(t, directive, allow)) < 0)
+                return r;
+        if (*deny && (r = ks_unit_text_add_raw(t, directive, deny)) < 0)
+                return r;
+        return 0;
+}
+
 static int service_section(gen *g, ks_unit_text *t) {
         const ks_service *s = g->s;
         const char *why = NULL;
@@ -444,6 +476,9 @@ static int service_section(gen *g, ks_unit_text *t) {
                         char **paths = s->sandbox.paths[i];
                         r = ks_unit_text_add_path_list(t, info->directive, (const char *const *) paths,
                                                        strv_len(paths), &why);
+                } else if (s->sandbox.value[i] && info->kind == KS_SANDBOX_KIND_TOKENS) {
+                        why = "contains a line break";
+                        r = add_tokens(t, info->directive, s->sandbox.value[i]);
                 } else if (s->sandbox.value[i]) {
                         why = "contains a line break";
                         r = ks_unit_text_add_raw(t, info->directive, s->sandbox.value[i]);
@@ -652,10 +687,40 @@ unsigned ks_systemd_version(void) {
         return 0;
 }
 
-static void log_diags(const ks_unit_gen_callbacks *cb, int level, ks_diag_list *l) {
-        for (size_t i = 0; i < l->n; i++)
-                cb->log(level, l->items[i].text, cb->userdata);
+/* Hands one message to the log callback as one line: control characters from a definition
+ * (a newline in a bad value) are shown escaped, so they cannot forge further log records. */
+static int log_line(const ks_unit_gen_callbacks *cb, int level, const char *text) {
+        _cleanup_free_ char *e = NULL;
+        size_t n = 0;
+
+        for (const char *p = text; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        n++;
+        if (n == 0) {
+                cb->log(level, text, cb->userdata);
+                return 0;
+        }
+        e = malloc(strlen(text) + n * 3 + 1);
+        if (!e)
+                return -ENOMEM;
+        char *o = e;
+        for (const char *p = text; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        o += sprintf(o, "\\x%02x", (unsigned char) *p);
+                else
+                        *o++ = *p;
+        *o = 0;
+        cb->log(level, e, cb->userdata);
+        return 0;
+}
+
+static int log_diags(const ks_unit_gen_callbacks *cb, int level, ks_diag_list *l) {
+        int r = 0;
+
+        for (size_t i = 0; i < l->n && r >= 0; i++)
+                r = log_line(cb, level, l->items[i].text);
         ks_diag_list_clear(l);
+        return r;
 }
 
 int ks_unit_gen_set(const ks_config_set *set, const ks_unit_gen_options *o, const ks_unit_gen_callbacks *cb) {
@@ -665,7 +730,8 @@ int ks_unit_gen_set(const ks_config_set *set, const ks_unit_gen_options *o, cons
                 _cleanup_free_ char *text = NULL;
                 if (asprintf(&text, "%s: %s", set->problems[i].path, set->problems[i].message) < 0)
                         return -ENOMEM;
-                cb->log(LOG_ERR, text, cb->userdata);
+                if (log_line(cb, LOG_ERR, text) < 0)
+                        return -ENOMEM;
                 failed++;
         }
 
@@ -679,7 +745,8 @@ int ks_unit_gen_set(const ks_config_set *set, const ks_unit_gen_options *o, cons
                         _cleanup_free_ char *text = NULL;
                         if (asprintf(&text, "%s: masked, no unit for \"%s\"", e->path, e->name) < 0)
                                 return -ENOMEM;
-                        cb->log(LOG_INFO, text, cb->userdata);
+                        if (log_line(cb, LOG_INFO, text) < 0)
+                                return -ENOMEM;
                         continue;
                 }
 
@@ -692,19 +759,23 @@ int ks_unit_gen_set(const ks_config_set *set, const ks_unit_gen_options *o, cons
                                 _cleanup_free_ char *text = NULL;
                                 if (asprintf(&text, "%s: cannot load: %s", e->path, strerror(-r)) < 0)
                                         return -ENOMEM;
-                                cb->log(LOG_ERR, text, cb->userdata);
+                                if (log_line(cb, LOG_ERR, text) < 0)
+                                        return -ENOMEM;
                         }
-                        log_diags(cb, LOG_ERR, &diags);
+                        if (log_diags(cb, LOG_ERR, &diags) < 0)
+                                return -ENOMEM;
                         failed++;
                         continue;
                 }
 
                 r = ks_unit_gen(s, o, &files, &diags, &notices);
-                log_diags(cb, LOG_NOTICE, &notices);
+                if (log_diags(cb, LOG_NOTICE, &notices) < 0)
+                        return -ENOMEM;
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        log_diags(cb, LOG_ERR, &diags);
+                        if (log_diags(cb, LOG_ERR, &diags) < 0)
+                                return -ENOMEM;
                         failed++;
                         continue;
                 }
