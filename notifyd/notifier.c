@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* sd_pid_notify() on behalf of services, and the STATUS= line (see notifier.h). */
+/* Notifications on behalf of services, and the STATUS= line (see notifier.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "notifier.h"
 
@@ -46,21 +48,91 @@ int ks_notify_format(char *buf, size_t size, unsigned what, uint64_t watchdog_us
         return (int) off;
 }
 
-int ks_notify_send(pid_t pid, unsigned what, uint64_t watchdog_usec, const char *status) {
+struct ks_notifier {
+        int fd;
+        struct sockaddr_un addr;
+        socklen_t addr_len;
+};
+
+int ks_notifier_new(const char *socket_path, ks_notifier **ret) {
+        _cleanup_(ks_notifier_freep) ks_notifier *n = NULL;
+        const char *p = socket_path ?: getenv("NOTIFY_SOCKET");
+        size_t l;
+
+        if (!p || !*p)
+                return -ENXIO;
+        l = strlen(p);
+        if ((p[0] != '/' && p[0] != '@') || l >= sizeof n->addr.sun_path)
+                return -EINVAL;
+
+        n = calloc(1, sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        n->fd = -EBADF;
+        n->addr.sun_family = AF_UNIX;
+        memcpy(n->addr.sun_path, p, l);
+        if (p[0] == '@')
+                n->addr.sun_path[0] = 0;
+        n->addr_len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + l + (p[0] == '/'));
+
+        n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (n->fd < 0)
+                return -errno;
+        /* A notification is small, but thousands may be sent in a burst. */
+        (void) setsockopt(n->fd, SOL_SOCKET, SO_SNDBUF, &(int) { 1024 * 1024 }, sizeof(int));
+
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
+ks_notifier *ks_notifier_free(ks_notifier *n) {
+        if (!n)
+                return NULL;
+        if (n->fd >= 0)
+                close(n->fd);
+        return mfree(n);
+}
+
+int ks_notifier_send(ks_notifier *n, pid_t pid, unsigned what, uint64_t watchdog_usec, const char *status) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(struct ucred))];
+        } control = {};
         char buf[512];
+        struct iovec iov;
+        struct msghdr mh = {
+                .msg_name = &n->addr,
+                .msg_namelen = n->addr_len,
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = sizeof control,
+        };
+        struct cmsghdr *cmsg;
+        struct ucred cred = { .pid = pid, .uid = getuid(), .gid = getgid() };
         int r;
 
         if (pid <= 0)
                 return -ESRCH;
         r = ks_notify_format(buf, sizeof buf, what, watchdog_usec, status);
-        if (r < 0)
+        if (r <= 0)
                 return r;
-        if (r == 0)
-                return 0;
-        r = sd_pid_notify(pid, 0, buf);
-        if (r < 0)
-                return r;
-        return r == 0 ? -ENXIO : 0;     /* 0: no $NOTIFY_SOCKET */
+        iov = (struct iovec) { buf, (size_t) r };
+        cmsg = CMSG_FIRSTHDR(&mh);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_CREDENTIALS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof cred);
+        memcpy(CMSG_DATA(cmsg), &cred, sizeof cred);
+
+        for (unsigned attempt = 0;; attempt++) {
+                if (sendmsg(n->fd, &mh, MSG_NOSIGNAL) >= 0)
+                        return 0;
+                /* systemd reads the socket quickly; a full queue is a momentary burst. Retry a
+                 * few times, bounded, rather than lose a READY=1 or a watchdog ping. */
+                if (errno != EAGAIN || attempt >= 20)
+                        return -errno;
+                usleep(1000);
+        }
 }
 
 static void format_latency(uint64_t usec, char *buf, size_t size) {

@@ -23,6 +23,7 @@ struct ks_probe {
         ks_probe_done_t done;
         void *userdata;
         uint64_t started_usec;
+        uint64_t run_timeout_usec;
         size_t received;                /* body bytes seen in this run */
         char *body;                     /* the first max_response bytes, when body_contains is set */
         size_t body_len;
@@ -284,7 +285,7 @@ static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
         char expect[64], d[32];
 
         if (code == CURLE_OPERATION_TIMEDOUT) {
-                format_duration(s->timeout_usec ?: 10 * 1000000ull, d, sizeof d);
+                format_duration(c->run_timeout_usec, d, sizeof d);
                 /* curl's error buffer says which of the two timeouts hit. */
                 if (strncmp(c->errbuf, "Connection", 10) == 0 || strncmp(c->errbuf, "Failed to connect", 17) == 0)
                         snprintf(r->reason, sizeof r->reason, "connect timed out (%.120s)", c->errbuf);
@@ -335,11 +336,19 @@ static void on_done(CURL *easy, CURLcode code, void *userdata) {
         done(c, &result, c->userdata);
 }
 
-int ks_probe_start(ks_probe *c, ks_curl_loop *loop, ks_probe_done_t done, void *userdata) {
+int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_probe_done_t done, void *userdata) {
+        uint64_t timeout, connect_timeout;
         int r;
 
         if (c->loop)
                 return -EBUSY;
+
+        timeout = timeout_usec ?: (c->spec.timeout_usec ?: 10 * 1000000ull);
+        connect_timeout = c->spec.connect_timeout_usec ? MIN(c->spec.connect_timeout_usec, timeout) : timeout;
+        c->run_timeout_usec = timeout;
+        if (curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, ms_ceil(timeout)) != CURLE_OK ||
+            curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, ms_ceil(connect_timeout)) != CURLE_OK)
+                return -EINVAL;
 
         c->received = 0;
         c->body_len = 0;

@@ -62,9 +62,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ks_probe *, ks_probe_free);
 
 const ks_probe_spec *ks_probe_get_spec(const ks_probe *c);
 
-/* Starts one run; done is called from the loop when it finished (passed or not). -EBUSY when a
- * run is already in flight. */
-int ks_probe_start(ks_probe *c, ks_curl_loop *loop, ks_probe_done_t done, void *userdata);
+/* Starts one run; done is called from the loop when it finished (passed or not). timeout_usec,
+ * when not 0, replaces the spec's timeout for this run (what is left of a round's time).
+ * -EBUSY when a run is already in flight. */
+int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_probe_done_t done, void *userdata);
 /* Aborts the run in flight, if any, without calling done. */
 void ks_probe_cancel(ks_probe *c);
 bool ks_probe_in_flight(const ks_probe *c);

@@ -32,6 +32,10 @@ static int parse_code(const char *p, size_t len, unsigned *ret) {
         return 0;
 }
 
+int ks_status_set_add_range(ks_status_set *s, unsigned lo, unsigned hi) {
+        return add_range(s, lo, hi);
+}
+
 int ks_status_set_add_code(ks_status_set *s, long code) {
         if (code < 100 || code > 599)
                 return -EINVAL;

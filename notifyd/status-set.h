@@ -22,6 +22,7 @@ typedef struct ks_status_set {
  * -E2BIG when the set is full. */
 int ks_status_set_add_string(ks_status_set *s, const char *item);
 int ks_status_set_add_code(ks_status_set *s, long code);
+int ks_status_set_add_range(ks_status_set *s, unsigned lo, unsigned hi);
 
 bool ks_status_set_match(const ks_status_set *s, long code);
 

@@ -209,8 +209,8 @@ static ks_probe_result run_http(const char *path, void (*tweak)(ks_probe_spec *s
         if (tweak)
                 tweak(&spec);
         ASSERT_EQ(ks_probe_new(&spec, &c), 0);
-        ASSERT_EQ(ks_probe_start(c, loop, on_done, &o), 0);
-        ASSERT_EQ(ks_probe_start(c, loop, on_done, &o), -EBUSY);
+        ASSERT_EQ(ks_probe_start(c, loop, 0, on_done, &o), 0);
+        ASSERT_EQ(ks_probe_start(c, loop, 0, on_done, &o), -EBUSY);
         ASSERT_TRUE(ks_probe_in_flight(c));
         run_until((outcome *[]) { &o }, 1);
         ASSERT_TRUE(!ks_probe_in_flight(c));
@@ -300,8 +300,8 @@ static void test_hang_does_not_delay_others(void) {
         ASSERT_EQ(ks_probe_new(&hang, &a), 0);
         ASSERT_EQ(ks_probe_new(&ok, &b), 0);
         t0 = now_usec();
-        ASSERT_EQ(ks_probe_start(a, loop, on_done, &oa), 0);
-        ASSERT_EQ(ks_probe_start(b, loop, on_done, &ob), 0);
+        ASSERT_EQ(ks_probe_start(a, loop, 0, on_done, &oa), 0);
+        ASSERT_EQ(ks_probe_start(b, loop, 0, on_done, &ob), 0);
         run_until((outcome *[]) { &oa, &ob }, 2);
         ASSERT_TRUE(ob.result.passed);
         ASSERT_TRUE(!oa.result.passed);
@@ -314,7 +314,7 @@ static void test_hang_does_not_delay_others(void) {
 
         /* Cancelling a run in flight: no callback, and it can start again. */
         oa = (outcome) {};
-        ASSERT_EQ(ks_probe_start(a, loop, on_done, &oa), 0);
+        ASSERT_EQ(ks_probe_start(a, loop, 0, on_done, &oa), 0);
         ks_probe_cancel(a);
         ASSERT_TRUE(!ks_probe_in_flight(a));
         for (int i = 0; i < 5; i++)
@@ -340,7 +340,7 @@ static void test_reuse(void) {
         before = count_connections();
         for (int i = 0; i < 5; i++) {
                 outcome o = {};
-                ASSERT_EQ(ks_probe_start(fresh, loop, on_done, &o), 0);
+                ASSERT_EQ(ks_probe_start(fresh, loop, 0, on_done, &o), 0);
                 run_until((outcome *[]) { &o }, 1);
                 ASSERT_TRUE(o.result.passed);
         }
@@ -351,7 +351,7 @@ static void test_reuse(void) {
         before = after;
         for (int i = 0; i < 5; i++) {
                 outcome o = {};
-                ASSERT_EQ(ks_probe_start(reuse, loop, on_done, &o), 0);
+                ASSERT_EQ(ks_probe_start(reuse, loop, 0, on_done, &o), 0);
                 run_until((outcome *[]) { &o }, 1);
                 ASSERT_TRUE(o.result.passed);
         }
@@ -371,7 +371,7 @@ static void test_tcp(void) {
         int fd;
 
         ASSERT_EQ(ks_probe_new(&spec, &c), 0);
-        ASSERT_EQ(ks_probe_start(c, loop, on_done, &o), 0);
+        ASSERT_EQ(ks_probe_start(c, loop, 0, on_done, &o), 0);
         run_until((outcome *[]) { &o }, 1);
         ASSERT_TRUE(o.result.passed);
         ASSERT_STREQ(o.result.reason, "TCP connected");
@@ -384,7 +384,7 @@ static void test_tcp(void) {
         spec.port = ntohs(sa.sin_port);
         ASSERT_EQ(ks_probe_new(&spec, &d), 0);
         o = (outcome) {};
-        ASSERT_EQ(ks_probe_start(d, loop, on_done, &o), 0);
+        ASSERT_EQ(ks_probe_start(d, loop, 0, on_done, &o), 0);
         run_until((outcome *[]) { &o }, 1);
         ASSERT_TRUE(!o.result.passed);
         fprintf(stderr, "refused: %s\n", o.result.reason);

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon's state and its reloads (see daemon.h). Monitors are kept in an array sorted by
+ * unit name: the unit watcher's signals are looked up by binary search, and a reload is a merge
+ * of two sorted lists (old monitors, new definitions).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "definitions.h"
+#include "log.h"
+#include "monitor.h"
+#include "unit-watch.h"
+
+struct ks_daemon {
+        sd_event *event;
+        sd_bus *bus;
+        ks_daemon_options opts;
+        ks_monitor_context ctx;
+        ks_watcher *watcher;
+        ks_monitor **monitors;          /* sorted by unit name */
+        size_t n_monitors;
+        size_t n_definitions;
+        unsigned reloads;
+};
+
+static int compare_key(const void *key, const void *elem) {
+        const ks_monitor *const *m = elem;
+
+        return strcmp(key, ks_monitor_unit(*m));
+}
+
+static ks_monitor *find(ks_daemon *d, const char *unit) {
+        ks_monitor **m = bsearch(unit, d->monitors, d->n_monitors, sizeof(ks_monitor *), compare_key);
+
+        return m ? *m : NULL;
+}
+
+static void on_unit(const char *unit, const ks_unit_state *st, unsigned mask, void *userdata) {
+        ks_daemon *d = userdata;
+        ks_monitor *m = find(d, unit);
+
+        if (m)
+                ks_monitor_update_unit(m, st, mask);
+}
+
+static void on_reloaded(void *userdata) {
+        ks_daemon *d = userdata;
+
+        log_info("systemd reloaded its configuration; reading the definitions again.");
+        (void) ks_daemon_reload(d);
+}
+
+int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, ks_daemon **ret) {
+        _cleanup_(ks_daemon_freep) ks_daemon *d = NULL;
+        int r;
+
+        d = calloc(1, sizeof *d);
+        if (!d)
+                return -ENOMEM;
+        d->event = sd_event_ref(event);
+        d->bus = sd_bus_ref(bus);
+        d->opts = *opts;
+        d->ctx.event = event;
+        d->ctx.reuse_connections = opts->reuse_connections;
+
+        r = ks_curl_loop_new(event, &d->ctx.curl);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up libcurl: %m");
+        r = ks_notifier_new(NULL, &d->ctx.notifier);
+        if (r == -ENXIO)
+                r = ks_notifier_new("/run/systemd/notify", &d->ctx.notifier);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the notification socket: %m");
+        r = ks_watcher_new(bus, on_unit, on_reloaded, d, &d->watcher);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+ks_daemon *ks_daemon_free(ks_daemon *d) {
+        if (!d)
+                return NULL;
+        /* Monitors first (they cancel their transfers), then the curl loop they used. */
+        for (size_t i = 0; i < d->n_monitors; i++)
+                ks_monitor_free(d->monitors[i]);
+        free(d->monitors);
+        ks_watcher_free(d->watcher);
+        ks_curl_loop_free(d->ctx.curl);
+        ks_notifier_free(d->ctx.notifier);
+        sd_bus_unref(d->bus);
+        sd_event_unref(d->event);
+        return mfree(d);
+}
+
+int ks_daemon_reload(ks_daemon *d) {
+        _cleanup_(ks_definitions_freep) ks_definitions *defs = NULL;
+        ks_monitor **next;
+        size_t n = 0, i = 0, j = 0, added = 0, removed = 0, changed = 0;
+        int r;
+
+        r = ks_definitions_load(d->opts.search_path, &defs);
+        if (r < 0)
+                return r;
+
+        next = calloc(d->n_monitors + defs->n_services + 1, sizeof(ks_monitor *));
+        if (!next)
+                return log_oom();
+
+        /* Merge: both lists are sorted by unit name. */
+        while (i < d->n_monitors || j < defs->n_services) {
+                int c = i >= d->n_monitors ? 1 :
+                        j >= defs->n_services ? -1 :
+                        strcmp(ks_monitor_unit(d->monitors[i]), defs->services[j]->unit);
+
+                if (c == 0) {
+                        ks_monitor *m = d->monitors[i++];
+                        ks_service *s = defs->services[j];
+
+                        r = ks_monitor_reconfigure(m, s);
+                        if (r >= 0) {
+                                defs->services[j] = NULL;       /* taken */
+                                if (r > 0)
+                                        changed++;
+                        } else
+                                log_warning_errno(r, "%s: cannot apply the changed health checks, keeping the old ones: %m",
+                                                  ks_monitor_unit(m));
+                        j++;
+                        next[n++] = m;
+                } else if (c < 0) {
+                        ks_monitor *m = d->monitors[i++];
+
+                        if (ks_definitions_failed(defs, ks_monitor_name(m))) {
+                                next[n++] = m;
+                                continue;
+                        }
+                        log_info("%s: no health checks any more, stopped watching it.", ks_monitor_unit(m));
+                        ks_monitor_free(m);
+                        removed++;
+                } else {
+                        ks_service *s = defs->services[j++];
+                        ks_monitor *m = NULL;
+
+                        r = ks_monitor_new(&d->ctx, s, &m);
+                        if (r < 0) {
+                                log_warning_errno(r, "%s: cannot set up its health checks: %m", s->unit);
+                                continue;
+                        }
+                        defs->services[j - 1] = NULL;
+                        next[n++] = m;
+                        added++;
+                        r = ks_watcher_refresh(d->watcher, ks_monitor_unit(m));
+                        if (r < 0)
+                                log_warning_errno(r, "%s: cannot read its unit's state: %m", ks_monitor_unit(m));
+                }
+        }
+
+        free(d->monitors);
+        d->monitors = next;
+        d->n_monitors = n;
+        d->n_definitions = defs->n_total;
+        d->reloads++;
+        log_info("Definitions: %zu with health checks (%zu added, %zu changed, %zu removed, %zu not loadable).", n,
+                 added, changed, removed, defs->n_failed);
+        return 0;
+}
+
+void ks_daemon_relax_all(ks_daemon *d) {
+        for (size_t i = 0; i < d->n_monitors; i++)
+                ks_monitor_relax(d->monitors[i]);
+}
+
+void ks_daemon_status(ks_daemon *d, char *buf, size_t size) {
+        size_t checking = 0, ready = 0;
+        uint64_t rounds = 0;
+
+        for (size_t i = 0; i < d->n_monitors; i++) {
+                checking += ks_monitor_is_checking(d->monitors[i]);
+                ready += ks_monitor_is_ready(d->monitors[i]);
+                rounds += ks_monitor_rounds(d->monitors[i]);
+        }
+        snprintf(buf, size, "watching %zu services with health checks (%zu running, %zu ready); %llu rounds done",
+                 d->n_monitors, checking, ready, (unsigned long long) rounds);
+}

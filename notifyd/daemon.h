@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon as a whole: the event loop, the bus, the curl loop, the notifier, the unit watcher
+ * and the set of monitors (one per service with health checks), kept in step with the
+ * definitions on disk across reloads.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+
+typedef struct ks_daemon_options {
+        const char *search_path;        /* NULL: $KSERVICE_CONFIG_PATH or the default */
+        bool reuse_connections;
+} ks_daemon_options;
+
+typedef struct ks_daemon ks_daemon;
+
+/* Takes references to event and bus (attached to the event by the caller). */
+int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, ks_daemon **ret);
+ks_daemon *ks_daemon_free(ks_daemon *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ks_daemon *, ks_daemon_free);
+
+/* Reads the definitions and brings the monitors in line: added ones start watching their
+ * unit, removed ones stop, changed ones are reconfigured, unchanged ones are not touched. */
+int ks_daemon_reload(ks_daemon *d);
+
+/* A clean stop: relax the watchdog of every service we feed (monitor.h). */
+void ks_daemon_relax_all(ks_daemon *d);
+
+/* One line for notifyd's own STATUS=. */
+void ks_daemon_status(ks_daemon *d, char *buf, size_t size);

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A monitored service (see monitor.h).
+ *
+ * Life of an invocation, as notifyd sees it on the bus: the unit becomes activating/active with
+ * a MainPID and an InvocationID. A new InvocationID starts a new health history (tracker.h):
+ * start period from ExecMainStartTimestampMonotonic, thresholds from zero. Rounds run at the
+ * configured interval (more often, at most every second, while the service is not ready yet,
+ * so readiness is not delayed by a long interval). After each round the tracker says what to
+ * send to the MainPID: READY=1, WATCHDOG=1, WATCHDOG=trigger, and STATUS= when its text changed.
+ *
+ * notifyd's own restarts: a service that is already active when we first see it gets WATCHDOG=1
+ * at once together with WATCHDOG_USEC= set to its configured WatchdogSec (undoing a relax by a
+ * previous clean stop), and its checks are spread over one interval.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "log.h"
+#include "monitor.h"
+#include "probe.h"
+#include "ratelimit.h"
+#include "schedule.h"
+#include "tracker.h"
+#include "unit-log.h"
+
+/* While not ready, rounds run at least this often. */
+#define NOT_READY_INTERVAL_MAX_USEC (1000 * 1000ull)
+/* A STATUS= whose text did not change is still refreshed this often (it carries the latency). */
+#define STATUS_REFRESH_USEC (30 * 1000 * 1000ull)
+/* What a clean stop of notifyd sets WATCHDOG_USEC= to: "infinity", which turns the service's
+ * watchdog off until notifyd restores it (or the service restarts). */
+#define RELAXED_WATCHDOG_USEC UINT64_MAX
+
+struct ks_monitor {
+        ks_monitor_context *ctx;
+        ks_service *svc;
+        ks_probe **probes;
+        size_t n_probes;
+        ks_tracker_params params;
+        ks_ratelimit rl;
+
+        ks_unit_state unit;
+        bool checking;                  /* an invocation is being checked */
+        sd_id128_t tracked_invocation;
+        uint32_t hello_pid;             /* the MainPID we last greeted for this invocation */
+        unsigned hello_actions;
+        bool already_ready;
+        ks_tracker tracker;
+        ks_schedule sched;
+        bool sched_ready;               /* the schedule's interval is the ready one */
+        sd_event_source *timer;
+
+        bool round_active;
+        size_t round_index;
+        uint64_t round_start, round_deadline;
+
+        bool have_result;
+        char last_result[200];
+        char last_probe[160];
+        uint64_t last_latency;
+        char status_key[KS_STATUS_MAX];
+        uint64_t status_sent;
+        uint64_t rounds;
+        char invocation_field[64];
+};
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+const char *ks_monitor_name(const ks_monitor *m) {
+        return m->svc->name;
+}
+
+const char *ks_monitor_unit(const ks_monitor *m) {
+        return m->svc->unit;
+}
+
+bool ks_monitor_is_checking(const ks_monitor *m) {
+        return m->checking;
+}
+
+bool ks_monitor_is_ready(const ks_monitor *m) {
+        return m->checking && m->tracker.ready;
+}
+
+uint64_t ks_monitor_rounds(const ks_monitor *m) {
+        return m->rounds;
+}
+
+/* ---- definition → probes ---- */
+
+static void free_probes(ks_probe **probes, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                ks_probe_free(probes[i]);
+        free(probes);
+}
+
+static int probe_spec_from_check(const ks_check *c, const ks_health *h, bool reuse, ks_probe_spec *ret) {
+        ks_probe_spec s = {
+                .type = c->type == KS_CHECK_TCP ? KS_PROBE_TCP : KS_PROBE_HTTP,
+                .url = c->url,
+                .method = c->method,
+                .body_contains = c->expect_body,
+                .tls_verify = c->tls_verify,
+                .follow_redirects = c->follow_redirects,
+                .reuse_connection = reuse,
+                .max_response_bytes = (size_t) c->max_response_bytes,
+                .host = c->host,
+                .port = c->port,
+                .timeout_usec = h->timeout_usec,
+        };
+        char **headers = NULL;
+        int r;
+
+        for (size_t i = 0; i < c->n_expect_status; i++) {
+                ks_status_set_add_range(&s.expect, c->expect_status[i].lo, c->expect_status[i].hi);
+        }
+        if (c->n_headers > 0) {
+                headers = calloc(c->n_headers + 1, sizeof(char *));
+                if (!headers)
+                        return -ENOMEM;
+                for (size_t i = 0; i < c->n_headers; i++)
+                        if (asprintf(&headers[i], "%s: %s", c->headers[i].key, c->headers[i].value) < 0) {
+                                headers[i] = NULL;
+                                for (size_t j = 0; j < i; j++)
+                                        free(headers[j]);
+                                free(headers);
+                                return -ENOMEM;
+                        }
+        }
+        s.headers = headers;
+        r = ks_probe_spec_copy(&s, ret);
+        if (headers) {
+                for (size_t i = 0; headers[i]; i++)
+                        free(headers[i]);
+                free(headers);
+        }
+        return r;
+}
+
+static int make_probes(ks_monitor_context *ctx, const ks_service *svc, ks_probe ***ret, size_t *ret_n) {
+        const ks_health *h = &svc->health;
+        ks_probe **probes;
+        int r;
+
+        probes = calloc(h->n_checks, sizeof(ks_probe *));
+        if (!probes)
+                return -ENOMEM;
+        for (size_t i = 0; i < h->n_checks; i++) {
+                ks_probe_spec spec;
+
+                r = probe_spec_from_check(&h->checks[i], h, ctx->reuse_connections, &spec);
+                if (r >= 0) {
+                        r = ks_probe_new(&spec, &probes[i]);
+                        ks_probe_spec_done(&spec);
+                }
+                if (r < 0) {
+                        free_probes(probes, i);
+                        return r;
+                }
+        }
+        *ret = probes;
+        *ret_n = h->n_checks;
+        return 0;
+}
+
+static ks_tracker_params params_from_health(const ks_health *h) {
+        return (ks_tracker_params) {
+                .interval_usec = h->interval_usec,
+                .timeout_usec = h->timeout_usec,
+                .start_period_usec = h->start_period_usec,
+                .failure_threshold = h->failure_threshold,
+                .success_threshold = h->success_threshold,
+                .gate_ready = h->ready_on_pass,
+        };
+}
+
+/* ---- notifications and logs ---- */
+
+static void unit_log(ks_monitor *m, int priority, const char *format, ...) _printf_(3, 4);
+static void unit_log(ks_monitor *m, int priority, const char *format, ...) {
+        char msg[480], name[300], state[64], result[240], failures[48], threshold[48], latency[64], check[200];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(msg, sizeof msg, format, ap);
+        va_end(ap);
+
+        snprintf(name, sizeof name, "KSERVICE_NAME=%s", m->svc->name);
+        snprintf(state, sizeof state, "KSERVICE_HEALTH=%s", ks_tracker_state_to_string(m->tracker.state));
+        snprintf(result, sizeof result, "KSERVICE_RESULT=%s", m->have_result ? m->last_result : "");
+        snprintf(failures, sizeof failures, "KSERVICE_FAILURES=%u", m->tracker.failures);
+        snprintf(threshold, sizeof threshold, "KSERVICE_FAILURE_THRESHOLD=%u", m->params.failure_threshold);
+        snprintf(latency, sizeof latency, "KSERVICE_LATENCY_USEC=%" PRIu64, m->last_latency);
+        snprintf(check, sizeof check, "KSERVICE_CHECK=%s", m->last_probe);
+        ks_unit_log(&m->rl, m->svc->unit, priority,
+                    (const char *const[]) { name, state, result, failures, threshold, latency, check,
+                                            m->invocation_field[0] ? m->invocation_field : NULL, NULL },
+                    "%s", msg);
+}
+
+static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool force_status) {
+        char status[KS_STATUS_MAX], key[KS_STATUS_MAX];
+        uint64_t now = now_usec();
+        bool in_start = ks_tracker_in_start_period(&m->tracker, now);
+        const char *st = NULL;
+        int r;
+
+        /* The STATUS= text without the latency decides whether it changed. */
+        ks_status_line(key, sizeof key, &m->tracker, in_start, m->have_result ? m->last_result : NULL, 0);
+        if (force_status || !streq(key, m->status_key) || now >= m->status_sent + STATUS_REFRESH_USEC) {
+                ks_status_line(status, sizeof status, &m->tracker, in_start, m->have_result ? m->last_result : NULL,
+                               m->last_latency);
+                st = status;
+        }
+        if (what == 0 && !st)
+                return;
+
+        r = ks_notifier_send(m->ctx->notifier, (pid_t) m->unit.main_pid, what, watchdog_usec, st);
+        if (r < 0) {
+                /* The process may have just exited; the bus will tell us about its successor. */
+                log_debug_errno(r, "%s: notification to PID %" PRIu32 " failed: %m", m->svc->unit, m->unit.main_pid);
+                return;
+        }
+        if (st) {
+                snprintf(m->status_key, sizeof m->status_key, "%s", key);
+                m->status_sent = now;
+        }
+}
+
+/* ---- rounds ---- */
+
+static void arm(ks_monitor *m);
+static void start_probe(ks_monitor *m);
+
+static void cancel_round(ks_monitor *m) {
+        if (m->round_active && m->round_index < m->n_probes)
+                ks_probe_cancel(m->probes[m->round_index]);
+        m->round_active = false;
+}
+
+static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_t latency) {
+        uint64_t now = now_usec();
+        bool was_ready = m->tracker.ready;
+        ks_tracker_state before = m->tracker.state;
+        unsigned a, what = 0;
+
+        m->round_active = false;
+        m->rounds++;
+        m->have_result = true;
+        snprintf(m->last_result, sizeof m->last_result, "%s", reason);
+        m->last_latency = latency;
+
+        a = ks_tracker_record(&m->tracker, passed, now);
+
+        if (a & KS_TRACKER_SEND_READY)
+                what |= KS_NOTIFY_READY;
+        if (a & KS_TRACKER_SEND_TRIGGER)
+                what |= KS_NOTIFY_TRIGGER;
+        else if (a & KS_TRACKER_SEND_WATCHDOG)
+                what |= KS_NOTIFY_WATCHDOG;
+        else if (m->tracker.state == KS_TRACKER_FAILED)
+                /* Still the same invocation after our trigger: say it again (idempotent). */
+                what |= KS_NOTIFY_TRIGGER;
+        notify(m, what, 0, a & (KS_TRACKER_STATE_CHANGED | KS_TRACKER_SEND_READY));
+
+        if (a & KS_TRACKER_SEND_READY)
+                unit_log(m, LOG_INFO, "ready: health check passed (%s in %" PRIu64 " ms)", reason,
+                         (latency + 999) / 1000);
+        else if (passed && before == KS_TRACKER_UNHEALTHY && m->tracker.state == KS_TRACKER_HEALTHY)
+                unit_log(m, LOG_NOTICE, "healthy again: %s", reason);
+
+        if (!passed && (a & KS_TRACKER_COUNTED_FAILURE)) {
+                if (was_ready)
+                        unit_log(m, LOG_WARNING, "health check failed: %s from %s (%u/%u)", reason, m->last_probe,
+                                 m->tracker.failures, m->params.failure_threshold);
+                else
+                        unit_log(m, LOG_NOTICE, "health check failed: %s from %s (not ready yet, %u failed)", reason,
+                                 m->last_probe, m->tracker.failures);
+        } else if (!passed && before != KS_TRACKER_FAILED)
+                unit_log(m, LOG_INFO, "health check failed during start period: %s from %s", reason, m->last_probe);
+
+        if (a & KS_TRACKER_SEND_TRIGGER)
+                unit_log(m, LOG_ERR, "restarting: %u consecutive failures (last: %s)", m->tracker.failures, reason);
+
+        if (m->checking)
+                arm(m);
+}
+
+static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata) {
+        ks_monitor *m = userdata;
+
+        ks_probe_spec_describe(ks_probe_get_spec(p), m->last_probe, sizeof m->last_probe);
+        if (r->passed && m->round_index + 1 < m->n_probes) {
+                m->round_index++;
+                start_probe(m);
+                return;
+        }
+        finish_round(m, r->passed, r->reason, now_usec() - m->round_start);
+}
+
+static void start_probe(ks_monitor *m) {
+        uint64_t now = now_usec();
+        uint64_t left = m->round_deadline > now ? m->round_deadline - now : 1000;
+        int r;
+
+        r = ks_probe_start(m->probes[m->round_index], m->ctx->curl, MAX(left, 1000u), on_probe_done, m);
+        if (r < 0) {
+                char reason[96];
+                snprintf(reason, sizeof reason, "could not start the check: %s", strerror(-r));
+                finish_round(m, false, reason, 0);
+        }
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        ks_monitor *m = userdata;
+        uint64_t now = now_usec();
+
+        if (!m->checking || m->round_active)
+                return 0;
+        ks_schedule_advance(&m->sched, now);
+        m->round_active = true;
+        m->round_index = 0;
+        m->round_start = now;
+        m->round_deadline = now + (m->params.timeout_usec ?: m->params.interval_usec);
+        start_probe(m);
+        return 0;
+}
+
+static uint64_t current_interval(const ks_monitor *m) {
+        if (m->tracker.ready)
+                return m->params.interval_usec;
+        return MIN(m->params.interval_usec, NOT_READY_INTERVAL_MAX_USEC);
+}
+
+static void arm(ks_monitor *m) {
+        uint64_t now = now_usec();
+        int r;
+
+        if (m->sched.interval_usec != current_interval(m))
+                ks_schedule_set_interval(&m->sched, current_interval(m), now);
+        r = sd_event_source_set_time(m->timer, ks_schedule_when(&m->sched, now));
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "%s: cannot arm the check timer: %m", m->svc->unit);
+}
+
+/* ---- the unit's state ---- */
+
+static bool unit_running(const ks_unit_state *u) {
+        return u->main_pid > 0 &&
+               (streq(u->active_state, "active") || streq(u->active_state, "activating") ||
+                streq(u->active_state, "reloading"));
+}
+
+static void stop_checks(ks_monitor *m) {
+        if (!m->checking)
+                return;
+        cancel_round(m);
+        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        m->checking = false;
+        log_debug("%s: checks stopped (%s/%s)", m->svc->unit, m->unit.active_state, m->unit.sub_state);
+}
+
+static void hello(ks_monitor *m) {
+        unsigned what = 0;
+        uint64_t wd = 0;
+
+        m->hello_pid = m->unit.main_pid;
+        if (m->hello_actions & KS_TRACKER_SEND_READY)
+                what |= KS_NOTIFY_READY;
+        if (m->already_ready) {
+                /* notifyd (re)started while the service ran: feed it at once, and undo a relax. */
+                what |= KS_NOTIFY_WATCHDOG;
+                wd = ks_service_watchdog_usec(m->svc);
+                if (wd > 0 && wd != KS_USEC_INFINITY)
+                        what |= KS_NOTIFY_WATCHDOG_USEC;
+        }
+        notify(m, what, wd, true);
+        if (what & KS_NOTIFY_READY)
+                unit_log(m, LOG_INFO, "ready: readiness not gated on health checks");
+}
+
+static void begin_invocation(ks_monitor *m, bool first_seen) {
+        uint64_t now = now_usec(), start = m->unit.main_start_usec;
+        char id[SD_ID128_STRING_MAX];
+
+        cancel_round(m);
+        if (start == 0 || start > now)
+                start = now;
+        m->already_ready = streq(m->unit.active_state, "active") || streq(m->unit.active_state, "reloading");
+        m->hello_actions = ks_tracker_begin(&m->tracker, &m->params, start, m->already_ready);
+        m->tracked_invocation = m->unit.invocation_id;
+        m->have_result = false;
+        m->status_key[0] = 0;
+        if (!sd_id128_is_null(m->unit.invocation_id))
+                snprintf(m->invocation_field, sizeof m->invocation_field, "OBJECT_SYSTEMD_INVOCATION_ID=%s",
+                         sd_id128_to_string(m->unit.invocation_id, id));
+        m->checking = true;
+
+        /* A service found running when notifyd starts is checked at a random point of its
+         * interval, so a restart of notifyd does not fire thousands of checks at once; a freshly
+         * started one right away, for prompt readiness. */
+        ks_schedule_init(&m->sched, current_interval(m), now, first_seen && m->already_ready ? current_interval(m) : 0,
+                         0);
+        arm(m);
+
+        hello(m);
+}
+
+void ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mask) {
+        bool first_seen = m->unit.active_state[0] == 0;
+
+        if (mask & KS_UNIT_ACTIVE_STATE)
+                snprintf(m->unit.active_state, sizeof m->unit.active_state, "%s", st->active_state);
+        if (mask & KS_UNIT_SUB_STATE)
+                snprintf(m->unit.sub_state, sizeof m->unit.sub_state, "%s", st->sub_state);
+        if (mask & KS_UNIT_MAIN_PID)
+                m->unit.main_pid = st->main_pid;
+        if (mask & KS_UNIT_INVOCATION_ID)
+                m->unit.invocation_id = st->invocation_id;
+        if (mask & KS_UNIT_MAIN_START)
+                m->unit.main_start_usec = st->main_start_usec;
+
+        if (!unit_running(&m->unit)) {
+                stop_checks(m);
+                return;
+        }
+        if (!m->checking || !sd_id128_equal(m->unit.invocation_id, m->tracked_invocation)) {
+                begin_invocation(m, first_seen);
+                return;
+        }
+        /* systemd sends the Unit and the Service properties in two signals, so a new InvocationID
+         * can come with the old MainPID for a moment: greet again when the MainPID changes. */
+        if (m->unit.main_pid != m->hello_pid)
+                hello(m);
+        /* activating → active: our READY=1 (or the service's own) went through. */
+        if (!m->tracker.ready && streq(m->unit.active_state, "active"))
+                m->tracker.ready = true;
+}
+
+void ks_monitor_relax(ks_monitor *m) {
+        char status[] = "health checks paused: kservice-notifyd stopped";
+
+        if (!m->checking || !m->tracker.ready)
+                return;
+        cancel_round(m);
+        (void) ks_notifier_send(m->ctx->notifier, (pid_t) m->unit.main_pid, KS_NOTIFY_WATCHDOG_USEC | KS_NOTIFY_WATCHDOG,
+                                RELAXED_WATCHDOG_USEC, status);
+        unit_log(m, LOG_NOTICE, "health checks paused: kservice-notifyd is stopping; watchdog relaxed until it returns");
+}
+
+/* ---- construction ---- */
+
+int ks_monitor_new(ks_monitor_context *ctx, ks_service *svc, ks_monitor **ret) {
+        _cleanup_(ks_monitor_freep) ks_monitor *m = NULL;
+        int r;
+
+        if (!ks_service_has_health(svc))
+                return -EINVAL;
+        m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        m->ctx = ctx;
+        r = make_probes(ctx, svc, &m->probes, &m->n_probes);
+        if (r < 0)
+                return r;
+        m->params = params_from_health(&svc->health);
+        ks_ratelimit_init(&m->rl, 30 * 1000000ull, 20);
+        r = sd_event_add_time(ctx->event, &m->timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        m->svc = svc;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+ks_monitor *ks_monitor_free(ks_monitor *m) {
+        if (!m)
+                return NULL;
+        cancel_round(m);
+        sd_event_source_disable_unref(m->timer);
+        free_probes(m->probes, m->n_probes);
+        ks_service_free(m->svc);
+        return mfree(m);
+}
+
+int ks_monitor_reconfigure(ks_monitor *m, ks_service *svc) {
+        ks_probe **probes;
+        size_t n;
+        int r;
+
+        if (ks_health_equal(&m->svc->health, &svc->health)) {
+                /* Other keys may have changed (the watchdog we restore comes from them). */
+                ks_service_free(m->svc);
+                m->svc = svc;
+                return 0;
+        }
+
+        r = make_probes(m->ctx, svc, &probes, &n);
+        if (r < 0)
+                return r;
+        cancel_round(m);
+        free_probes(m->probes, m->n_probes);
+        m->probes = probes;
+        m->n_probes = n;
+        ks_service_free(m->svc);
+        m->svc = svc;
+        m->params = params_from_health(&svc->health);
+        ks_tracker_update_params(&m->tracker, &m->params);
+        if (m->checking)
+                arm(m);
+        unit_log(m, LOG_INFO, "health checks reconfigured: %zu check(s) every %" PRIu64 " ms, timeout %" PRIu64
+                 " ms, failure threshold %u", n, m->params.interval_usec / 1000, m->params.timeout_usec / 1000,
+                 m->params.failure_threshold);
+        return 1;
+}

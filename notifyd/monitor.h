@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One monitored service: its definition (from lib/service.h), its probes, the bus view of its
+ * unit, the health tracker of the current invocation and the timer of its next round. Everything
+ * notifyd does for one konivrer@NAME.service happens here: rounds of checks (at most one probe
+ * in flight), notifications to its MainPID, and its journal messages.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+#include <systemd/sd-id128.h>
+
+#include "curl-glue.h"
+#include "notifier.h"
+#include "service.h"
+
+/* What all monitors share; owned by the daemon. */
+typedef struct ks_monitor_context {
+        sd_event *event;
+        ks_curl_loop *curl;
+        ks_notifier *notifier;
+        bool reuse_connections;         /* HTTP checks keep their connection between rounds */
+} ks_monitor_context;
+
+/* The unit's properties notifyd needs, as read from systemd. */
+typedef struct ks_unit_state {
+        char active_state[32];
+        char sub_state[32];
+        uint32_t main_pid;
+        sd_id128_t invocation_id;
+        uint64_t main_start_usec;       /* ExecMainStartTimestampMonotonic */
+} ks_unit_state;
+
+enum {
+        KS_UNIT_ACTIVE_STATE = 1 << 0,
+        KS_UNIT_SUB_STATE = 1 << 1,
+        KS_UNIT_MAIN_PID = 1 << 2,
+        KS_UNIT_INVOCATION_ID = 1 << 3,
+        KS_UNIT_MAIN_START = 1 << 4,
+};
+
+typedef struct ks_monitor ks_monitor;
+
+/* Takes ownership of svc (which must have health checks) on success. */
+int ks_monitor_new(ks_monitor_context *ctx, ks_service *svc, ks_monitor **ret);
+ks_monitor *ks_monitor_free(ks_monitor *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ks_monitor *, ks_monitor_free);
+
+const char *ks_monitor_name(const ks_monitor *m);
+const char *ks_monitor_unit(const ks_monitor *m);
+
+/* A changed definition. Takes ownership of svc on success. Returns 0 when the health
+ * configuration is unchanged (nothing disturbed), 1 when it was applied. */
+int ks_monitor_reconfigure(ks_monitor *m, ks_service *svc);
+
+/* Merges the fields named in mask and acts on the result: starts checks for a running
+ * invocation (a new one resets the health state and greets the new MainPID), stops them for a
+ * stopped unit. */
+void ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mask);
+
+/* notifyd stops cleanly: relax the watchdog of a service we were feeding, so it survives
+ * notifyd's absence; restored on the next start (see monitor.c). */
+void ks_monitor_relax(ks_monitor *m);
+
+bool ks_monitor_is_checking(const ks_monitor *m);
+bool ks_monitor_is_ready(const ks_monitor *m);
+/* Rounds completed since start (for notifyd's own status). */
+uint64_t ks_monitor_rounds(const ks_monitor *m);

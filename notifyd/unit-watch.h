@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Watching konivrer@NAME.service units over the system bus: Subscribe to the manager, one match
+ * for PropertiesChanged under /org/freedesktop/systemd1/unit (filtered here by object path, which
+ * encodes the unit name), one for the manager's Reloading signal, and on request a full read of
+ * the few properties notifyd needs (ActiveState, SubState, InvocationID, MainPID,
+ * ExecMainStartTimestampMonotonic), delivered as one update. Everything else is skipped unread.
+ */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "macro.h"
+#include "monitor.h"
+
+typedef struct ks_watcher ks_watcher;
+
+typedef void (*ks_watch_unit_t)(const char *unit, const ks_unit_state *st, unsigned mask, void *userdata);
+typedef void (*ks_watch_reloaded_t)(void *userdata);
+
+int ks_watcher_new(sd_bus *bus, ks_watch_unit_t on_unit, ks_watch_reloaded_t on_reloaded, void *userdata,
+                   ks_watcher **ret);
+ks_watcher *ks_watcher_free(ks_watcher *w);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ks_watcher *, ks_watcher_free);
+
+/* Reads the unit's properties anew (asynchronously); the result arrives through on_unit. */
+int ks_watcher_refresh(ks_watcher *w, const char *unit);
+
+/* The D-Bus object path of a unit, as systemd names it. */
+int ks_unit_object_path(const char *unit, char **ret);
