@@ -130,7 +130,9 @@ typedef struct ks_health {
         unsigned failure_threshold;     /* default 3 consecutive failed rounds: WATCHDOG=trigger */
         unsigned success_threshold;     /* default 1 consecutive passes to be healthy again */
         bool ready_on_pass;             /* default true (false with type = "notify"): READY=1 when
-                                         * first healthy; false: READY=1 as soon as seen */
+                                         * first healthy (success_threshold passes in a row);
+                                         * false: notifyd sends READY=1 as soon as it sees the
+                                         * process, or never with type = "notify" */
         uint64_t watchdog_usec;         /* explicit health.watchdog, or KS_USEC_UNSET: derived */
 } ks_health;
 
@@ -272,7 +274,9 @@ typedef struct ks_service {
         ks_resources resources;
         ks_sandbox sandbox;
 
-        /* Where each key of ks_service_keys[] was last set (file == NULL: not set), same index. */
+        /* Where each key of ks_service_keys[] was last set (file == NULL: not set), same index;
+         * the position is the value's. Keys inside [[health.check]] are not tracked here: each
+         * ks_check has its own origin, and the last [[health.check]] list wins as a whole. */
         ks_origin *key_origin;
 } ks_service;
 
