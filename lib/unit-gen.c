@@ -253,8 +253,10 @@ static int unit_section(gen *g, ks_unit_text *t) {
         else {
                 format_duration(buf, sizeof buf, s->restart_window_usec);
                 r = ks_unit_text_add_raw(t, "StartLimitIntervalSec", buf);
+                /* systemd counts every start in the window, the first one too: max_restarts
+                 * restarts after a start are max_restarts + 1 starts. */
                 if (r >= 0)
-                        r = ks_unit_text_add_rawf(t, "StartLimitBurst", "%" PRIu32, s->max_restarts);
+                        r = ks_unit_text_add_rawf(t, "StartLimitBurst", "%" PRIu64, (uint64_t) s->max_restarts + 1);
         }
         if (r < 0)
                 return r;
@@ -416,6 +418,11 @@ static int service_section(gen *g, ks_unit_text *t) {
         r = ks_unit_text_add_raw(t, "Restart", ks_restart_to_string(s->restart));
         if (r >= 0)
                 r = add_duration(t, "RestartSec", s->restart_delay_usec);
+        /* Since systemd 254 a restarting unit passes through "failed" (firing OnFailure= and
+         * failing units that require it) unless RestartMode=direct; before 254 it never did.
+         * Either way on_give_up then fires only when the restart policy gives up. */
+        if (r >= 0 && s->restart != KS_RESTART_NO && g->o->systemd_version >= KS_SYSTEMD_VERSION_RESTART_MODE)
+                r = ks_unit_text_add_raw(t, "RestartMode", "direct");
         if (r < 0)
                 return r;
         if (s->restart_max_delay_usec != KS_USEC_UNSET) {

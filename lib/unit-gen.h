@@ -15,10 +15,12 @@
  *                                                 service and starts the oneshot, which calls
  *                                                 "systemctl reload konivrer@NAME.service"
  *
- * on_give_up becomes OnFailure=: systemd triggers OnFailure= only when the unit enters the
- * "failed" state, which an automatic restart never does (the unit goes through "auto-restart"
- * instead); it happens when the restart policy gives up: the start limit (max_restarts within
- * restart_window) is hit, or the exit is one restart does not cover.
+ * on_give_up becomes OnFailure=: systemd triggers OnFailure= when the unit enters the "failed"
+ * state. Before systemd 254 an automatic restart never does (the unit goes through
+ * "auto-restart"); from 254 on it does unless RestartMode=direct, which the generator therefore
+ * emits there. So OnFailure= fires only when the restart policy gives up: the start limit is hit
+ * (StartLimitBurst= is max_restarts + 1 starts within restart_window), or the exit is one
+ * restart does not cover.
  */
 #pragma once
 
@@ -29,8 +31,10 @@
 #include "macro.h"
 #include "service.h"
 
-/* The systemd version the units are written for; RestartSteps= and RestartMaxDelaySec= need 254. */
+/* The systemd version the units are written for; RestartSteps=, RestartMaxDelaySec= and
+ * RestartMode= need 254. */
 #define KS_SYSTEMD_VERSION_RESTART_STEPS 254
+#define KS_SYSTEMD_VERSION_RESTART_MODE 254
 
 typedef struct ks_unit_file {
         char *path;             /* relative to the output directory, e.g. "konivrer@web.service" */

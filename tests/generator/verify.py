@@ -8,7 +8,7 @@
 The fallback template konivrer@.service is put on the unit path, so dependencies on other
 kservices (konivrer@db.service) resolve as on an installed system. systemd-analyze's output must
 be empty except for what this machine cannot know:
-  - "Unknown key" for RestartSteps=/RestartMaxDelaySec= when the local systemd is older than 254
+  - "Unknown key" for RestartSteps=/RestartMaxDelaySec=/RestartMode= when the local systemd is older than 254
     (such cases are generated for a newer systemd on purpose);
   - "Command X is not executable" when X, the case's program, does not exist here (cases about
     program paths with '$', '%' or blanks).
@@ -31,7 +31,7 @@ v = subprocess.run([analyze, '--version'], capture_output=True, text=True).stdou
 m = re.match(r'systemd (\d+)', v)
 local_version = int(m.group(1)) if m else 0
 
-NEW_KEYS = ('RestartSteps', 'RestartMaxDelaySec')
+NEW_KEYS = ('RestartSteps', 'RestartMaxDelaySec', 'RestartMode')
 good = os.path.join(cases, 'good')
 failed = total = units = 0
 for d in sorted(os.listdir(good)):

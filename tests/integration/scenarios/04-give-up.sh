@@ -4,7 +4,6 @@
 # started exactly 1 + 3 times, then systemd gives up (start limit hit) and starts the alert unit
 # named by on_give_up once (not at each failure before), instantiated with the service's unit
 # name; nothing restarts the service after that.
-# xfail: the generator emits StartLimitBurst=max_restarts (3 starts, not 1 + 3), and on 257 OnFailure= fires at every failure before the give-up (systemd >= 254 passes through "failed" on each restart unless RestartMode=direct)
 ks_require "$KS_GENERATOR"
 u=konivrer@web.service
 
