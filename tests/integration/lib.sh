@@ -19,7 +19,8 @@
 # Everything started is stopped by PID and everything mounted is unmounted in ks_teardown, which
 # callers run from an EXIT trap. Every wait is bounded.
 
-KS_TRIXIE_INCLUDE=systemd,systemd-sysv,dbus,libcurl4t64,ca-certificates,man-db
+# python3: the demo's example web service is python3 -m http.server.
+KS_TRIXIE_INCLUDE=systemd,systemd-sysv,dbus,libcurl4t64,ca-certificates,python3,man-db
 KS_TRIXIE_MAX_AGE_DAYS=${KS_TRIXIE_MAX_AGE_DAYS:-30}
 KS_MIRROR=${KS_MIRROR:-http://deb.debian.org/debian}
 KS_TESTD=/usr/local/bin/ks-testd        # where ks-testd is inside the container
@@ -154,7 +155,10 @@ ks_stage() {
                         rm -rf "${stage:?}/$d"
                 fi
         done
-        install -D -m 0755 "$KS_BUILDDIR/tests/helpers/ks-testd" "$stage$KS_TESTD"
+        # ks-testd exists when the build has tests (tools/demo builds without).
+        if [ -x "$KS_BUILDDIR/tests/helpers/ks-testd" ]; then
+                install -D -m 0755 "$KS_BUILDDIR/tests/helpers/ks-testd" "$stage$KS_TESTD"
+        fi
 }
 
 # Prepares the upper dir of the overlay: the staged install (KS_INSTALL_MODE=meson), a fresh
@@ -461,7 +465,7 @@ ks_testd_set() {
 # "closed" (no answer).
 ks_http() {
         ks_exec_t 30 bash -c '
-                exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || { echo closed; exit 0; }
+                exec 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$1" || { echo closed; exit 0; }
                 printf "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" "$2" >&3
                 IFS= read -r -t "$3" line <&3
                 rc=$?
