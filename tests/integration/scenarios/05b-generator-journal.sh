@@ -3,7 +3,6 @@
 # journal after a daemon-reload. In these containers /dev/kmsg does not exist and PID 1's stdio is
 # /dev/null (tests/integration/README.md), so this holds only if the generator falls back to the
 # journal (its socket is there at reload time).
-# xfail: the generator logs to /dev/kmsg or stderr only, both lost in a container (see README.md)
 ks_require "$KS_GENERATOR"
 
 ks_def typo <<EOF
