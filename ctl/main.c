@@ -13,6 +13,7 @@
 
 #include "config-set.h"
 #include "macro.h"
+#include "status.h"
 #include "unit-gen.h"
 
 static void log_cb(int level, const char *text, void *userdata) {
@@ -58,12 +59,16 @@ static const struct {
         const char *name;
         int (*run)(int argc, char **argv);
 } verbs[] = {
+#if HAVE_STATUS
+        { "status", verb_status },
+#endif
         { "verify", verb_verify },
 };
 
 static void help(void) {
         printf("Usage: kservicectl [OPTIONS] COMMAND ...\n\n"
                "Commands:\n"
+               "  status [NAME...] show state, restarts and health of the definitions' units\n"
                "  verify FILE...   validate definitions and print the units they generate\n\n"
                "Options:\n"
                "  -h --help        show this help\n"
