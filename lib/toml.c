@@ -167,18 +167,21 @@ typedef struct parser {
         keypart keys[KS_TOML_MAX_DEPTH + 1];
 } parser;
 
-static block *block_new(size_t size) {
+/* Allocates a block for at least *size bytes of data and returns in *size how many it holds. */
+static block *block_new(size_t *size) {
         block *b;
 
-        /* Large blocks are aligned for transparent huge pages: a big document then takes a few
-         * hundred page faults instead of tens of thousands. */
-        if (size >= HUGE_PAGE) {
-                size_t total = (sizeof(block) + size + HUGE_PAGE - 1) & ~(size_t) (HUGE_PAGE - 1);
+        /* Large blocks are whole, aligned huge pages: a big document then takes a few hundred page
+         * faults instead of tens of thousands, and no huge page is cleared for a few bytes. */
+        if (*size >= HUGE_PAGE) {
+                size_t total = (sizeof(block) + *size + HUGE_PAGE - 1) & ~(size_t) (HUGE_PAGE - 1);
                 b = aligned_alloc(HUGE_PAGE, total);
-                if (b)
+                if (b) {
                         (void) madvise(b, total, MADV_HUGEPAGE);
+                        *size = total - sizeof(block);
+                }
         } else
-                b = malloc(sizeof(block) + size);
+                b = malloc(sizeof(block) + *size);
         if (b)
                 b->next = NULL;
         return b;
@@ -200,7 +203,9 @@ static void *region_alloc_slow(parser *p, region *r, size_t n) {
 
         if (n > SIZE_MAX / 2)
                 fail_oom(p);
-        b = block_new(size);
+        if (!own && size >= HUGE_PAGE)
+                size -= sizeof(block); /* header and data fill whole huge pages */
+        b = block_new(&size);
         if (!b)
                 fail_oom(p);
         b->next = p->doc->blocks;
@@ -425,9 +430,10 @@ static void table_add(parser *p, node *t, const keypart *k, ks_toml_value *v) {
 
         if (n <= INDEX_MIN)
                 return;
-        if (n * 2 > t->idx_cap) {
+        if (n * 2 >= t->idx_cap) {
+                /* Load factor at most 1/2 (rebuilt at twice the keys into twice the slots). */
                 uint32_t cap = 64;
-                while (cap < n * 4)
+                while (cap <= n * 2)
                         cap *= 2;
                 t->idx = palloc(p, cap * sizeof(uint32_t));
                 memset(t->idx, 0, cap * sizeof(uint32_t));
@@ -1459,13 +1465,20 @@ static int parse_owned(block *b, char *data, size_t len, ks_toml_document **ret,
 }
 
 int ks_toml_parse(const char *buf, size_t len, ks_toml_document **ret, ks_toml_error *reterr) {
+        size_t size;
         block *b;
 
         if (!ret || (!buf && len > 0))
                 return -EINVAL;
-        if (len >= UINT32_MAX) /* positions and counts are 32-bit */
+        if (len >= UINT32_MAX) { /* positions and counts are 32-bit */
+                if (reterr) {
+                        reterr->line = reterr->column = 0;
+                        snprintf(reterr->message, sizeof reterr->message, "document larger than 4 GiB");
+                }
                 return -EFBIG;
-        b = block_new(len + 1);
+        }
+        size = len + 1;
+        b = block_new(&size);
         if (!b)
                 return -ENOMEM;
         if (len)
