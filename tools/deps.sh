@@ -8,7 +8,7 @@ KS_DEPS_BUILD="meson ninja-build pkg-config gcc libc6-dev libsystemd-dev libcurl
 KS_DEPS_INTEGRATION="systemd-container debootstrap iproute2 util-linux ca-certificates"
 # Fuzzing, benchmarks, packaging.
 KS_DEPS_TEST="clang-14 libclang-rt-14-dev llvm-14 g++ libtomlplusplus-dev monit nginx-light
-        debhelper dpkg-dev fakeroot lintian rpm rpmlint"
+        debhelper dpkg-dev fakeroot lintian rpm rpmlint elfutils"
 
 install_deps() {  # test|demo
         local pkgs="$KS_DEPS_BUILD $KS_DEPS_INTEGRATION"

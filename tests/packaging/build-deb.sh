@@ -25,6 +25,8 @@ if ! (cd "$work/kservice" && dpkg-buildpackage -us -uc -b) >"$out/deb-build.log"
         tail -n 60 "$out/deb-build.log"
         exit 1
 fi
-rm -f "$out"/kservice_*.deb "$out"/kservice_*.changes "$out"/kservice_*.buildinfo
-mv "$work"/kservice_*.deb "$work"/kservice_*.changes "$work"/kservice_*.buildinfo "$out"/
-ls "$out"/kservice_*.deb
+# kservice_*.deb, and kservice-dbgsym_*.deb (debug symbols) that the .changes also lists
+rm -f "$out"/kservice*_*.deb "$out"/kservice*_*.ddeb "$out"/kservice_*.changes "$out"/kservice_*.buildinfo
+mv "$work"/kservice*_*.deb "$work"/kservice_*.changes "$work"/kservice_*.buildinfo "$out"/
+mv "$work"/kservice*_*.ddeb "$out"/ 2>/dev/null || true
+ls "$out"/kservice*_*.deb

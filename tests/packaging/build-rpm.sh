@@ -4,8 +4,8 @@
 # kservice-VERSION.tar.gz from a copy of the tree and runs rpmbuild -bb on
 # packaging/rpm/kservice.spec. --nodeps, because the Fedora BuildRequires are not rpm packages
 # here (their Debian equivalents are installed); rpm-macros supplies the meson and systemd
-# macros that Fedora's build root would have. The .rpm ends up in OUT, the log in
-# OUT/rpm-build.log.
+# macros that Fedora's build root would have. The .rpm (and kservice-debuginfo) end up in OUT,
+# the log in OUT/rpm-build.log.
 #
 # usage: build-rpm.sh SRC OUT
 set -euo pipefail
