@@ -313,7 +313,10 @@ static void start_probe(ks_monitor *m) {
         uint64_t left = m->round_deadline > now ? m->round_deadline - now : 1000;
         int r;
 
-        r = ks_probe_start(m->probes[m->round_index], m->ctx->curl, MAX(left, 1000u), on_probe_done, m);
+        /* The first check of a round gets the whole timeout (0: the spec's own, so its messages
+         * name the configured value); later ones what is left of the round's. */
+        r = ks_probe_start(m->probes[m->round_index], m->ctx->curl, m->round_index == 0 ? 0 : MAX(left, 1000u),
+                           on_probe_done, m);
         if (r < 0) {
                 char reason[96];
                 snprintf(reason, sizeof reason, "could not start the check: %s", strerror(-r));

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Issue 5: a hanging endpoint counts as failed at its timeout, and never delays the checks of
+# other services: while one service's /health hangs, another one's checks keep their 1 s rhythm
+# and their latency; the hanging one is restarted after failure_threshold timed-out checks.
+ks_require /usr/libexec/kservice-notifyd
+
+# testd_count PORT: how many /health requests ks-testd on PORT has answered or held.
+testd_count() {
+        ks_exec_t 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+                printf "GET /count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3
+                timeout 5 cat <&3 | tail -n1 | tr -d "\r\n "' sh "$1"
+}
+
+ks_testd_set hung ok
+ks_testd_set fast ok
+ks_def hung <<EOF
+exec = $(ks_testd_exec hung 8081)
+restart_delay = "100ms"
+[health]
+interval = "3s"
+timeout = "2s"
+failure_threshold = 2
+[[health.check]]
+type = "http"
+url = "http://127.0.0.1:8081/health"
+EOF
+ks_def fast <<EOF
+exec = $(ks_testd_exec fast 8082)
+[health]
+interval = "1s"
+timeout = "500ms"
+[[health.check]]
+type = "http"
+url = "http://127.0.0.1:8082/health"
+EOF
+ks_reload
+ks_exec systemctl start konivrer@hung.service konivrer@fast.service
+ks_assert_eq active "$(ks_show konivrer@hung.service ActiveState)" "hung's ActiveState"
+ks_assert_eq active "$(ks_show konivrer@fast.service ActiveState)" "fast's ActiveState"
+
+ks_log "hung's /health hangs"
+t0=$(ks_now_ms)
+ks_testd_set hung hang
+sleep 1
+n0=$(testd_count 8082)
+ks_wait_until 15 "hung's first timed-out check" \
+        ks_journal_grep "health check failed: timed out after 2s from GET http://127.0.0.1:8081/health \(1/2\)" -u konivrer@hung.service
+t1=$(ks_now_ms)
+ks_log "first timed-out check logged $((t1 - t0)) ms after the hang began"
+ks_wait_prop konivrer@hung.service NRestarts 1 15
+t2=$(ks_now_ms)
+ks_log "hung restarted $((t2 - t0)) ms after the hang began"
+# At most: a whole interval before the first hanging check, one more interval, and its timeout.
+[ $((t2 - t0)) -le $((2 * 3000 + 2000 + 1000)) ] || ks_fail "restart took $((t2 - t0)) ms"
+n1=$(testd_count 8082)
+secs=$(( (t2 - t0 - 1000) / 1000 ))
+ks_log "fast got $((n1 - n0)) checks in ~$secs s while hung's checks hung"
+[ $((n1 - n0)) -ge $((secs - 1)) ] || ks_fail "fast got only $((n1 - n0)) checks in ${secs}s at a 1 s interval"
+ks_assert_eq 0 "$(ks_show konivrer@fast.service NRestarts)" "fast's NRestarts"
+st=$(ks_show konivrer@fast.service StatusText)
+ks_assert_match "^healthy; HTTP 200 in [0-9.]+ms$" "$st" "fast's StatusText"
+ms=$(printf '%s' "$st" | sed -E 's/.* in ([0-9]+)(\.[0-9])?ms$/\1/')
+[ "$ms" -lt 200 ] || ks_fail "fast's check latency is ${ms} ms while another endpoint hangs"
+ks_testd_set hung ok
+ks_wait_state konivrer@hung.service active 10

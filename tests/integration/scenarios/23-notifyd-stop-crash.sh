@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Issue 5: `systemctl stop` of a service stops its checks; stopping kservice-notifyd (it relaxes
+# each fed service's watchdog with WATCHDOG_USEC=) and killing it with SIGKILL (Restart=always
+# brings it back within the services' WatchdogSec) leave healthy services running, and notifyd
+# resumes: the watchdog is restored and an unhealthy service is restarted again.
+ks_require /usr/libexec/kservice-notifyd
+u=konivrer@web.service
+n=kservice-notifyd.service
+
+testd_count() {
+        ks_exec_t 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+                printf "GET /count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3
+                timeout 5 cat <&3 | tail -n1 | tr -d "\r\n "' sh "$1"
+}
+
+ks_testd_set web ok
+# An explicit short watchdog (4 s): without notifyd's pings the service dies within 4 s, so
+# surviving the stop and the crash below is notifyd's doing.
+ks_def web <<EOF
+exec = $(ks_testd_exec web 8080)
+restart_delay = "100ms"
+[health]
+interval = "1s"
+timeout = "500ms"
+failure_threshold = 2
+watchdog = "4s"
+[[health.check]]
+type = "http"
+url = "http://127.0.0.1:8080/health"
+EOF
+ks_reload
+ks_exec systemctl start $u
+ks_assert_eq 4000000 "$(ks_show $u WatchdogUSec | sed 's/^4s$/4000000/')" "WatchdogUSec"
+pid=$(ks_show $u MainPID)
+
+ks_log "clean stop of notifyd: the service survives several watchdog periods"
+ks_exec systemctl stop $n
+ks_assert_stays $u MainPID "$pid" 10
+ks_assert_eq active "$(ks_show $u ActiveState)" "ActiveState while notifyd is stopped"
+ks_assert_eq 0 "$(ks_show $u NRestarts)" "NRestarts while notifyd is stopped"
+ks_assert_match "paused" "$(ks_show $u StatusText)" "StatusText while notifyd is stopped"
+ks_journal_grep "health checks paused: kservice-notifyd is stopping" -u $u ||
+        ks_fail "no 'paused' message in journalctl -u $u"
+
+ks_log "notifyd starts again: watchdog restored, checks resume"
+ks_exec systemctl start $n
+ks_wait_prop $u WatchdogUSec 4s 5
+ks_assert_stays $u MainPID "$pid" 6
+ks_testd_set web fail
+ks_wait_prop $u NRestarts 1 10
+ks_testd_set web ok
+ks_wait_state $u active 30
+pid=$(ks_show $u MainPID)
+
+ks_log "notifyd is killed with SIGKILL: restarted by systemd, the service survives"
+npid=$(ks_show $n MainPID)
+ks_exec systemctl kill -s KILL $n
+notifyd_restarted() { [ "$(ks_show $n ActiveState)" = active ] && [ "$(ks_show $n MainPID)" != "$npid" ]; }
+ks_wait_until 10 "notifyd restarted" notifyd_restarted
+ks_assert_stays $u MainPID "$pid" 10
+ks_assert_eq active "$(ks_show $n ActiveState)" "notifyd's ActiveState after SIGKILL"
+[ "$(ks_show $n MainPID)" != "$npid" ] || ks_fail "notifyd's MainPID did not change after SIGKILL"
+ks_assert_eq 1 "$(ks_show $u NRestarts)" "the service's NRestarts after notifyd's crash"
+ks_log "and notifyd still acts on failures after its restart"
+ks_testd_set web fail
+ks_wait_prop $u NRestarts 2 10
+ks_testd_set web ok
+ks_wait_state $u active 30
+
+ks_log "systemctl stop of the service stops its checks"
+ks_exec systemctl stop $u
+# A stand-in on the same port counts whatever still asks for /health.
+ks_exec systemd-run --unit=standin --property=Restart=no "$KS_TESTD" --port 8080
+ks_wait_http 8080 /ping 200 10
+c0=$(testd_count 8080)
+sleep 3
+c1=$(testd_count 8080)
+ks_assert_eq "$c0" "$c1" "/health requests to a stopped service's port in 3 s"
+ks_exec systemctl stop standin.service
