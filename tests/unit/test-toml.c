@@ -78,6 +78,32 @@ static void test_getters(void) {
         CHECK(t->table.items[0].line == 10 && t->table.items[0].column == 3);
 }
 
+static void test_additions(void) {
+        _cleanup_(ks_toml_freep) ks_toml_document *doc = parse_ok(
+                "spans = [\"1s\", 2, \"bogus\", -1, 1.5, \"infinity\"]\n"
+                "\"nul\\u0000key\" = 1\n");
+        const ks_toml_value *root, *a;
+        uint64_t u = 7;
+
+        if (!doc)
+                return;
+        root = ks_toml_root(doc);
+        CHECK(ks_toml_get_array(root, "spans", &a) == 0 && a->array.n == 6);
+        if (!a || a->array.n != 6)
+                return;
+        CHECK(ks_toml_value_to_duration(a->array.items[0], &u) == 0 && u == KS_USEC_PER_SEC);
+        CHECK(ks_toml_value_to_duration(a->array.items[1], &u) == 0 && u == 2 * KS_USEC_PER_SEC);
+        CHECK(ks_toml_value_to_duration(a->array.items[2], &u) == -EINVAL && u == 2 * KS_USEC_PER_SEC);
+        CHECK(ks_toml_value_to_duration(a->array.items[3], &u) == -ERANGE);
+        CHECK(ks_toml_value_to_duration(a->array.items[4], &u) == -EMEDIUMTYPE);
+        CHECK(ks_toml_value_to_duration(a->array.items[5], &u) == 0 && u == KS_USEC_INFINITY);
+        CHECK(ks_toml_value_to_duration(NULL, &u) == -ENOENT);
+        /* Keys holding NUL are reachable by length only. */
+        CHECK(ks_toml_table_getn(root, "nul\0key", 7) != NULL);
+        CHECK(ks_toml_table_get(root, "nul") == NULL);
+        CHECK(root->table.items[1].key_len == 7 && root->table.items[1].key[7] == '\0');
+}
+
 static void test_timespan(void) {
         static const struct {
                 const char *in;
@@ -409,6 +435,7 @@ int main(void) {
         test_file();
         test_large_table();
         test_getters();
+        test_additions();
         test_timespan();
         test_format_timespan();
         test_size();
