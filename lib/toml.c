@@ -128,6 +128,7 @@ typedef struct node {
         uint32_t idx_cap;       /* slots in idx, a power of two, or 0 */
         uint32_t *idx;          /* open-addressing hash index: item number + 1, 0 = empty */
         uint32_t owner;         /* inline table that may still add keys to it, 0: the document */
+        struct node *last_child; /* the table a [header] last opened directly in this one */
         uint16_t depth;
         uint8_t flags;
 } node;
@@ -263,6 +264,23 @@ static void grow_items(parser *p, void **items, uint32_t *cap, size_t n, size_t 
                 memcpy(nitems, old, n * elem);
         *items = nitems;
         *cap = ncap;
+}
+
+/* Sibling tables tend to have the same keys ([service.b] after [service.a], each [[check]]):
+ * a table opened by a header starts with room for as many keys as its previous sibling has,
+ * bounded so that one large table cannot make many small ones after it expensive. */
+#define RESERVE_MAX 256u
+
+static void reserve_like(parser *p, node *t, const node *sibling) {
+        uint32_t n;
+
+        if (!sibling || sibling->v.type != KS_TOML_TABLE || t->cap > 0)
+                return;
+        n = MIN(sibling->v.table.n, RESERVE_MAX);
+        if (n <= 4)
+                return;
+        t->v.table.items = region_alloc(p, &p->grow, (size_t) n * sizeof(ks_toml_keyval));
+        t->cap = n;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1342,6 +1360,8 @@ static node *parse_header(parser *p) {
                 }
                 tbl = node_new(p, KS_TOML_TABLE, arr->depth, start, line, col);
                 tbl->flags = F_EXPLICIT;
+                if (arr->v.array.n > 0)
+                        reserve_like(p, tbl, (const node *) arr->v.array.items[arr->v.array.n - 1]);
                 aot_append(p, arr, &tbl->v);
                 return tbl;
         }
@@ -1350,6 +1370,8 @@ static node *parse_header(parser *p) {
                 tbl = node_new(p, KS_TOML_TABLE, t->depth, start, line, col);
                 tbl->flags = F_EXPLICIT;
                 table_add(p, t, k, &tbl->v);
+                reserve_like(p, tbl, t->last_child);
+                t->last_child = tbl;
                 return tbl;
         }
         tbl = (node *) kv->value;
