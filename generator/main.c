@@ -36,7 +36,8 @@
  *    directory, a oneshot pulled in by multi-user.target that prints them into the journal
  *    once it runs;
  *  - stderr when a person runs the generator.
- * $KSERVICE_LOG_TARGET=stderr|kmsg|journal|report forces one (tests). */
+ * $KSERVICE_LOG_TARGET=stderr|kmsg|journal|report forces one (tests); $SYSTEMD_LOG_TARGET=console
+ * means stderr. */
 typedef enum log_target {
         LOG_TARGET_STDERR,
         LOG_TARGET_JOURNAL,
@@ -78,7 +79,11 @@ static int open_kmsg(void) {
 static void log_open(void) {
         const char *t = getenv("KSERVICE_LOG_TARGET");
         const char *level = getenv("SYSTEMD_LOG_LEVEL");
-        bool under_systemd = getenv("SYSTEMD_SCOPE") || getenv("SYSTEMD_LOG_TARGET");
+        const char *sd_target = getenv("SYSTEMD_LOG_TARGET");
+        bool under_systemd = getenv("SYSTEMD_SCOPE") || sd_target;
+
+        if (!t && sd_target && streq(sd_target, "console"))
+                t = "stderr";
 
         if (t && streq(t, "stderr"))
                 target = LOG_TARGET_STDERR;
