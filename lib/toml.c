@@ -134,7 +134,7 @@ typedef struct node {
 } node;
 
 /* Tables with more keys than this get a hash index for duplicate checks and lookups. */
-#define INDEX_MIN 16
+#define INDEX_MIN 32
 
 typedef struct keypart {
         const char *s; /* the key's bytes; s[len] may be overwritten with NUL once consumed */
@@ -409,7 +409,7 @@ static ks_toml_keyval *table_find(const node *t, const char *k, size_t len) {
 
         if (!t->idx) {
                 for (size_t i = 0; i < n; i++)
-                        if (it[i].key_len == len && memcmp(it[i].key, k, len) == 0)
+                        if (it[i].key_len == len && (len == 0 || (it[i].key[0] == k[0] && memcmp(it[i].key, k, len) == 0)))
                                 return &it[i];
                 return NULL;
         }
