@@ -362,12 +362,13 @@ static int service_section(gen *g, ks_unit_text *t) {
         if (r < 0)
                 return r;
         if (s->reload_signal) {
-                /* $MAINPID is systemd's variable, expanded when the command runs. */
+                /* The shell's own kill: a kill binary is not everywhere (Debian 13's minbase has
+                 * none). ${MAINPID} is systemd's variable, expanded when the command runs. */
                 const char *name = ks_signal_to_string(s->reload_signal);
                 if (name && strncmp(name, "SIG", 3) == 0 && !strchr(name, '+'))
-                        r = ks_unit_text_add_rawf(t, "ExecReload", "/bin/kill -s %s $MAINPID", name + 3);
+                        r = ks_unit_text_add_rawf(t, "ExecReload", "/bin/sh -c \"kill -s %s ${MAINPID}\"", name + 3);
                 else
-                        r = ks_unit_text_add_rawf(t, "ExecReload", "/bin/kill -s %d $MAINPID", s->reload_signal);
+                        r = ks_unit_text_add_rawf(t, "ExecReload", "/bin/sh -c \"kill -%d ${MAINPID}\"", s->reload_signal);
                 if (r < 0)
                         return r;
         }
