@@ -63,6 +63,14 @@ ks_check_requirements() {
                 [ "${KS_INTEGRATION_REQUIRED:-0}" = 1 ] && ks_die "integration tests required but $why"
                 ks_skip "$why"
         fi
+        # Every systemd in a container takes inotify instances from root's budget (default 128 on
+        # Debian): a few parallel containers exhaust it ("Failed to allocate manager object: Too
+        # many open files"). Raise it, as for any host running containers.
+        local n
+        n=$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0)
+        if [ "$n" -lt 4096 ] && sysctl -q -w fs.inotify.max_user_instances=4096 2>/dev/null; then
+                ks_log "raised fs.inotify.max_user_instances from $n to 4096 for the containers"
+        fi
 }
 
 # ---- root file systems -------------------------------------------------------------------------
@@ -225,7 +233,7 @@ ks_boot() {
 
 # Starts nspawn on the mounted root and waits until the boot finished (bounded).
 ks_start_container() {
-        local i t0 state
+        local t0 state deadline left
         rm -rf "/run/systemd/nspawn/propagate/$KS_MACHINE"
         t0=$(ks_now_ms)
         # SIGTERM to nspawn makes it shut the container down cleanly (--kill-signal defaults to
@@ -235,18 +243,22 @@ ks_start_container() {
                 >>"$KS_TMP/console.log" 2>&1 </dev/null &
         KS_NSPAWN_PID=$!
         KS_PID1=
-        for ((i = 0; i < 300; i++)); do
+        echo "$KS_NSPAWN_PID" >"$KS_TMP/nspawn.pid"
+        deadline=$(( t0 + 30000 ))
+        while [ "$(ks_now_ms)" -lt "$deadline" ]; do
                 KS_PID1=$(ks_container_pid1)
                 [ -n "$KS_PID1" ] && break
                 kill -0 "$KS_NSPAWN_PID" 2>/dev/null || break
                 sleep 0.05
         done
+        echo "$KS_NSPAWN_PID $KS_PID1" >"$KS_TMP/nspawn.pid"
         [ -n "$KS_PID1" ] || { tail -n 30 "$KS_TMP/console.log" >&2; ks_die "systemd-nspawn did not start a container"; }
         # Until PID 1 created /run/systemd/system and its private socket, systemctl says
-        # "offline" or fails at once: retry (bounded).
+        # "offline" or fails at once: retry until KS_BOOT_TIMEOUT (default 120 s) has passed.
         state=
-        for ((i = 0; i < 600; i++)); do
-                state=$(ks_exec_t 90 systemctl is-system-running --wait 2>/dev/null) || true
+        deadline=$(( t0 + ${KS_BOOT_TIMEOUT:-120} * 1000 ))
+        while left=$(( (deadline - $(ks_now_ms)) / 1000 )); [ "$left" -gt 0 ]; do
+                state=$(ks_exec_t "$left" systemctl is-system-running --wait 2>/dev/null) || true
                 [ -n "$state" ] && [ "$state" != offline ] && break
                 kill -0 "$KS_NSPAWN_PID" 2>/dev/null || break
                 sleep 0.1
@@ -276,38 +288,56 @@ ks_container_pid1() {
 
 # Stops the container (clean shutdown, then SIGKILL after 20 s) and waits for nspawn to exit.
 ks_stop_container() {
-        local i
+        local deadline
+        # The state file, not only the variables: a scenario may have rebooted the container in
+        # a subshell, and the nspawn it started then is known only there and in the file.
+        if [ -n "$KS_TMP" ] && [ -f "$KS_TMP/nspawn.pid" ]; then
+                read -r KS_NSPAWN_PID KS_PID1 <"$KS_TMP/nspawn.pid" || true
+        fi
         [ -n "$KS_NSPAWN_PID" ] || return 0
-        if kill -0 "$KS_NSPAWN_PID" 2>/dev/null; then
+        if ks_nspawn_alive "$KS_NSPAWN_PID"; then
                 kill -TERM "$KS_NSPAWN_PID" 2>/dev/null || true
-                for ((i = 0; i < 200; i++)); do
-                        kill -0 "$KS_NSPAWN_PID" 2>/dev/null || break
-                        # a zombie counts as gone: reaped by the wait below
-                        [ "$(awk '{print $3}' /proc/"$KS_NSPAWN_PID"/stat 2>/dev/null)" = Z ] && break
+                deadline=$(( $(ks_now_ms) + 20000 ))
+                while [ "$(ks_now_ms)" -lt "$deadline" ]; do
+                        ks_nspawn_alive "$KS_NSPAWN_PID" || break
                         sleep 0.1
                 done
-                if kill -0 "$KS_NSPAWN_PID" 2>/dev/null &&
-                   [ "$(awk '{print $3}' /proc/"$KS_NSPAWN_PID"/stat 2>/dev/null)" != Z ]; then
+                if ks_nspawn_alive "$KS_NSPAWN_PID"; then
                         ks_log "nspawn $KS_NSPAWN_PID did not stop in 20 s, killing it"
                         kill -KILL "$KS_NSPAWN_PID" 2>/dev/null || true
                         [ -n "$KS_PID1" ] && kill -KILL "$KS_PID1" 2>/dev/null || true
+                        deadline=$(( $(ks_now_ms) + 5000 ))
+                        while ks_nspawn_alive "$KS_NSPAWN_PID" && [ "$(ks_now_ms)" -lt "$deadline" ]; do
+                                sleep 0.1
+                        done
                 fi
         fi
+        # Reaps it when it is our child (a no-op otherwise).
         wait "$KS_NSPAWN_PID" 2>/dev/null || true
         KS_NSPAWN_PID=
         KS_PID1=
+        [ -n "$KS_TMP" ] && rm -f "$KS_TMP/nspawn.pid"
         rm -rf "/run/systemd/nspawn/propagate/$KS_MACHINE"
+}
+
+# ks_nspawn_alive PID: PID is still our nspawn (not a zombie, not a reused PID).
+ks_nspawn_alive() {
+        local st cmd
+        st=$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null) || return 1
+        [ -n "$st" ] && [ "$st" != Z ] || return 1
+        cmd=$({ tr '\0' ' ' </proc/"$1"/cmdline; } 2>/dev/null) || return 1
+        [[ $cmd == *" -M $KS_MACHINE "* ]]
 }
 
 # Reboots the container: `systemctl reboot` inside (nspawn exits with 133 on a reboot request),
 # then boots the same root again.
 ks_reboot() {
-        local i
+        local deadline
         ks_log "rebooting the container"
         ks_exec systemctl reboot || true
-        for ((i = 0; i < 300; i++)); do
-                kill -0 "$KS_NSPAWN_PID" 2>/dev/null || break
-                [ "$(awk '{print $3}' /proc/"$KS_NSPAWN_PID"/stat 2>/dev/null)" = Z ] && break
+        deadline=$(( $(ks_now_ms) + 30000 ))
+        while [ "$(ks_now_ms)" -lt "$deadline" ]; do
+                ks_nspawn_alive "$KS_NSPAWN_PID" || break
                 sleep 0.1
         done
         ks_stop_container
@@ -322,6 +352,7 @@ ks_teardown() {
                         ks_log "cannot unmount $KS_MOUNTED"
                 KS_MOUNTED=
         fi
+        [ -n "$KS_TMP" ] && [ -f "$KS_TMP/nspawn.pid" ] && { ks_log "container still running: keeping $KS_TMP"; KS_TMP=; }
         if [ -n "$KS_TMP" ] && [ -d "$KS_TMP" ]; then
                 if [ "${KS_KEEP:-0}" = 1 ]; then
                         ks_log "kept $KS_TMP"
