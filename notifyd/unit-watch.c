@@ -30,11 +30,13 @@ static const struct {
         const char *iface, *name, *signature;
         unsigned mask;
 } props[] = {
+        /* In the order a refresh asks for them: MainPID last, so that a unit is seen running
+         * (which needs a MainPID) only once the rest is known, and is started on just once. */
         { IFACE_UNIT, "ActiveState", "s", KS_UNIT_ACTIVE_STATE },
         { IFACE_UNIT, "SubState", "s", KS_UNIT_SUB_STATE },
         { IFACE_UNIT, "InvocationID", "ay", KS_UNIT_INVOCATION_ID },
-        { IFACE_SERVICE, "MainPID", "u", KS_UNIT_MAIN_PID },
         { IFACE_SERVICE, "ExecMainStartTimestampMonotonic", "t", KS_UNIT_MAIN_START },
+        { IFACE_SERVICE, "MainPID", "u", KS_UNIT_MAIN_PID },
 };
 
 int ks_unit_object_path(const char *unit, char **ret) {
@@ -167,7 +169,7 @@ static int on_reloading(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         return 0;
 }
 
-/* ---- a full read of one unit: five Get calls, delivered together ---- */
+/* ---- a full read of one unit: five Get calls ---- */
 
 typedef struct refresh refresh;
 typedef struct refresh_call {
@@ -178,10 +180,7 @@ typedef struct refresh_call {
 struct refresh {
         ks_watcher *watcher;
         unsigned refs;          /* the caller's reference plus one per slot still alive */
-        unsigned outstanding;   /* replies still to come */
         refresh_call calls[ELEMENTSOF(props)];
-        ks_unit_state st;
-        unsigned mask;
         char unit[];
 };
 
@@ -201,13 +200,18 @@ static int on_get_reply(sd_bus_message *reply, void *userdata, sd_bus_error *err
         refresh *f = c->f;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
-        if (!e)
-                (void) read_value(reply, props[c->prop].iface, props[c->prop].name, &f->st, &f->mask);
-        else
-                log_debug("Reading %s of %s failed: %s", props[c->prop].name, f->unit, e->message);
+        ks_unit_state st = {};
+        unsigned mask = 0;
 
-        if (--f->outstanding == 0 && f->mask)
-                f->watcher->on_unit(f->unit, &f->st, f->mask, f->watcher->userdata);
+        /* Each reply is applied as soon as it arrives, never held back to be combined with the
+         * others: systemd answers with the value at the time it handles the call, and signals
+         * about later changes reach us after the reply (one connection keeps the order). A value
+         * held back could be older than a signal received meanwhile, and undo it. */
+        if (!e) {
+                if (read_value(reply, props[c->prop].iface, props[c->prop].name, &st, &mask) > 0 && mask)
+                        f->watcher->on_unit(f->unit, &st, mask, f->watcher->userdata);
+        } else
+                log_debug("Reading %s of %s failed: %s", props[c->prop].name, f->unit, e->message);
         return 0;
 }
 
@@ -235,7 +239,6 @@ int ks_watcher_refresh(ks_watcher *w, const char *unit) {
                 if (r < 0)
                         break;
                 f->refs++;
-                f->outstanding++;
                 (void) sd_bus_slot_set_destroy_callback(slot, call_destroy);
                 (void) sd_bus_slot_set_floating(slot, 1);
                 sd_bus_slot_unref(slot);
