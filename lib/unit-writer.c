@@ -207,6 +207,31 @@ bool ks_utf8_is_valid(const char *str, size_t len) {
         return true;
 }
 
+/* systemd refuses a whole assignment ("String is not UTF-8 clean") when it holds one of the
+ * Unicode noncharacters U+FDD0..U+FDEF or U+xxFFFE/U+xxFFFF, which TOML allows. s must be valid
+ * UTF-8. */
+static bool has_noncharacter(const char *str) {
+        for (const unsigned char *p = (const unsigned char *) str; *p; p++) {
+                uint32_t cp;
+
+                if (*p == 0xef && p[1] == 0xb7 && p[2] >= 0x90 && p[2] <= 0xaf)
+                        return true;            /* U+FDD0..U+FDEF */
+                if ((*p & 0xf0) == 0xe0 && p[1] && p[2])
+                        cp = ((uint32_t) (*p & 0x0f) << 12) | ((uint32_t) (p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+                else if ((*p & 0xf8) == 0xf0 && p[1] && p[2] && p[3])
+                        cp = ((uint32_t) (*p & 0x07) << 18) | ((uint32_t) (p[1] & 0x3f) << 12) |
+                                ((uint32_t) (p[2] & 0x3f) << 6) | (p[3] & 0x3f);
+                else
+                        continue;
+                if ((cp & 0xfffe) == 0xfffe)
+                        return true;
+        }
+        return false;
+}
+
+#define NONCHARACTER_REASON \
+        "contains a Unicode noncharacter (U+FDD0..U+FDEF or one ending in FFFE/FFFF), which systemd refuses in unit files"
+
 /* Checks shared by all values written raw (not quoted): nothing systemd's line reader or its
  * whitespace stripping would change. */
 static int check_raw_value(const char *value, const char **reterr) {
@@ -229,6 +254,11 @@ static int check_raw_value(const char *value, const char **reterr) {
         if (!ks_utf8_is_valid(value, len)) {
                 if (reterr)
                         *reterr = "is not valid UTF-8";
+                return -EINVAL;
+        }
+        if (has_noncharacter(value)) {
+                if (reterr)
+                        *reterr = NONCHARACTER_REASON;
                 return -EINVAL;
         }
         if (len > 0 && (value[0] == ' ' || value[len - 1] == ' ')) {
@@ -415,6 +445,11 @@ static int check_utf8(const char *s, const char **reterr) {
         if (!ks_utf8_is_valid(s, strlen(s))) {
                 if (reterr)
                         *reterr = "is not valid UTF-8";
+                return -EINVAL;
+        }
+        if (has_noncharacter(s)) {
+                if (reterr)
+                        *reterr = NONCHARACTER_REASON;
                 return -EINVAL;
         }
         return 0;

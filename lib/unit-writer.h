@@ -23,6 +23,9 @@
  *    does not expand variables there). NAME must match [A-Za-z_][A-Za-z0-9_]*.
  *  - Plain values (Description=, User=, ...): written raw, "%%" for '%'; control characters,
  *    leading/trailing whitespace and a trailing backslash are refused (they cannot be escaped).
+ *  - Unicode noncharacters (U+FDD0..U+FDEF, U+xxFFFE, U+xxFFFF) are valid in TOML but systemd
+ *    drops any assignment holding one ("not UTF-8 clean"), escaped or not (its D-Bus strings
+ *    could not carry them either): refused everywhere.
  *  - Paths: absolute and normalized (no "//", ".", "..", no trailing slash), else refused, so
  *    systemd's own path simplification cannot change them.
  */

@@ -58,6 +58,39 @@ static int hexval(char c) {
         return -1;
 }
 
+/* systemd's "UTF-8 clean" rule for a whole assignment line: valid UTF-8 without the
+ * noncharacters U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF. Decoded independently of the writer. */
+static bool utf8_clean(const char *str) {
+        const unsigned char *s = (const unsigned char *) str;
+
+        while (*s) {
+                uint32_t cp;
+                int n;
+
+                if (*s < 0x80) {
+                        s++;
+                        continue;
+                } else if ((*s >> 5) == 0x6)
+                        n = 1, cp = *s & 0x1f;
+                else if ((*s >> 4) == 0xe)
+                        n = 2, cp = *s & 0x0f;
+                else if ((*s >> 3) == 0x1e)
+                        n = 3, cp = *s & 0x07;
+                else
+                        return false;
+                for (int k = 1; k <= n; k++) {
+                        if ((s[k] >> 6) != 0x2)
+                                return false;
+                        cp = (cp << 6) | (s[k] & 0x3f);
+                }
+                if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0xfdd0 && cp <= 0xfdef) ||
+                    (cp & 0xfffe) == 0xfffe)
+                        return false;
+                s += n + 1;
+        }
+        return true;
+}
+
 /* Unescapes one C escape at *p (after the backslash); the subset systemd's cunescape_one()
  * accepts that a writer would reasonably use. Anything else is an error (stricter than systemd). */
 static int unescape_one(const char **p, char *out) {
@@ -190,7 +223,7 @@ static int parse_exec(const char *line, char **ret_path, strv *ret_argv) {
         bool at = false;
         int r;
 
-        if (strpbrk(line, "\n\r"))
+        if (strpbrk(line, "\n\r") || !utf8_clean(line))
                 return -EINVAL;
         r = extract_word(&p, &first);
         if (r <= 0)
@@ -260,7 +293,7 @@ static int parse_env(const char *line, char **ret) {
         char *w, *e;
         int r;
 
-        if (strpbrk(line, "\n\r"))
+        if (strpbrk(line, "\n\r") || !utf8_clean(line))
                 return -EINVAL;
         r = extract_word(&p, &w);
         if (r <= 0)
@@ -282,7 +315,7 @@ static int parse_env(const char *line, char **ret) {
 static int parse_value(const char *line, char **ret) {
         size_t len = strlen(line);
 
-        if (strpbrk(line, "\n\r") || (len > 0 && (strchr(" \t", line[0]) ||
+        if (strpbrk(line, "\n\r") || !utf8_clean(line) || (len > 0 && (strchr(" \t", line[0]) ||
                                                  strchr(" \t\\", line[len - 1]))))
                 return -EINVAL;
         return expand_specifiers(line, ret);
@@ -378,6 +411,9 @@ static void test_exec_fixed(void) {
         check_exec_refused(0, 2, ";", "x");
         check_exec_refused(2, 3, "/bin/true", "ok", "bad\xff");
         check_exec_refused(1, 2, "/bin/true", "\xed\xa0\x80"); /* a surrogate */
+        check_exec_refused(1, 2, "/bin/true", "a\xef\xbf\xbe"); /* U+FFFE */
+        check_exec_refused(2, 3, "/bin/true", "ok", "\xef\xb7\x90"); /* U+FDD0 */
+        check_exec_refused(0, 1, "/opt/\xf4\x8f\xbf\xbf"); /* U+10FFFF */
         check_exec_refused(0, 0, "");
 }
 
@@ -418,6 +454,7 @@ static void test_env_fixed(void) {
         CHECK(ks_unit_escape_env("A-B", "v", &s, &why) == -EINVAL);
         CHECK(ks_unit_escape_env("A=B", "v", &s, &why) == -EINVAL);
         CHECK(ks_unit_escape_env("A", "\xc3", &s, &why) == -EINVAL);
+        CHECK(ks_unit_escape_env("A", "x\xef\xbf\xbf", &s, &why) == -EINVAL && strstr(why, "noncharacter"));
         CHECK(s == NULL);
 }
 
@@ -443,7 +480,7 @@ static void test_value_fixed(void) {
                 free(back);
         }
         static const char *const bad[] = {
-                "a\nb", "a\rb", "tab\there", " lead", "trail ", "cont\\", "\x7f", "\xff",
+                "a\nb", "a\rb", "tab\there", " lead", "trail ", "cont\\", "\x7f", "\xff", "\xef\xb7\xaf",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 const char *why = NULL;
@@ -593,6 +630,7 @@ static uint32_t rnd(void) {
 static const char *const pieces[] = {
         "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xe2\x80\xa8", "\xc2\x85", "\xef\xbb\xbf",
         "$$", "${X}", "$X", "%%", "%i", "\\;", ";", "\\n", "\"\"", "''", " ;", "\\",
+        "\xef\xbf\xbe", "\xef\xb7\x90", "\xf4\x8f\xbf\xbf", "\xf0\x9f\xbf\xbf", "\xef\xb7\xb0",
 };
 
 static char *random_string(size_t maxlen) {
@@ -616,6 +654,8 @@ static char *random_string(size_t maxlen) {
 
 /* The writer's rule for the executable, restated independently of its code. */
 static bool executable_acceptable(const char *s) {
+        if (!utf8_clean(s))
+                return false;
         if (!*s || streq(s, ";") || strchr("-@:+!|", s[0]) || s[strlen(s) - 1] == '/')
                 return false;
         for (const char *p = s; *p; p++)
@@ -673,19 +713,27 @@ static void test_random(void) {
                 } else {
                         refused++;
                         CHECK(r == -EINVAL);
-                        /* Only the executable may be refused: every UTF-8 argument is representable. */
-                        CHECK(idx == 0);
-                        CHECK(!executable_acceptable(argv[0]));
+                        /* Only the executable may be refused, or an argument holding a
+                         * noncharacter: every other UTF-8 argument is representable. */
+                        CHECK(idx < n);
+                        if (idx == 0)
+                                CHECK(!executable_acceptable(argv[0]));
+                        else
+                                CHECK(!utf8_clean(argv[idx]));
                 }
 
-                /* The environment: every UTF-8 value round-trips. */
+                /* The environment: every UTF-8 value without a noncharacter round-trips. */
                 char *e = NULL, *eback = NULL, *want = NULL;
-                CHECK(ks_unit_escape_env("VAR", argv[n - 1], &e, NULL) == 0);
-                CHECK(e && !strpbrk(e, "\n\r"));
-                CHECK(e && parse_env(e, &eback) == 0);
-                if (asprintf(&want, "VAR=%s", argv[n - 1]) < 0)
-                        abort();
-                CHECK(eback && streq(eback, want));
+                if (!utf8_clean(argv[n - 1]))
+                        CHECK(ks_unit_escape_env("VAR", argv[n - 1], &e, NULL) == -EINVAL);
+                else {
+                        CHECK(ks_unit_escape_env("VAR", argv[n - 1], &e, NULL) == 0);
+                        CHECK(e && !strpbrk(e, "\n\r"));
+                        CHECK(e && parse_env(e, &eback) == 0);
+                        if (asprintf(&want, "VAR=%s", argv[n - 1]) < 0)
+                                abort();
+                        CHECK(eback && streq(eback, want));
+                }
                 free(e);
                 free(eback);
                 free(want);
