@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One monitored service end to end, without systemd: a definition from TOML, a forked child as
+ * the service's MainPID, a loopback HTTP server whose /health answer the test switches, and a
+ * datagram socket standing in for systemd's notify socket. Checks what arrives there, in whose
+ * name: READY=1 on the first pass, WATCHDOG=1 while healthy, WATCHDOG=trigger after
+ * failure_threshold failures, a fresh start for a new invocation, silence once the unit stops,
+ * the greeting of an already running service (WATCHDOG_USEC= restored) and the relax on stop.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor.h"
+#include "notifyd-test.h"
+#include "service.h"
+#include "toml.h"
+
+typedef struct shared {
+        int status;             /* what /health answers */
+        unsigned hits;          /* /health requests seen */
+} shared;
+
+static shared *sh;
+static pid_t server_pid;
+static uint16_t port;
+static int notify_fd = -1;
+static sd_event *event;
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* ---- the HTTP server (child process): every request gets sh->status, connection closed ---- */
+
+static _Noreturn void serve(int lfd) {
+        for (;;) {
+                char buf[2048], out[256];
+                ssize_t k;
+                int fd = accept(lfd, NULL, NULL), n;
+
+                if (fd < 0)
+                        continue;
+                k = recv(fd, buf, sizeof buf - 1, 0);
+                if (k > 0) {
+                        buf[k] = 0;
+                        if (strstr(buf, "GET /health"))
+                                __atomic_add_fetch(&sh->hits, 1, __ATOMIC_SEQ_CST);
+                        n = snprintf(out, sizeof out, "HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                                     __atomic_load_n(&sh->status, __ATOMIC_SEQ_CST));
+                        (void) send(fd, out, (size_t) n, MSG_NOSIGNAL);
+                }
+                close(fd);
+        }
+}
+
+static void start_server(void) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t l = sizeof sa;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        ASSERT_TRUE(sh != MAP_FAILED);
+        sh->status = 200;
+        ASSERT_EQ(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        ASSERT_EQ(listen(fd, 64), 0);
+        ASSERT_EQ(getsockname(fd, (struct sockaddr *) &sa, &l), 0);
+        port = ntohs(sa.sin_port);
+        server_pid = fork();
+        ASSERT_TRUE(server_pid >= 0);
+        if (server_pid == 0) {
+                alarm(60);
+                serve(fd);
+        }
+        close(fd);
+}
+
+static pid_t spawn_service(void) {
+        pid_t p = fork();
+        ASSERT_TRUE(p >= 0);
+        if (p == 0) {
+                alarm(60);
+                pause();
+                _exit(0);
+        }
+        return p;
+}
+
+static void reap(pid_t p) {
+        kill(p, SIGKILL);
+        waitpid(p, NULL, 0);
+}
+
+/* ---- the notify socket ---- */
+
+typedef struct note {
+        char text[512];
+        pid_t pid;
+} note;
+
+/* Runs the loop until a notification arrives (true) or timeout_ms passed (false). */
+static bool next_note(note *n, unsigned timeout_ms) {
+        uint64_t deadline = now_usec() + timeout_ms * 1000ull;
+
+        for (;;) {
+                union {
+                        struct cmsghdr h;
+                        char b[CMSG_SPACE(sizeof(struct ucred))];
+                } control = {};
+                struct iovec iov = { n->text, sizeof n->text - 1 };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                                     .msg_controllen = sizeof control };
+                ssize_t k = recvmsg(notify_fd, &mh, MSG_DONTWAIT);
+
+                if (k >= 0) {
+                        n->text[k] = 0;
+                        n->pid = 0;
+                        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+                                        struct ucred u;
+                                        memcpy(&u, CMSG_DATA(c), sizeof u);
+                                        n->pid = u.pid;
+                                }
+                        return true;
+                }
+                ASSERT_EQ(errno, EAGAIN);
+                if (now_usec() >= deadline)
+                        return false;
+                ASSERT_TRUE(sd_event_run(event, 5000) >= 0);
+        }
+}
+
+/* Waits for a notification containing want (skipping others); returns it. */
+static note expect_note(const char *want, unsigned timeout_ms) {
+        uint64_t deadline = now_usec() + timeout_ms * 1000ull;
+        note n;
+
+        while (now_usec() < deadline)
+                if (next_note(&n, 50) && strstr(n.text, want))
+                        return n;
+        fprintf(stderr, "no notification with \"%s\" within %u ms\n", want, timeout_ms);
+        abort();
+}
+
+static ks_service *load(const char *toml) {
+        _cleanup_(ks_toml_freep) ks_toml_document *doc = NULL;
+        _cleanup_diag_list_ ks_diag_list diags = {};
+        ks_toml_error err;
+        ks_service *s = NULL;
+
+        ASSERT_EQ(ks_toml_parse(toml, strlen(toml), &doc, &err), 0);
+        if (ks_service_load("web", doc, "web.toml", &s, &diags) < 0) {
+                for (size_t i = 0; i < diags.n; i++)
+                        fprintf(stderr, "%s\n", diags.items[i].text);
+                abort();
+        }
+        return s;
+}
+
+static ks_unit_state state(const char *active, pid_t pid, uint8_t inv) {
+        ks_unit_state st = { .main_pid = (uint32_t) pid, .main_start_usec = now_usec() };
+        snprintf(st.active_state, sizeof st.active_state, "%s", active);
+        snprintf(st.sub_state, sizeof st.sub_state, "%s", "running");
+        st.invocation_id.bytes[0] = inv;
+        st.invocation_id.bytes[15] = 1;
+        return st;
+}
+
+#define ALL (KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_MAIN_PID | KS_UNIT_INVOCATION_ID | KS_UNIT_MAIN_START)
+
+int main(void) {
+        char dir[] = "/tmp/ks-monitor-test-XXXXXX", path[128], toml[1024];
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        ks_monitor_context ctx = {};
+        ks_monitor *m = NULL;
+        ks_unit_state st;
+        pid_t p1, p2;
+        unsigned hits;
+        note n;
+        int one = 1;
+
+        if (geteuid() != 0) {
+                printf("SKIP: notifications with another process's PID need root\n");
+                return 77;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        start_server();
+
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        snprintf(path, sizeof path, "%s/notify", dir);
+        strcpy(sa.sun_path, path);
+        notify_fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+        ASSERT_EQ(bind(notify_fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        ASSERT_EQ(setsockopt(notify_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one), 0);
+
+        ASSERT_TRUE(sd_event_new(&event) >= 0);
+        ctx.event = event;
+        ASSERT_EQ(ks_curl_loop_new(event, &ctx.curl), 0);
+        ASSERT_EQ(ks_notifier_new(path, &ctx.notifier), 0);
+
+        snprintf(toml, sizeof toml,
+                 "exec = [\"/bin/true\"]\n"
+                 "[health]\ninterval = \"200ms\"\ntimeout = \"100ms\"\nfailure_threshold = 3\nwatchdog = \"7s\"\n"
+                 "[[health.check]]\ntype = \"http\"\nurl = \"http://127.0.0.1:%u/health\"\n", port);
+        ASSERT_EQ(ks_monitor_new(&ctx, load(toml), &m), 0);
+        ASSERT_STREQ(ks_monitor_unit(m), "konivrer@web.service");
+
+        /* A new invocation, activating: the first pass makes it ready, in the MainPID's name. */
+        p1 = spawn_service();
+        st = state("activating", p1, 1);
+        ks_monitor_update_unit(m, &st, ALL);
+        ASSERT_TRUE(ks_monitor_is_checking(m));
+        n = expect_note("READY=1", 2000);
+        ASSERT_EQ(n.pid, p1);
+        ASSERT_TRUE(strstr(n.text, "WATCHDOG=1\n") != NULL);
+        ASSERT_TRUE(strstr(n.text, "STATUS=healthy; HTTP 200 in ") != NULL);
+        st = state("active", p1, 1);
+        ks_monitor_update_unit(m, &st, KS_UNIT_ACTIVE_STATE);
+
+        /* Healthy: pings at the interval, no second READY=1. */
+        for (int i = 0; i < 3; i++) {
+                n = expect_note("WATCHDOG=1", 1000);
+                ASSERT_EQ(n.pid, p1);
+                ASSERT_TRUE(!strstr(n.text, "READY=1"));
+        }
+
+        /* Failing: pings go on below the threshold, then exactly one trigger. */
+        __atomic_store_n(&sh->status, 500, __ATOMIC_SEQ_CST);
+        n = expect_note("STATUS=unhealthy (1/3); HTTP 500 (expected 2xx)", 1500);
+        ASSERT_TRUE(strstr(n.text, "WATCHDOG=1\n") != NULL);
+        n = expect_note("WATCHDOG=trigger", 1500);
+        ASSERT_EQ(n.pid, p1);
+        ASSERT_TRUE(strstr(n.text, "STATUS=failed (3/3)") != NULL);
+
+        /* systemd restarts it: the new invocation starts from scratch and is greeted again. */
+        st = state("deactivating", p1, 1);
+        ks_monitor_update_unit(m, &st, ALL);
+        ASSERT_TRUE(!ks_monitor_is_checking(m));
+        reap(p1);
+        __atomic_store_n(&sh->status, 200, __ATOMIC_SEQ_CST);
+        p2 = spawn_service();
+        st = state("activating", p2, 2);
+        ks_monitor_update_unit(m, &st, ALL);
+        n = expect_note("READY=1", 2000);
+        ASSERT_EQ(n.pid, p2);
+        st = state("active", p2, 2);
+        ks_monitor_update_unit(m, &st, KS_UNIT_ACTIVE_STATE);
+
+        /* Stopped: no more checks at all. */
+        st = state("deactivating", p2, 2);
+        ks_monitor_update_unit(m, &st, KS_UNIT_ACTIVE_STATE);
+        while (next_note(&n, 100))
+                ;
+        hits = __atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST);
+        ASSERT_TRUE(!next_note(&n, 800));
+        ASSERT_EQ(__atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST), hits);
+        m = ks_monitor_free(m);
+
+        /* notifyd (re)starts while the service runs: WATCHDOG=1 at once, its WatchdogSec restored. */
+        ASSERT_EQ(ks_monitor_new(&ctx, load(toml), &m), 0);
+        st = state("active", p2, 2);
+        ks_monitor_update_unit(m, &st, ALL);
+        n = expect_note("WATCHDOG_USEC=7000000\n", 500);
+        ASSERT_EQ(n.pid, p2);
+        ASSERT_TRUE(strstr(n.text, "WATCHDOG=1\n") != NULL);
+        ASSERT_TRUE(!strstr(n.text, "READY=1"));
+        n = expect_note("STATUS=healthy; HTTP 200", 1500);
+
+        /* A changed definition: the new interval applies (more checks per second). */
+        hits = __atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST);
+        {
+                uint64_t t0 = now_usec();
+                while (now_usec() < t0 + 1000000)
+                        (void) next_note(&n, 50);
+        }
+        unsigned slow = __atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST) - hits;
+        snprintf(toml, sizeof toml,
+                 "exec = [\"/bin/true\"]\n"
+                 "[health]\ninterval = \"100ms\"\ntimeout = \"50ms\"\nfailure_threshold = 3\nwatchdog = \"7s\"\n"
+                 "[[health.check]]\ntype = \"http\"\nurl = \"http://127.0.0.1:%u/health\"\n", port);
+        ASSERT_EQ(ks_monitor_reconfigure(m, load(toml)), 1);
+        ASSERT_EQ(ks_monitor_reconfigure(m, load(toml)), 0);     /* unchanged: nothing to do */
+        hits = __atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST);
+        {
+                uint64_t t0 = now_usec();
+                while (now_usec() < t0 + 1000000)
+                        (void) next_note(&n, 50);
+        }
+        unsigned fast = __atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST) - hits;
+        fprintf(stderr, "checks per second: %u at 200ms, %u at 100ms\n", slow, fast);
+        ASSERT_TRUE(slow >= 3 && slow <= 7);
+        ASSERT_TRUE(fast >= 8 && fast <= 12);
+
+        /* A clean stop of notifyd relaxes the watchdog. */
+        while (next_note(&n, 10))
+                ;
+        ks_monitor_relax(m);
+        ASSERT_TRUE(next_note(&n, 100));
+        ASSERT_EQ(n.pid, p2);
+        ASSERT_TRUE(strstr(n.text, "WATCHDOG_USEC=18446744073709551615\n") != NULL);
+        ASSERT_TRUE(strstr(n.text, "STATUS=health checks paused") != NULL);
+
+        m = ks_monitor_free(m);
+        reap(p2);
+        ks_curl_loop_free(ctx.curl);
+        ks_notifier_free(ctx.notifier);
+        sd_event_unref(event);
+        reap(server_pid);
+        close(notify_fd);
+        unlink(path);
+        rmdir(dir);
+        curl_global_cleanup();
+        TEST_DONE();
+}
