@@ -267,6 +267,34 @@ def report_unit_when_no_log_is_reachable(tmp):
 
 
 @test
+def systemd_version_detection(tmp):
+    # Without KSERVICE_SYSTEMD_VERSION the generator finds the installed systemd's version from
+    # its libsystemd-shared-NNN.so; it must agree with systemctl --version.
+    import re
+    import shutil
+    if not shutil.which('systemctl'):
+        return
+    m = re.match(r'systemd (\d+)', subprocess.run(['systemctl', '--version'], capture_output=True,
+                                                  text=True).stdout)
+    if not m:
+        return
+    version = int(m.group(1))
+    put(tmp + '/cfg/b.toml', GOOD + 'restart_max_delay = "1min"\n')
+    env = env_for(tmp + '/cfg')
+    del env['KSERVICE_SYSTEMD_VERSION']
+    r = subprocess.run([GEN, '--dry-run'], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    if version >= 254:
+        assert 'RestartMaxDelaySec=1min\n' in r.stdout and 'RestartMode=direct\n' in r.stdout, r.stdout
+    else:
+        assert '(this is %d)' % version in r.stderr, r.stderr
+        assert 'RestartMaxDelaySec' not in r.stdout and 'RestartMode' not in r.stdout, r.stdout
+    env['KSERVICE_SYSTEMD_VERSION'] = '257'
+    r = subprocess.run([GEN, '--dry-run'], env=env, capture_output=True, text=True, timeout=60)
+    assert 'RestartSteps=10\nRestartMaxDelaySec=1min\n' in r.stdout and r.stderr == '', r.stdout + r.stderr
+
+
+@test
 def scale(tmp):
     cfg = tmp + '/cfg'
     n = 3000
