@@ -162,6 +162,9 @@ int ks_daemon_reload(ks_daemon *d) {
         free(d->monitors);
         d->monitors = next;
         d->n_monitors = n;
+        /* With reuse, every service's connection stays in the multi's cache between rounds. */
+        if (d->opts.reuse_connections)
+                (void) ks_curl_loop_set_max_connections(d->ctx.curl, (long) n + 16);
         d->n_definitions = defs->n_total;
         d->reloads++;
         log_info("Definitions: %zu with health checks (%zu added, %zu changed, %zu removed, %zu not loadable).", n,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * HTTP and TCP health checks on libcurl easy handles. The handle is configured once when the
- * check is made and re-added to the multi for every run, so an HTTP check that allows
- * connection reuse keeps its connection in the multi's cache between runs. A TCP check is an
+ * HTTP and TCP health checks on libcurl easy handles. Each run gets a fresh, configured handle
+ * that is cleaned up when the run ends (memory scales with the runs in flight, not with the
+ * number of services); an HTTP check that allows connection reuse finds its connection in the
+ * multi's shared connection cache. A TCP check is an
  * easy handle with CURLOPT_CONNECT_ONLY: curl resolves, connects within the timeouts and reports
  * success once the TCP handshake is done, all on the same loop as the HTTP checks.
  */
@@ -214,13 +215,6 @@ static int configure(ks_probe *c) {
                         SET(CURLOPT_NOBODY, 1L);
                 else if (s->method && !streq(s->method, "GET"))
                         SET(CURLOPT_CUSTOMREQUEST, s->method);
-                if (s->headers)
-                        for (char **h = s->headers; *h; h++) {
-                                struct curl_slist *n = curl_slist_append(c->headers, *h);
-                                if (!n)
-                                        return -ENOMEM;
-                                c->headers = n;
-                        }
                 if (c->headers)
                         SET(CURLOPT_HTTPHEADER, c->headers);
         }
@@ -243,12 +237,13 @@ int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret) {
                 free(TAKE_PTR(c));
                 return r;
         }
-        c->easy = curl_easy_init();
-        if (!c->easy)
-                return -ENOMEM;
-        r = configure(c);
-        if (r < 0)
-                return r;
+        if (spec->headers)
+                for (char **h = spec->headers; *h; h++) {
+                        struct curl_slist *n = curl_slist_append(c->headers, *h);
+                        if (!n)
+                                return -ENOMEM;
+                        c->headers = n;
+                }
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -257,8 +252,6 @@ ks_probe *ks_probe_free(ks_probe *c) {
         if (!c)
                 return NULL;
         ks_probe_cancel(c);
-        if (c->easy)
-                curl_easy_cleanup(c->easy);
         curl_slist_free_all(c->headers);
         ks_probe_spec_done(&c->spec);
         free(c->body);
@@ -323,6 +316,16 @@ static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
         snprintf(r->reason, sizeof r->reason, "HTTP %ld", r->http_status);
 }
 
+/* Drops what only a run needs: its easy handle and its body buffer. */
+static void end_run(ks_probe *c) {
+        if (c->easy) {
+                curl_easy_cleanup(c->easy);
+                c->easy = NULL;
+        }
+        c->body = mfree(c->body);
+        c->body_len = 0;
+}
+
 static void on_done(CURL *easy, CURLcode code, void *userdata) {
         ks_probe *c = userdata;
         ks_probe_result result = {};
@@ -331,6 +334,7 @@ static void on_done(CURL *easy, CURLcode code, void *userdata) {
         c->loop = NULL;
         result.latency_usec = now_usec() - c->started_usec;
         evaluate(c, code, &result);
+        end_run(c);
         c->done = NULL;
         /* Last: the callback may free or restart the check. */
         done(c, &result, c->userdata);
@@ -343,24 +347,37 @@ int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_pr
         if (c->loop)
                 return -EBUSY;
 
+        /* A fresh easy handle per run: a handle costs kilobytes, and with thousands of services
+         * only the runs in flight need one. Connections to reuse live in the multi's cache. */
+        c->easy = curl_easy_init();
+        if (!c->easy)
+                return -ENOMEM;
+        r = configure(c);
+        if (r < 0) {
+                end_run(c);
+                return r;
+        }
         timeout = timeout_usec ?: (c->spec.timeout_usec ?: 10 * 1000000ull);
         connect_timeout = c->spec.connect_timeout_usec ? MIN(c->spec.connect_timeout_usec, timeout) : timeout;
         c->run_timeout_usec = timeout;
         if (curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, ms_ceil(timeout)) != CURLE_OK ||
-            curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, ms_ceil(connect_timeout)) != CURLE_OK)
+            curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, ms_ceil(connect_timeout)) != CURLE_OK) {
+                end_run(c);
                 return -EINVAL;
+        }
 
         c->received = 0;
         c->body_len = 0;
         c->too_large = false;
         c->errbuf[0] = 0;
-        if (c->spec.body_contains && !c->body) {
+        if (c->spec.body_contains) {
                 c->body = malloc(max_response(c) + 1);
-                if (!c->body)
+                if (!c->body) {
+                        end_run(c);
                         return -ENOMEM;
-        }
-        if (c->body)
+                }
                 c->body[0] = 0;
+        }
         c->done_glue = (ks_curl_done) { .callback = on_done, .userdata = c };
         c->done = done;
         c->userdata = userdata;
@@ -369,6 +386,7 @@ int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_pr
         r = ks_curl_loop_add(loop, c->easy);
         if (r < 0) {
                 c->done = NULL;
+                end_run(c);
                 return r;
         }
         c->loop = loop;
@@ -379,6 +397,7 @@ void ks_probe_cancel(ks_probe *c) {
         if (!c->loop)
                 return;
         ks_curl_loop_remove(c->loop, c->easy);
+        end_run(c);
         c->loop = NULL;
         c->done = NULL;
 }
