@@ -89,6 +89,8 @@ normalise() {
                -e 's#^(. [^ ]+ /usr/share/man/.*)\.gz$#\1#' |
         # documentation differs by policy (changelog.gz, copyright vs %doc/%license)
         grep -v -E '^. [^ ]+ /usr/share/doc(/|$)' |
+        # Debian's lintian overrides have no RPM counterpart
+        grep -v -E '^. [^ ]+ /usr/share/lintian(/|$)' |
         # rpm puts the build-id links of the binaries in the main package, dpkg in -dbgsym
         grep -v -E '^. [^ ]+ /usr/lib/\.build-id(/|$)' |
         # directories: only the ones kservice owns (rpm lists only what it owns, dpkg all)
