@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs inside the benchmark container: measures one health checker over a window.
-#   measure.sh SECONDS ACCESS_LOG PID
-# Prints key=value lines: the checks nginx served in the window (one access-log line per
-# request), over how many ports and the fewest any port got, the checker's CPU time (all its
+#   measure.sh SECONDS ACCESS_LOG PID WHO
+# Prints key=value lines: the checks nginx served in the window to WHO (monit: requests whose
+# User-Agent starts with "Monit"; notifyd: all others), over how many ports and the fewest any
+# port got, the checker's CPU time (all its
 # threads, from schedstat: nanoseconds, not 10 ms ticks), its peak RSS (VmHWM) and PID 1's CPU.
 set -euo pipefail
-secs=$1 log=$2 pid=$3
+secs=$1 log=$2 pid=$3 who=$4
 
 cpu_ns() {  # PID: on-CPU nanoseconds summed over its threads
         local s=0 a _ t
@@ -25,8 +26,10 @@ s1=$(stat -c %s "$log"); c1=$(cpu_ns "$pid"); p1=$(cpu_ns 1); t1=$(date +%s%N)
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
 rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 
-# The window's slice of the log: "PORT STATUS" per request.
-tail -c +"$((s0 + 1))" "$log" | head -c "$((s1 - s0))" | awk '
+# The window's slice of the log: PORT STATUS "USER-AGENT" per request.
+tail -c +"$((s0 + 1))" "$log" | head -c "$((s1 - s0))" | awk -v who="$who" '
+        { m = ($3 ~ /^"Monit/) }
+        (who == "monit" && !m) || (who != "monit" && m) { next }
         { n++; per[$1]++; if ($2 != 200) bad++ }
         END {
                 min = -1
@@ -38,3 +41,4 @@ echo "cpu_ns=$((c1 - c0))"
 echo "pid1_cpu_ns=$((p1 - p0))"
 echo "hwm_kb=$hwm"
 echo "rss_kb=$rss"
+echo "load1=$(cut -d" " -f1 /proc/loadavg)"
