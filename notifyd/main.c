@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,11 +103,18 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+static uint64_t now(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
 static int on_hangup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         ks_daemon *d = userdata;
 
         log_info("SIGHUP: reading the definitions again.");
-        (void) sd_notify(0, "RELOADING=1");
+        (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now(CLOCK_MONOTONIC));
         (void) ks_daemon_reload(d);
         (void) sd_notify(0, "READY=1");
         return 0;

@@ -34,7 +34,17 @@ EOF
 
 for s in web steady gone; do ks_testd_set $s ok; done
 def web 8080 2s 1s
-def steady 8081 1s 500ms
+# steady has a TCP check: connect only.
+ks_def steady <<EOF
+exec = $(ks_testd_exec steady 8081)
+[health]
+interval = "1s"
+timeout = "500ms"
+[[health.check]]
+type = "tcp"
+host = "127.0.0.1"
+port = 8081
+EOF
 def gone 8082 1s 500ms
 ks_reload
 ks_exec systemctl start konivrer@web.service konivrer@steady.service konivrer@gone.service
@@ -71,6 +81,7 @@ ks_assert_match "^healthy; HTTP 200" "$(ks_show konivrer@new.service StatusText)
 r=$(rate 8083 4)
 { [ "$r" -ge 7 ] && [ "$r" -le 13 ]; } || ks_fail "new: $r checks per 10 s at a 1 s interval"
 ks_assert_eq 0 "$(ks_show konivrer@steady.service NRestarts)" "steady's NRestarts"
+ks_assert_match "^healthy; TCP connected in " "$(ks_show konivrer@steady.service StatusText)" "steady's StatusText (TCP check)"
 ks_assert_eq 0 "$(ks_show konivrer@web.service NRestarts)" "web's NRestarts"
 
 ks_log "SIGHUP (systemctl reload kservice-notifyd) without daemon-reload: web back to 2s"
