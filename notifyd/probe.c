@@ -25,6 +25,7 @@ struct ks_probe {
         void *userdata;
         uint64_t started_usec;
         uint64_t run_timeout_usec;
+        bool keep_easy;                 /* easy is configured and may serve the next run */
         size_t received;                /* body bytes seen in this run */
         char *body;                     /* the first max_response bytes, when body_contains is set */
         size_t body_len;
@@ -248,10 +249,14 @@ int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret) {
         return 0;
 }
 
+static void end_run(ks_probe *c);
+
 ks_probe *ks_probe_free(ks_probe *c) {
         if (!c)
                 return NULL;
         ks_probe_cancel(c);
+        c->keep_easy = false;
+        end_run(c);
         curl_slist_free_all(c->headers);
         ks_probe_spec_done(&c->spec);
         free(c->body);
@@ -316,9 +321,10 @@ static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
         snprintf(r->reason, sizeof r->reason, "HTTP %ld", r->http_status);
 }
 
-/* Drops what only a run needs: its easy handle and its body buffer. */
+/* Drops what only a run needs: its easy handle (kept when the check reuses its connection: then
+ * the handle is reused too, which saves setting it up for every run) and its body buffer. */
 static void end_run(ks_probe *c) {
-        if (c->easy) {
+        if (c->easy && !(c->spec.reuse_connection && c->keep_easy)) {
                 curl_easy_cleanup(c->easy);
                 c->easy = NULL;
         }
@@ -349,14 +355,18 @@ int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_pr
 
         /* A fresh easy handle per run: a handle costs kilobytes, and with thousands of services
          * only the runs in flight need one. Connections to reuse live in the multi's cache. */
-        c->easy = curl_easy_init();
-        if (!c->easy)
-                return -ENOMEM;
-        r = configure(c);
-        if (r < 0) {
-                end_run(c);
-                return r;
+        if (!c->easy) {
+                c->easy = curl_easy_init();
+                if (!c->easy)
+                        return -ENOMEM;
+                r = configure(c);
+                if (r < 0) {
+                        c->keep_easy = false;
+                        end_run(c);
+                        return r;
+                }
         }
+        c->keep_easy = true;
         timeout = timeout_usec ?: (c->spec.timeout_usec ?: 10 * 1000000ull);
         connect_timeout = c->spec.connect_timeout_usec ? MIN(c->spec.connect_timeout_usec, timeout) : timeout;
         c->run_timeout_usec = timeout;
