@@ -239,7 +239,7 @@ static int write_atomic(writer *w, const ks_unit_file *u) {
                         }
                         done += n;
                 }
-                if (fchmod(fd, 0644) < 0 || close(TAKE_FD(fd)) < 0) {
+                if (close(TAKE_FD(fd)) < 0) {
                         r = -errno;
                         (void) unlinkat(dfd, tmp, 0);
                         return r;
@@ -328,6 +328,10 @@ static int run(const char *normal, const char *early, const char *late) {
         _cleanup_close_ int dfd = -EBADF;
         ks_unit_gen_options o = { .systemd_version = ks_systemd_version() };
         int r;
+
+        /* Units are 0644 and directories 0755 whatever umask we were started with, without a
+         * chmod per file. */
+        umask(0022);
 
         r = ks_config_set_load(NULL, &set);
         if (r < 0)

@@ -247,6 +247,16 @@ static int unit_section(gen *g, ks_unit_text *t) {
             (r = deps(g, t, "Wants", "wants", s->wants)) < 0 ||
             (r = deps(g, t, "PartOf", "part_of", s->part_of)) < 0)
                 return r;
+        if (s->reload_on_change && s->reload_on_change[0]) {
+                /* konivrer-reload@NAME.service must be a valid unit name too. */
+                if (strlen(RELOAD_PREFIX) + strlen(s->name) + strlen(".service") > 255)
+                        return refuse_key(g, "reload_on_change",
+                                          "needs a service name short enough for \"" RELOAD_PREFIX "NAME.service\" "
+                                          "(at most 231 characters)", -EINVAL);
+                r = ks_unit_text_add_rawf(t, "Wants", RELOAD_PREFIX "%s.path", s->name);
+                if (r < 0)
+                        return r;
+        }
 
         if (s->max_restarts == KS_RESTARTS_INFINITY)
                 r = ks_unit_text_add_raw(t, "StartLimitIntervalSec", "0");
@@ -476,10 +486,7 @@ static int service_section(gen *g, ks_unit_text *t) {
         /* Sandboxing: the model resolved preset + overrides; emitted in its table's order. */
         for (size_t i = 0; i < _KS_SANDBOX_SETTING_MAX; i++) {
                 const ks_sandbox_setting_info *info = &ks_sandbox_settings[i];
-                _cleanup_free_ char *key = NULL;
 
-                if (asprintf(&key, "sandbox.%s", info->key) < 0)
-                        return -ENOMEM;
                 if (info->kind == KS_SANDBOX_KIND_PATHS) {
                         char **paths = s->sandbox.paths[i];
                         r = ks_unit_text_add_path_list(t, info->directive, (const char *const *) paths,
@@ -492,8 +499,13 @@ static int service_section(gen *g, ks_unit_text *t) {
                         r = ks_unit_text_add_raw(t, info->directive, s->sandbox.value[i]);
                 } else
                         r = 0;
-                if (r < 0 && (r = refuse_key(g, key, why, r)) < 0)
-                        return r;
+                if (r < 0) {
+                        _cleanup_free_ char *key = NULL;
+                        if (r == -ENOMEM || asprintf(&key, "sandbox.%s", info->key) < 0)
+                                return -ENOMEM;
+                        if ((r = refuse_key(g, key, why, r)) < 0)
+                                return r;
+                }
         }
         return 0;
 }
@@ -523,22 +535,21 @@ static int emit_symlink(ks_unit_files *out, const char *dir, const char *unit) {
         return add_file(out, path, NULL, 0, target);
 }
 
-static int reload_units(gen *g, ks_unit_files *out) {
+/* reload_on_change: konivrer-reload@NAME.path, pulled in by the service (Wants=), watching the
+ * paths and starting konivrer-reload@NAME.service, an instance of the installed template that
+ * runs "systemctl reload konivrer@NAME.service". One generated file per service: the template
+ * and a Wants= line cost nothing per service, which matters with thousands of them. */
+static int reload_unit(gen *g, ks_unit_files *out) {
         const ks_service *s = g->s;
-        _cleanup_free_ char *path_unit = NULL, *svc_unit = NULL, *wants = NULL, *desc = NULL;
+        _cleanup_free_ char *path_unit = NULL, *svc_unit = NULL, *desc = NULL;
         ks_unit_text t = KS_UNIT_TEXT_INIT;
         const char *why = NULL;
         int r;
 
         if (asprintf(&path_unit, RELOAD_PREFIX "%s.path", s->name) < 0 ||
             asprintf(&svc_unit, RELOAD_PREFIX "%s.service", s->name) < 0 ||
-            asprintf(&wants, "%s.wants", s->unit) < 0 ||
             asprintf(&desc, "Reload %s when its files change", s->unit) < 0)
                 return -ENOMEM;
-        if (strlen(svc_unit) > 255)
-                return refuse_key(g, "reload_on_change",
-                                  "needs a service name short enough for \"" RELOAD_PREFIX "NAME.service\" "
-                                  "(at most 231 characters)", -EINVAL);
 
         r = header(g, &t, "(reload_on_change) ");
         if (r >= 0)
@@ -547,7 +558,7 @@ static int reload_units(gen *g, ks_unit_files *out) {
                 r = ks_unit_text_add_raw(&t, "Documentation", "man:kservice.toml(5)");
         if (r >= 0)
                 r = source_path(g, &t);
-        /* Runs while the service runs: pulled in by it, stopped with it. */
+        /* Runs while the service runs: pulled in by it (Wants=), stopped with it. */
         if (r >= 0)
                 r = ks_unit_text_add_raw(&t, "PartOf", s->unit);
         if (r >= 0)
@@ -564,31 +575,7 @@ static int reload_units(gen *g, ks_unit_files *out) {
         if (r >= 0)
                 r = emit(out, path_unit, &t);
         ks_unit_text_done(&t);
-        if (r < 0)
-                return r;
-
-        r = header(g, &t, "(reload_on_change) ");
-        if (r >= 0)
-                r = ks_unit_text_add_rawf(&t, "Description", "Reload %s", s->unit);
-        if (r >= 0)
-                r = ks_unit_text_add_raw(&t, "Documentation", "man:kservice.toml(5)");
-        if (r >= 0)
-                r = source_path(g, &t);
-        if (r >= 0)
-                r = ks_unit_text_add_raw(&t, "After", s->unit);
-        if (r >= 0)
-                r = ks_unit_text_section(&t, "Service");
-        if (r >= 0)
-                r = ks_unit_text_add_raw(&t, "Type", "oneshot");
-        if (r >= 0)
-                r = ks_unit_text_add_rawf(&t, "ExecStart", "systemctl reload %s", s->unit);
-        if (r >= 0)
-                r = emit(out, svc_unit, &t);
-        ks_unit_text_done(&t);
-        if (r < 0)
-                return r;
-
-        return emit_symlink(out, wants, path_unit);
+        return r;
 }
 
 static int cmp_file(const void *a, const void *b) {
@@ -621,7 +608,7 @@ int ks_unit_gen(const ks_service *s, const ks_unit_gen_options *o, ks_unit_files
                                 r = emit_symlink(&out, dir, s->unit);
                 }
         if (r >= 0 && !g.failed && s->reload_on_change && s->reload_on_change[0])
-                r = reload_units(&g, &out);
+                r = reload_unit(&g, &out);
 
         if (r >= 0 && g.failed)
                 r = -EINVAL;

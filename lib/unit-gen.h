@@ -9,11 +9,11 @@
  *   konivrer@NAME.service                         always
  *   TARGET.wants/konivrer@NAME.service -> ../konivrer@NAME.service
  *                                                 enabled = true, one per wanted_by target
- *   konivrer-reload@NAME.path, konivrer-reload@NAME.service,
- *   konivrer@NAME.service.wants/konivrer-reload@NAME.path -> ../konivrer-reload@NAME.path
- *                                                 reload_on_change: the path unit runs with the
- *                                                 service and starts the oneshot, which calls
- *                                                 "systemctl reload konivrer@NAME.service"
+ *   konivrer-reload@NAME.path                     reload_on_change: pulled in by the service
+ *                                                 (Wants=), stopped with it (PartOf=); starts
+ *                                                 konivrer-reload@NAME.service, an instance of
+ *                                                 the installed template units/konivrer-reload@
+ *                                                 .service: "systemctl reload konivrer@NAME.service"
  *
  * on_give_up becomes OnFailure=: systemd triggers OnFailure= when the unit enters the "failed"
  * state. Before systemd 254 an automatic restart never does (the unit goes through

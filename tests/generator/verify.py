@@ -3,10 +3,11 @@
 """Runs `systemd-analyze verify` on every unit of every golden case (tests/generator/cases/good/
 *.expected/), so the expected files are not only stable but also units systemd accepts.
 
-    verify.py CASES-DIR FALLBACK-TEMPLATE
+    verify.py CASES-DIR TEMPLATE...
 
-The fallback template konivrer@.service is put on the unit path, so dependencies on other
-kservices (konivrer@db.service) resolve as on an installed system. systemd-analyze's output must
+The installed templates (konivrer@.service, konivrer-reload@.service) are put on the unit path,
+so dependencies on other kservices (konivrer@db.service) and the reload path units' Unit=
+resolve as on an installed system. systemd-analyze's output must
 be empty except for what this machine cannot know:
   - "Unknown key" for RestartSteps=/RestartMaxDelaySec=/RestartMode= when the local systemd is older than 254
     (such cases are generated for a newer systemd on purpose);
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-cases, template = sys.argv[1], sys.argv[2]
+cases, templates = sys.argv[1], sys.argv[2:]
 analyze = shutil.which('systemd-analyze')
 if not analyze:
     print('SKIP: systemd-analyze not found')
@@ -44,7 +45,8 @@ for d in sorted(os.listdir(good)):
         libdir = os.path.join(tmp, 'lib')
         os.makedirs(unitdir)
         os.makedirs(libdir)
-        shutil.copy(template, libdir)
+        for template in templates:
+            shutil.copy(template, libdir)
         files = []
         renamed = {}
         for f in sorted(os.listdir(src)):
