@@ -126,18 +126,25 @@ ks_rootfs_trixie() {
 
 # ---- installing the build ----------------------------------------------------------------------
 
-# Builds the tree the container gets: `meson install --destdir` of a build with prefix /usr (the
-# given build when it has that prefix, else a side build of the same sources), with /lib, /bin,
-# /sbin folded into /usr/ (both roots are merged-/usr: a real /lib in the upper dir would hide the
-# lower root's symlink), plus ks-testd. Prints the staged tree's path.
+# Fills STAGE with the tree the container gets: `meson install --destdir` of a build with prefix
+# /usr (the given build when it has that prefix, else a side build of the same sources), with
+# /lib, /bin, /sbin folded into /usr/ (both roots are merged-/usr: a real /lib in the upper dir
+# would hide the lower root's symlink), plus ks-testd. The installed tree is made once per state
+# of the build (BUILD/tests/integration/stage, remade when a file of the build is newer than its
+# stamp) and copied from there: parallel tests share one install under a lock.
 ks_stage() {
-        local stage=$1 bdir=$KS_BUILDDIR prefix
-        prefix=$(cd "$KS_BUILDDIR" && meson introspect --buildoptions 2>/dev/null |
+        local stage=$1 bdir=$KS_BUILDDIR prefix dir=$KS_BUILDDIR/tests/integration
+        local cache=$KS_BUILDDIR/tests/integration/stage
+        # The prefix without starting python: the introspection file is one JSON line.
+        prefix=$(sed -n 's/.*"name": "prefix", "value": "\([^"]*\)".*/\1/p' \
+                 "$KS_BUILDDIR/meson-info/intro-buildoptions.json" 2>/dev/null | head -1)
+        [ -n "$prefix" ] || prefix=$(cd "$KS_BUILDDIR" && meson introspect --buildoptions 2>/dev/null |
                  python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
-        if [ "$prefix" != /usr ]; then
-                bdir=$KS_BUILDDIR/tests/integration/build-usr
-                (
-                        flock -w 600 9 || ks_die "timed out waiting for the /usr build lock"
+        mkdir -p "$dir"
+        (
+                flock -w 900 9 || ks_die "timed out waiting for the install lock"
+                if [ "$prefix" != /usr ]; then
+                        bdir=$dir/build-usr
                         if [ ! -f "$bdir/build.ninja" ]; then
                                 ks_log "the build's prefix is $prefix; configuring a side build with prefix /usr in $bdir"
                                 meson setup "$bdir" "$KS_SRCDIR" --prefix=/usr -Dtests=false -Dbench=false \
@@ -148,25 +155,36 @@ ks_stage() {
                                 meson setup --reconfigure "$bdir" "$KS_SRCDIR" >"$bdir.log" 2>&1 ||
                                         { cat "$bdir.log" >&2; ks_die "meson setup --reconfigure failed"; }
                         fi
-                        meson compile -C "$bdir" >"$bdir.log" 2>&1 || { cat "$bdir.log" >&2; ks_die "compile failed"; }
-                ) 9>"$KS_BUILDDIR/tests/integration/build-usr.lock" || exit $?
-        fi
-        rm -rf "$stage"
-        mkdir -p "$stage"
-        meson install -C "$bdir" --no-rebuild --destdir "$stage" >"$stage.log" 2>&1 ||
-                { cat "$stage.log" >&2; ks_die "meson install failed"; }
-        local d
-        for d in lib lib64 bin sbin; do
-                if [ -d "$stage/$d" ] && [ ! -L "$stage/$d" ]; then
-                        mkdir -p "$stage/usr/$d"
-                        cp -a "$stage/$d/." "$stage/usr/$d/"
-                        rm -rf "${stage:?}/$d"
+                        ninja -C "$bdir" >"$bdir.log" 2>&1 || { cat "$bdir.log" >&2; ks_die "compile failed"; }
                 fi
-        done
-        # ks-testd exists when the build has tests (tools/demo builds without).
-        if [ -x "$KS_BUILDDIR/tests/helpers/ks-testd" ]; then
-                install -D -m 0755 "$KS_BUILDDIR/tests/helpers/ks-testd" "$stage$KS_TESTD"
-        fi
+                if [ ! -f "$cache.stamp" ] || [ ! -d "$cache" ] ||
+                   [ -n "$(find "$bdir" "$KS_BUILDDIR/tests/helpers" \( -path "$dir" -o -path "$bdir/meson-logs" \
+                           -o -path "$bdir/meson-private" \) -prune -o -type f -newer "$cache.stamp" -print -quit 2>/dev/null)" ]; then
+                        touch "$cache.stamp.new"
+                        rm -rf "$cache.new"
+                        mkdir -p "$cache.new"
+                        meson install -C "$bdir" --no-rebuild --destdir "$cache.new" >"$cache.log" 2>&1 ||
+                                { cat "$cache.log" >&2; ks_die "meson install failed"; }
+                        local d
+                        for d in lib lib64 bin sbin; do
+                                if [ -d "$cache.new/$d" ] && [ ! -L "$cache.new/$d" ]; then
+                                        mkdir -p "$cache.new/usr/$d"
+                                        cp -a "$cache.new/$d/." "$cache.new/usr/$d/"
+                                        rm -rf "${cache:?}.new/$d"
+                                fi
+                        done
+                        # ks-testd exists when the build has tests (tools/demo builds without).
+                        if [ -x "$KS_BUILDDIR/tests/helpers/ks-testd" ]; then
+                                install -D -m 0755 "$KS_BUILDDIR/tests/helpers/ks-testd" "$cache.new$KS_TESTD"
+                        fi
+                        rm -rf "$cache"
+                        mv "$cache.new" "$cache"
+                        mv "$cache.stamp.new" "$cache.stamp"
+                fi
+                rm -rf "$stage"
+                mkdir -p "$stage"
+                cp -a "$cache/." "$stage/"
+        ) 9>"$dir/stage.lock" || exit $?
 }
 
 # Prepares the upper dir of the overlay: the staged install (KS_INSTALL_MODE=meson), a fresh
