@@ -510,8 +510,8 @@ ks_testd_set() {
         printf '%s\n' "$@" | ks_write "/run/kstest/$name.cmd"
 }
 
-# ks_http PORT PATH [SECONDS]: GET inside the container; prints the status code, "timeout" or
-# "closed" (no answer).
+# ks_http PORT PATH [SECONDS]: GET inside the container; prints the status code, "timeout",
+# "closed" (no answer) or "garbage" (not an HTTP/1.x status line).
 ks_http() {
         ks_exec_t 30 bash -c '
                 exec 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$1" || { echo closed; exit 0; }
@@ -522,8 +522,10 @@ ks_http() {
                         [ "$rc" -gt 128 ] && echo timeout || echo closed
                         exit 0
                 fi
-                set -- $line
-                echo "${2:-garbage}"' sh "$1" "$2" "${3:-5}"
+                case $line in
+                "HTTP/1."[01]" "[1-5][0-9][0-9]*) set -- $line; echo "$2" ;;
+                *) echo garbage ;;
+                esac' sh "$1" "$2" "${3:-5}"
 }
 
 # ks_wait_http PORT PATH CODE [SECONDS]: waits until GET answers CODE.
