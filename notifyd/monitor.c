@@ -173,7 +173,9 @@ static int make_probes(ks_monitor_context *ctx, const ks_service *svc, ks_probe 
         return 0;
 }
 
-static ks_tracker_params params_from_health(const ks_health *h) {
+static ks_tracker_params params_from_service(const ks_service *svc) {
+        const ks_health *h = &svc->health;
+
         return (ks_tracker_params) {
                 .interval_usec = h->interval_usec,
                 .timeout_usec = h->timeout_usec,
@@ -181,6 +183,7 @@ static ks_tracker_params params_from_health(const ks_health *h) {
                 .failure_threshold = h->failure_threshold,
                 .success_threshold = h->success_threshold,
                 .gate_ready = h->ready_on_pass,
+                .self_ready = svc->type == KS_SERVICE_NOTIFY,
         };
 }
 
@@ -478,7 +481,7 @@ int ks_monitor_new(ks_monitor_context *ctx, ks_service *svc, ks_monitor **ret) {
         r = make_probes(ctx, svc, &m->probes, &m->n_probes);
         if (r < 0)
                 return r;
-        m->params = params_from_health(&svc->health);
+        m->params = params_from_service(svc);
         ks_ratelimit_init(&m->rl, 30 * 1000000ull, 20);
         r = sd_event_add_time(ctx->event, &m->timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, m);
         if (r < 0)
@@ -520,7 +523,7 @@ int ks_monitor_reconfigure(ks_monitor *m, ks_service *svc) {
         m->n_probes = n;
         ks_service_free(m->svc);
         m->svc = svc;
-        m->params = params_from_health(&svc->health);
+        m->params = params_from_service(svc);
         ks_tracker_update_params(&m->tracker, &m->params);
         if (m->checking)
                 arm(m);

@@ -32,7 +32,7 @@ unsigned ks_tracker_begin(ks_tracker *h, const ks_tracker_params *p, uint64_t st
                 .start_usec = start_usec,
                 .ready = already_ready,
         };
-        if (!h->ready && !h->params.gate_ready) {
+        if (!h->ready && !h->params.gate_ready && !h->params.self_ready) {
                 h->ready = true;
                 return KS_TRACKER_SEND_READY;
         }
@@ -70,7 +70,7 @@ unsigned ks_tracker_record(ks_tracker *h, bool passed, uint64_t now_usec) {
                 h->failures = 0;
                 h->successes++;
                 h->start_period_over = true;
-                if (!h->ready) {
+                if (!h->ready && !h->params.self_ready) {
                         h->ready = true;
                         a |= KS_TRACKER_SEND_READY;
                 }

@@ -3,7 +3,8 @@
  * The health state machine of one service invocation, without any I/O: check results go in,
  * what to tell systemd comes out. Rules:
  *  - Until the service is ready, failures never trigger anything: TimeoutStartSec= decides.
- *    With gate_ready, the first passing check makes it ready (READY=1).
+ *    With gate_ready, the first passing check makes it ready (READY=1). With self_ready the
+ *    program reports readiness itself: READY=1 is never sent, the caller marks it ready.
  *  - In the start period (from the start of the invocation), failures are not counted; the
  *    first pass ends the start period early.
  *  - failure_threshold consecutive failures of a ready service: WATCHDOG=trigger, once.
@@ -22,6 +23,8 @@ typedef struct ks_tracker_params {
         unsigned failure_threshold;     /* >= 1 */
         unsigned success_threshold;     /* >= 1 */
         bool gate_ready;                /* READY=1 waits for the first passing check */
+        bool self_ready;                /* type=notify: the program sends READY=1 itself, never us;
+                                         * the service is ready once systemd says it is active */
 } ks_tracker_params;
 
 typedef enum ks_tracker_state {

@@ -47,6 +47,30 @@ static void test_not_gated(void) {
         ASSERT_EQ(h.state, KS_TRACKER_STARTING);
 }
 
+/* type = "notify": the program says READY=1 itself; notifyd never does, and failures before
+ * the program is ready (the caller sets ready when systemd reports active) trigger nothing. */
+static void test_self_ready(void) {
+        ks_tracker_params p = base;
+        ks_tracker h;
+
+        p.gate_ready = false;
+        p.self_ready = true;
+        p.start_period_usec = 0;
+        ASSERT_EQ(ks_tracker_begin(&h, &p, 0, false), 0);
+        ASSERT_TRUE(!h.ready);
+        ASSERT_EQ(ks_tracker_record(&h, true, 1 * S) & KS_TRACKER_SEND_READY, 0);
+        ASSERT_TRUE(!h.ready);
+        for (unsigned i = 0; i < 5; i++)
+                ASSERT_EQ(ks_tracker_record(&h, false, (2 + i) * S) & (KS_TRACKER_SEND_TRIGGER | KS_TRACKER_SEND_READY), 0);
+        /* Once active, the threshold applies as usual, and still no READY=1. */
+        ks_tracker_begin(&h, &p, 10 * S, true);
+        ASSERT_TRUE(h.ready);
+        ASSERT_EQ(ks_tracker_record(&h, true, 11 * S) & KS_TRACKER_SEND_READY, 0);
+        ks_tracker_record(&h, false, 12 * S);
+        ks_tracker_record(&h, false, 13 * S);
+        ASSERT_EQ(ks_tracker_record(&h, false, 14 * S) & KS_TRACKER_SEND_TRIGGER, KS_TRACKER_SEND_TRIGGER);
+}
+
 static void test_threshold_triggers_once(void) {
         ks_tracker h;
         unsigned a;
@@ -154,6 +178,7 @@ static void test_threshold_one_and_update(void) {
 int main(void) {
         test_ready_on_first_pass();
         test_not_gated();
+        test_self_ready();
         test_threshold_triggers_once();
         test_recovery_before_threshold();
         test_start_period();
