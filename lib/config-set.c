@@ -381,6 +381,32 @@ out:
         return r;
 }
 
+/* SourcePath= and messages want an absolute path, but "kservicectl verify web.toml" names a
+ * relative one: resolve its directory, keep the file name itself (it may be a /dev/null mask). */
+static int path_make_absolute(const char *p, char **ret) {
+        _cleanup_free_ char *dir = NULL, *real = NULL;
+        const char *slash = strrchr(p, '/');
+        char *abs;
+
+        if (p[0] == '/') {
+                abs = strdup(p);
+                if (!abs)
+                        return -ENOMEM;
+                *ret = abs;
+                return 0;
+        }
+        dir = slash ? strndup(p, slash - p) : strdup(".");
+        if (!dir)
+                return -ENOMEM;
+        real = realpath(dir, NULL);
+        if (!real)
+                return errno == ENOMEM ? -ENOMEM : -errno;
+        if (asprintf(&abs, "%s/%s", streq(real, "/") ? "" : real, slash ? slash + 1 : p) < 0)
+                return -ENOMEM;
+        *ret = abs;
+        return 0;
+}
+
 int ks_config_set_load_files(char *const *files, size_t n, ks_config_set **ret) {
         collector c = {};
         int r = 0;
@@ -396,10 +422,21 @@ int ks_config_set_load_files(char *const *files, size_t n, ks_config_set **ret) 
                 base = base ? base + 1 : files[i];
                 candidate cand = {
                         .name = has_suffix(base, ".toml", &stem) ? strndup(base, stem) : strdup(base),
-                        .path = strdup(files[i]),
                         .dir_index = i,
                 };
-                if (!cand.name || !cand.path) {
+                r = path_make_absolute(files[i], &cand.path);
+                if (r == -ENOMEM) {
+                        candidate_done(&cand);
+                        goto out;
+                }
+                if (r < 0) {
+                        r = add_problem(c.set, files[i], r, "cannot resolve the directory of the file");
+                        candidate_done(&cand);
+                        if (r < 0)
+                                goto out;
+                        continue;
+                }
+                if (!cand.name) {
                         candidate_done(&cand);
                         r = -ENOMEM;
                         goto out;
@@ -413,7 +450,7 @@ int ks_config_set_load_files(char *const *files, size_t n, ks_config_set **ret) 
                         continue;
                 }
                 _cleanup_free_ char *sub = NULL;
-                if (asprintf(&sub, "%s.d", files[i]) < 0) {
+                if (asprintf(&sub, "%s.d", cand.path) < 0) {
                         candidate_done(&cand);
                         r = -ENOMEM;
                         goto out;

@@ -208,6 +208,11 @@ def dry_run_matches_written_and_verify(tmp):
     v = subprocess.run([CTL, 'verify'] + files, env=env_for('/nonexistent'), capture_output=True, text=True)
     assert f.returncode == 0 and v.returncode == 0, f.stderr + v.stderr
     assert f.stdout == d.stdout == v.stdout, 'dry run with files, without, and verify differ'
+    # Relative file names, as an admin types them in /etc/kservice, give the same units.
+    rel = subprocess.run([os.path.abspath(CTL), 'verify', './web.toml', '../cfg/worker.toml'], cwd=cfg,
+                         env=env_for('/nonexistent'), capture_output=True, text=True)
+    assert rel.returncode == 0, rel.stderr
+    assert rel.stdout == v.stdout, 'verify with relative names differs'
     put(cfg + '/bad.toml', 'exec = 1\n')
     v = subprocess.run([CTL, 'verify', cfg + '/bad.toml', cfg + '/web.toml'], capture_output=True, text=True)
     assert v.returncode == 1, v.returncode
