@@ -87,8 +87,8 @@ normalise() {
                -e 's#^(. [^ ]+ )/usr/lib/x86_64-linux-gnu/#\1/usr/LIBDIR/#' \
                -e 's#^(. [^ ]+ )/usr/lib64/#\1/usr/LIBDIR/#' \
                -e 's#^(. [^ ]+ /usr/share/man/.*)\.gz$#\1#' |
-        # documentation differs by policy (changelog.gz, copyright vs %doc/%license)
-        grep -v -E '^. [^ ]+ /usr/share/doc(/|$)' |
+        # documentation differs by policy (changelog.gz and copyright vs %doc and %license)
+        grep -v -E '^. [^ ]+ /usr/share/(doc|licenses)(/|$)' |
         # Debian's lintian overrides have no RPM counterpart
         grep -v -E '^. [^ ]+ /usr/share/lintian(/|$)' |
         # rpm puts the build-id links of the binaries in the main package, dpkg in -dbgsym
