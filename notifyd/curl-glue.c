@@ -5,6 +5,11 @@
  * the timer callback when it next wants to be called (we only re-arm one timer there: calling
  * curl from inside its own callback is not allowed). Both event handlers call
  * curl_multi_socket_action and then drain the finished transfers.
+ *
+ * The loop also keeps a small pool of idle easy handles: setting up a handle (curl_easy_init and
+ * its first transfer's allocations) costs more than a loopback check itself, so a finished
+ * check's handle is reset and handed to the next check. The pool is bounded by a constant, not by
+ * the number of services: it only has to cover the checks in flight at the same time.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -27,6 +32,8 @@ struct ks_curl_loop {
         sd_event_source *timer;
         ks_curl_socket *sockets;        /* every socket curl asked us to watch */
         unsigned running;
+        CURL *idle[KS_CURL_POOL_MAX];   /* reset handles ready for the next check */
+        unsigned n_idle;
 };
 
 static void socket_free(ks_curl_socket *s) {
@@ -197,6 +204,8 @@ ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
                 curl_multi_cleanup(l->multi);
         while (l->sockets)
                 socket_free(l->sockets);
+        while (l->n_idle > 0)
+                curl_easy_cleanup(l->idle[--l->n_idle]);
         sd_event_source_disable_unref(l->timer);
         sd_event_unref(l->event);
         return mfree(l);
@@ -225,4 +234,22 @@ int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n) {
 
 unsigned ks_curl_loop_running(const ks_curl_loop *l) {
         return l->running;
+}
+
+CURL *ks_curl_loop_take_easy(ks_curl_loop *l) {
+        if (l->n_idle > 0)
+                return l->idle[--l->n_idle];
+        return curl_easy_init();
+}
+
+void ks_curl_loop_give_easy(ks_curl_loop *l, CURL *easy) {
+        if (!easy)
+                return;
+        if (l->n_idle >= ELEMENTSOF(l->idle)) {
+                curl_easy_cleanup(easy);
+                return;
+        }
+        /* Back to the defaults, so nothing of one check's setup leaks into another's. */
+        curl_easy_reset(easy);
+        l->idle[l->n_idle++] = easy;
 }

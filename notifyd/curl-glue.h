@@ -13,6 +13,9 @@
 
 typedef struct ks_curl_loop ks_curl_loop;
 
+/* Idle easy handles kept for reuse (see ks_curl_loop_take_easy). */
+#define KS_CURL_POOL_MAX 32
+
 /* Put one of these in the object that owns an easy handle and point CURLOPT_PRIVATE at it. The
  * callback runs after the handle has been removed from the multi, so it may re-add it. */
 typedef struct ks_curl_done {
@@ -35,3 +38,9 @@ int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n);
 
 /* Number of transfers currently running. */
 unsigned ks_curl_loop_running(const ks_curl_loop *l);
+
+/* An easy handle with default options: from the pool when one is idle, else a new one. Give it
+ * back with ks_curl_loop_give_easy (not added to the multi), which resets it or frees it when
+ * the pool is full. */
+CURL *ks_curl_loop_take_easy(ks_curl_loop *l);
+void ks_curl_loop_give_easy(ks_curl_loop *l, CURL *easy);

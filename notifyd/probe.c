@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * HTTP and TCP health checks on libcurl easy handles. Each run gets a fresh, configured handle
- * that is cleaned up when the run ends (memory scales with the runs in flight, not with the
- * number of services); an HTTP check that allows connection reuse finds its connection in the
- * multi's shared connection cache. A TCP check is an
+ * HTTP and TCP health checks on libcurl easy handles. Each run takes a handle from the loop's
+ * pool, configures it and gives it back when the run ends (memory scales with the runs in
+ * flight, not with the number of services); an HTTP check that allows connection reuse finds its
+ * connection in the multi's shared connection cache. A TCP check is an
  * easy handle with CURLOPT_CONNECT_ONLY: curl resolves, connects within the timeouts and reports
  * success once the TCP handshake is done, all on the same loop as the HTTP checks.
  */
@@ -17,18 +17,19 @@
 
 struct ks_probe {
         ks_probe_spec spec;
-        CURL *easy;
+        CURL *easy;                     /* only while a run is in flight */
+        ks_curl_loop *pool;             /* where easy came from and goes back to */
         struct curl_slist *headers;
+        char *tcp_url;                  /* what curl connects to for a TCP check */
         ks_curl_loop *loop;             /* set while a run is in flight */
         ks_curl_done done_glue;
         ks_probe_done_t done;
         void *userdata;
         uint64_t started_usec;
         uint64_t run_timeout_usec;
-        bool keep_easy;                 /* easy is configured and may serve the next run */
         size_t received;                /* body bytes seen in this run */
         char *body;                     /* the first max_response bytes, when body_contains is set */
-        size_t body_len;
+        size_t body_len, body_size;
         bool too_large;
         char errbuf[CURL_ERROR_SIZE];
 };
@@ -151,7 +152,16 @@ static size_t write_callback(char *ptr, size_t size, size_t nmemb, void *userdat
                 return 0;
         }
         c->received += n;
-        if (c->body) {
+        if (c->spec.body_contains) {
+                /* Grown as the body arrives: health answers are small, the cap is not. */
+                if (c->body_len + n + 1 > c->body_size) {
+                        size_t want = MIN(MAX(c->body_size * 2, MAX(c->body_len + n + 1, (size_t) 256)), cap + 1);
+                        char *b = realloc(c->body, want);
+                        if (!b)
+                                return 0;
+                        c->body = b;
+                        c->body_size = want;
+                }
                 memcpy(c->body + c->body_len, ptr, n);
                 c->body_len += n;
                 c->body[c->body_len] = 0;
@@ -163,12 +173,10 @@ static long ms_ceil(uint64_t usec) {
         return (long) ((usec + 999) / 1000);
 }
 
-static int configure(ks_probe *c) {
+static int configure(ks_probe *c, uint64_t timeout) {
         const ks_probe_spec *s = &c->spec;
         CURL *e = c->easy;
-        uint64_t timeout = s->timeout_usec ?: 10 * 1000000ull;
         uint64_t connect_timeout = s->connect_timeout_usec ? MIN(s->connect_timeout_usec, timeout) : timeout;
-        _cleanup_free_ char *tcp_url = NULL;
         bool ok = true;
 
 #define SET(opt, val) ok = ok && curl_easy_setopt(e, opt, val) == CURLE_OK
@@ -178,6 +186,9 @@ static int configure(ks_probe *c) {
         SET(CURLOPT_TIMEOUT_MS, ms_ceil(timeout));
         SET(CURLOPT_CONNECTTIMEOUT_MS, ms_ceil(connect_timeout));
         SET(CURLOPT_NOPROGRESS, 1L);
+        /* Answers are capped at max_response_bytes; curl's default 16 KiB receive buffer per
+         * handle is more than a health answer needs. */
+        SET(CURLOPT_BUFFERSIZE, (long) KS_PROBE_RECV_BUFFER);
         /* Health checks never go through a proxy from the environment. */
         SET(CURLOPT_PROXY, "");
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -189,11 +200,7 @@ static int configure(ks_probe *c) {
 #endif
 
         if (s->type == KS_PROBE_TCP) {
-                bool v6 = s->host && strchr(s->host, ':');
-                if (asprintf(&tcp_url, "http://%s%s%s:%u/", v6 ? "[" : "", strna(s->host), v6 ? "]" : "",
-                             s->port) < 0)
-                        return -ENOMEM;
-                SET(CURLOPT_URL, tcp_url);
+                SET(CURLOPT_URL, c->tcp_url);
                 SET(CURLOPT_CONNECT_ONLY, 1L);
                 SET(CURLOPT_FRESH_CONNECT, 1L);
                 SET(CURLOPT_FORBID_REUSE, 1L);
@@ -238,6 +245,14 @@ int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret) {
                 free(TAKE_PTR(c));
                 return r;
         }
+        if (spec->type == KS_PROBE_TCP) {
+                bool v6 = strchr(spec->host, ':');
+                if (asprintf(&c->tcp_url, "http://%s%s%s:%u/", v6 ? "[" : "", spec->host, v6 ? "]" : "",
+                             spec->port) < 0) {
+                        c->tcp_url = NULL;
+                        return -ENOMEM;
+                }
+        }
         if (spec->headers)
                 for (char **h = spec->headers; *h; h++) {
                         struct curl_slist *n = curl_slist_append(c->headers, *h);
@@ -255,9 +270,9 @@ ks_probe *ks_probe_free(ks_probe *c) {
         if (!c)
                 return NULL;
         ks_probe_cancel(c);
-        c->keep_easy = false;
         end_run(c);
         curl_slist_free_all(c->headers);
+        free(c->tcp_url);
         ks_probe_spec_done(&c->spec);
         free(c->body);
         return mfree(c);
@@ -312,7 +327,7 @@ static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
                 snprintf(r->reason, sizeof r->reason, "HTTP %ld (expected %s)", r->http_status, expect);
                 return;
         }
-        if (s->body_contains && (!c->body || !strstr(c->body, s->body_contains))) {
+        if (s->body_contains && !strstr(c->body ?: "", s->body_contains)) {
                 snprintf(r->reason, sizeof r->reason, "HTTP %ld, body lacks \"%.64s\"", r->http_status,
                          s->body_contains);
                 return;
@@ -321,15 +336,15 @@ static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
         snprintf(r->reason, sizeof r->reason, "HTTP %ld", r->http_status);
 }
 
-/* Drops what only a run needs: its easy handle (kept when the check reuses its connection: then
- * the handle is reused too, which saves setting it up for every run) and its body buffer. */
+/* Drops what only a run needs: its easy handle (back to the pool) and its body buffer. */
 static void end_run(ks_probe *c) {
-        if (c->easy && !(c->spec.reuse_connection && c->keep_easy)) {
-                curl_easy_cleanup(c->easy);
+        if (c->easy) {
+                ks_curl_loop_give_easy(c->pool, c->easy);
                 c->easy = NULL;
+                c->pool = NULL;
         }
         c->body = mfree(c->body);
-        c->body_len = 0;
+        c->body_len = c->body_size = 0;
 }
 
 static void on_done(CURL *easy, CURLcode code, void *userdata) {
@@ -347,47 +362,31 @@ static void on_done(CURL *easy, CURLcode code, void *userdata) {
 }
 
 int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_probe_done_t done, void *userdata) {
-        uint64_t timeout, connect_timeout;
+        uint64_t timeout;
         int r;
 
         if (c->loop)
                 return -EBUSY;
 
-        /* A fresh easy handle per run: a handle costs kilobytes, and with thousands of services
-         * only the runs in flight need one. Connections to reuse live in the multi's cache. */
-        if (!c->easy) {
-                c->easy = curl_easy_init();
-                if (!c->easy)
-                        return -ENOMEM;
-                r = configure(c);
-                if (r < 0) {
-                        c->keep_easy = false;
-                        end_run(c);
-                        return r;
-                }
-        }
-        c->keep_easy = true;
+        /* An easy handle only for the run: a handle costs kilobytes, and with thousands of
+         * services only the runs in flight need one. Connections to reuse live in the multi's
+         * cache, not in the handle. */
+        c->easy = ks_curl_loop_take_easy(loop);
+        if (!c->easy)
+                return -ENOMEM;
+        c->pool = loop;
         timeout = timeout_usec ?: (c->spec.timeout_usec ?: 10 * 1000000ull);
-        connect_timeout = c->spec.connect_timeout_usec ? MIN(c->spec.connect_timeout_usec, timeout) : timeout;
         c->run_timeout_usec = timeout;
-        if (curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, ms_ceil(timeout)) != CURLE_OK ||
-            curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, ms_ceil(connect_timeout)) != CURLE_OK) {
+        r = configure(c, timeout);
+        if (r < 0) {
                 end_run(c);
-                return -EINVAL;
+                return r;
         }
 
         c->received = 0;
         c->body_len = 0;
         c->too_large = false;
         c->errbuf[0] = 0;
-        if (c->spec.body_contains) {
-                c->body = malloc(max_response(c) + 1);
-                if (!c->body) {
-                        end_run(c);
-                        return -ENOMEM;
-                }
-                c->body[0] = 0;
-        }
         c->done_glue = (ks_curl_done) { .callback = on_done, .userdata = c };
         c->done = done;
         c->userdata = userdata;

@@ -19,6 +19,8 @@ typedef enum ks_probe_type {
 } ks_probe_type;
 
 #define KS_PROBE_DEFAULT_MAX_RESPONSE (64u * 1024u)
+/* curl's receive buffer per handle in flight (CURLOPT_BUFFERSIZE; curl's default is 16 KiB). */
+#define KS_PROBE_RECV_BUFFER (8u * 1024u)
 
 typedef struct ks_probe_spec {
         ks_probe_type type;
