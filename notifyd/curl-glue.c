@@ -30,6 +30,8 @@ struct ks_curl_loop {
         sd_event *event;
         CURLM *multi;
         sd_event_source *timer;
+        sd_event_source *defer;         /* curl's "call me as soon as possible" (timeout 0) */
+        uint64_t timer_deadline;        /* CLOCK_MONOTONIC usec the timer is armed for, 0: off */
         ks_curl_socket *sockets;        /* every socket curl asked us to watch */
         unsigned running;
         CURL *idle[KS_CURL_POOL_MAX];   /* reset handles ready for the next check */
@@ -93,9 +95,15 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         ks_curl_loop *l = userdata;
         int still;
 
+        if (source == l->timer)
+                l->timer_deadline = 0;  /* a oneshot timer is off once it fired */
         curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &still);
         drain(l);
         return 0;
+}
+
+static int on_defer(sd_event_source *source, void *userdata) {
+        return on_timer(source, 0, userdata);
 }
 
 static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
@@ -149,19 +157,37 @@ static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, 
 
 static int timer_callback(CURLM *multi, long timeout_ms, void *userp) {
         ks_curl_loop *l = userp;
-        uint64_t usec;
+        uint64_t usec, now = 0;
         int r;
 
-        if (timeout_ms < 0)
-                return sd_event_source_set_enabled(l->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+        /* Calling curl earlier than it asked is harmless (it tells us the new timeout again),
+         * later is not. So a timer that is armed earlier than asked, or no longer needed, is
+         * left alone: with a check every millisecond or so, moving it each time would re-arm
+         * the kernel timer twice per check, while a stale one costs one curl call now and then. */
+        if (timeout_ms < 0) {
+                (void) sd_event_source_set_enabled(l->defer, SD_EVENT_OFF);
+                return 0;
+        }
+        if (timeout_ms == 0) {
+                /* Every transfer starts with this. A defer source runs in the next iteration
+                 * without a trip through the timerfd (re-arm, wake-up, read). */
+                return sd_event_source_set_enabled(l->defer, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
+        }
+        (void) sd_event_source_set_enabled(l->defer, SD_EVENT_OFF);
 
-        /* Rounded up to whole milliseconds by curl already; 0 means "as soon as possible". */
-        usec = (uint64_t) timeout_ms * 1000;
-        r = sd_event_source_set_time_relative(l->timer, usec);
+        /* Rounded up to whole milliseconds by curl already. */
+        (void) sd_event_now(l->event, CLOCK_MONOTONIC, &now);
+        usec = now + (uint64_t) timeout_ms * 1000;
+        if (l->timer_deadline != 0 && l->timer_deadline <= usec)
+                return 0;
+        r = sd_event_source_set_time(l->timer, usec);
         if (r < 0)
                 return -1;
         r = sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
-        return r < 0 ? -1 : 0;
+        if (r < 0)
+                return -1;
+        l->timer_deadline = usec;
+        return 0;
 }
 
 int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
@@ -182,6 +208,13 @@ int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(l->timer, "curl-timer");
+        r = sd_event_add_defer(event, &l->defer, on_defer, l);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(l->defer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(l->defer, "curl-timer-now");
 
         l->multi = curl_multi_init();
         if (!l->multi)
@@ -207,6 +240,7 @@ ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
         while (l->n_idle > 0)
                 curl_easy_cleanup(l->idle[--l->n_idle]);
         sd_event_source_disable_unref(l->timer);
+        sd_event_source_disable_unref(l->defer);
         sd_event_unref(l->event);
         return mfree(l);
 }
