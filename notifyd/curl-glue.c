@@ -287,3 +287,7 @@ void ks_curl_loop_give_easy(ks_curl_loop *l, CURL *easy) {
         curl_easy_reset(easy);
         l->idle[l->n_idle++] = easy;
 }
+
+sd_event *ks_curl_loop_get_event(const ks_curl_loop *l) {
+        return l->event;
+}

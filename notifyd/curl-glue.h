@@ -36,6 +36,9 @@ void ks_curl_loop_remove(ks_curl_loop *l, CURL *easy);
 /* Size of the shared connection cache (connections kept open for reuse). */
 int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n);
 
+/* The event loop it runs on (for checks that do not need curl). */
+sd_event *ks_curl_loop_get_event(const ks_curl_loop *l);
+
 /* Number of transfers currently running. */
 unsigned ks_curl_loop_running(const ks_curl_loop *l);
 

@@ -388,6 +388,7 @@ static void test_tcp(void) {
         run_until((outcome *[]) { &o }, 1);
         ASSERT_TRUE(!o.result.passed);
         fprintf(stderr, "refused: %s\n", o.result.reason);
+        ASSERT_TRUE(strstr(o.result.reason, "refused") != NULL);
 
         ks_probe_spec_describe(&spec, desc, sizeof desc);
         ASSERT_TRUE(strncmp(desc, "tcp 127.0.0.1:", 14) == 0);
@@ -397,6 +398,68 @@ static void test_tcp(void) {
         ASSERT_STREQ(desc, "tcp [::1]:80");
         spec.port = 0;
         ASSERT_EQ(ks_probe_new(&spec, &d), -EINVAL);
+}
+
+/* A listener whose accept queue is full drops further SYNs: the handshake hangs, and the check
+ * fails at its timeout, on loopback only. Also through curl (a host name). */
+static void test_tcp_timeout(void) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t l = sizeof sa;
+        int lfd, fill[4];
+        size_t n_fill = 0;
+
+        lfd = socket(AF_INET, SOCK_STREAM, 0);
+        ASSERT_TRUE(lfd >= 0);
+        ASSERT_EQ(bind(lfd, (struct sockaddr *) &sa, sizeof sa), 0);
+        ASSERT_EQ(listen(lfd, 0), 0);
+        ASSERT_EQ(getsockname(lfd, (struct sockaddr *) &sa, &l), 0);
+        /* Fill the queue: blocking connects that complete until it is full (then they would hang,
+         * so non-blocking ones, not waited for). */
+        for (size_t i = 0; i < ELEMENTSOF(fill); i++) {
+                fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                ASSERT_TRUE(fill[i] >= 0);
+                (void) connect(fill[i], (struct sockaddr *) &sa, sizeof sa);
+                n_fill++;
+        }
+        usleep(50000);
+
+        for (int through_curl = 0; through_curl < 2; through_curl++) {
+                ks_probe_spec spec = { .type = KS_PROBE_TCP, .host = (char *) (through_curl ? "localhost" : "127.0.0.1"),
+                                       .port = ntohs(sa.sin_port), .timeout_usec = 300000 };
+                _cleanup_(ks_probe_freep) ks_probe *c = NULL;
+                outcome o = {};
+                uint64_t t0 = now_usec();
+
+                ASSERT_EQ(ks_probe_new(&spec, &c), 0);
+                ASSERT_EQ(ks_probe_start(c, loop, 0, on_done, &o), 0);
+                run_until((outcome *[]) { &o }, 1);
+                fprintf(stderr, "tcp timeout (%s): %s after %" PRIu64 " ms\n", spec.host, o.result.reason,
+                        (o.finished_usec - t0) / 1000);
+                ASSERT_TRUE(!o.result.passed);
+                ASSERT_TRUE(strstr(o.result.reason, "timed out") != NULL);
+                ASSERT_TRUE(o.finished_usec - t0 >= 290000);
+                ASSERT_TRUE(o.finished_usec - t0 < 2000000);
+        }
+
+        /* Cancelled while connecting: nothing is reported, the socket is closed. */
+        {
+                ks_probe_spec spec = { .type = KS_PROBE_TCP, .host = (char *) "127.0.0.1", .port = ntohs(sa.sin_port),
+                                       .timeout_usec = 300000 };
+                _cleanup_(ks_probe_freep) ks_probe *c = NULL;
+                outcome o = {};
+
+                ASSERT_EQ(ks_probe_new(&spec, &c), 0);
+                ASSERT_EQ(ks_probe_start(c, loop, 0, on_done, &o), 0);
+                ASSERT_TRUE(ks_probe_in_flight(c));
+                ks_probe_cancel(c);
+                ASSERT_TRUE(!ks_probe_in_flight(c));
+                ASSERT_EQ(sd_event_run(event, 400000) >= 0, 1);
+                ASSERT_TRUE(!o.done);
+        }
+
+        for (size_t i = 0; i < n_fill; i++)
+                close(fill[i]);
+        close(lfd);
 }
 
 static void test_spec_equal(void) {
@@ -426,6 +489,7 @@ int main(void) {
         test_hang_does_not_delay_others();
         test_reuse();
         test_tcp();
+        test_tcp_timeout();
         test_spec_equal();
 
         ASSERT_EQ(ks_curl_loop_running(loop), 0);
