@@ -462,6 +462,33 @@ static void test_tcp_timeout(void) {
         close(lfd);
 }
 
+/* A finished check leaves curl's timer armed for its old deadline; a hanging check started after
+ * it, with a later deadline, must still time out at its own (curl re-arms its timer after a
+ * premature timeout call). */
+static void test_timeout_after_stale_timer(void) {
+        char u1[128], u2[128];
+        ks_probe_spec quick = { .type = KS_PROBE_HTTP, .url = u1, .timeout_usec = 300000 };
+        ks_probe_spec hang = { .type = KS_PROBE_HTTP, .url = u2, .timeout_usec = 800000 };
+        _cleanup_(ks_probe_freep) ks_probe *a = NULL, *b = NULL;
+        outcome oa = {}, ob = {};
+        uint64_t t0;
+
+        url(u1, sizeof u1, "/ok");
+        url(u2, sizeof u2, "/hang");
+        ASSERT_EQ(ks_probe_new(&quick, &a), 0);
+        ASSERT_EQ(ks_probe_new(&hang, &b), 0);
+        ASSERT_EQ(ks_probe_start(a, loop, 0, on_done, &oa), 0);
+        run_until((outcome *[]) { &oa }, 1);
+        ASSERT_TRUE(oa.result.passed);
+        t0 = now_usec();
+        ASSERT_EQ(ks_probe_start(b, loop, 0, on_done, &ob), 0);
+        run_until((outcome *[]) { &ob }, 1);
+        ASSERT_TRUE(!ob.result.passed);
+        ASSERT_TRUE(strstr(ob.result.reason, "timed out") != NULL);
+        ASSERT_TRUE(ob.finished_usec - t0 >= 790000);
+        ASSERT_TRUE(ob.finished_usec - t0 < 1500000);
+}
+
 static void test_spec_equal(void) {
         static char *h1[] = { (char *) "A: b", NULL }, *h2[] = { (char *) "A: c", NULL };
         ks_probe_spec a = { .type = KS_PROBE_HTTP, .url = (char *) "http://x/", .headers = h1 }, b, c;
@@ -490,6 +517,7 @@ int main(void) {
         test_reuse();
         test_tcp();
         test_tcp_timeout();
+        test_timeout_after_stale_timer();
         test_spec_equal();
 
         ASSERT_EQ(ks_curl_loop_running(loop), 0);
