@@ -31,7 +31,6 @@ struct ks_curl_loop {
         CURLM *multi;
         sd_event_source *timer;
         sd_event_source *defer;         /* curl's "call me as soon as possible" (timeout 0) */
-        uint64_t timer_deadline;        /* CLOCK_MONOTONIC usec the timer is armed for, 0: off */
         ks_curl_socket *sockets;        /* every socket curl asked us to watch */
         unsigned running;
         CURL *idle[KS_CURL_POOL_MAX];   /* reset handles ready for the next check */
@@ -95,8 +94,6 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         ks_curl_loop *l = userdata;
         int still;
 
-        if (source == l->timer)
-                l->timer_deadline = 0;  /* a oneshot timer is off once it fired */
         curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &still);
         drain(l);
         return 0;
@@ -157,37 +154,29 @@ static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, 
 
 static int timer_callback(CURLM *multi, long timeout_ms, void *userp) {
         ks_curl_loop *l = userp;
-        uint64_t usec, now = 0;
+        uint64_t usec;
         int r;
 
-        /* Calling curl earlier than it asked is harmless (it tells us the new timeout again),
-         * later is not. So a timer that is armed earlier than asked, or no longer needed, is
-         * left alone: with a check every millisecond or so, moving it each time would re-arm
-         * the kernel timer twice per check, while a stale one costs one curl call now and then. */
         if (timeout_ms < 0) {
                 (void) sd_event_source_set_enabled(l->defer, SD_EVENT_OFF);
-                return 0;
+                return sd_event_source_set_enabled(l->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
         }
         if (timeout_ms == 0) {
                 /* Every transfer starts with this. A defer source runs in the next iteration
-                 * without a trip through the timerfd (re-arm, wake-up, read). */
+                 * without a trip through the timerfd (re-arm, wake-up, read) and without the
+                 * timer's 1 ms accuracy window. */
+                (void) sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
                 return sd_event_source_set_enabled(l->defer, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
         }
         (void) sd_event_source_set_enabled(l->defer, SD_EVENT_OFF);
 
         /* Rounded up to whole milliseconds by curl already. */
-        (void) sd_event_now(l->event, CLOCK_MONOTONIC, &now);
-        usec = now + (uint64_t) timeout_ms * 1000;
-        if (l->timer_deadline != 0 && l->timer_deadline <= usec)
-                return 0;
-        r = sd_event_source_set_time(l->timer, usec);
+        usec = (uint64_t) timeout_ms * 1000;
+        r = sd_event_source_set_time_relative(l->timer, usec);
         if (r < 0)
                 return -1;
         r = sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
-        if (r < 0)
-                return -1;
-        l->timer_deadline = usec;
-        return 0;
+        return r < 0 ? -1 : 0;
 }
 
 int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
