@@ -30,7 +30,6 @@ struct ks_curl_loop {
         sd_event *event;
         CURLM *multi;
         sd_event_source *timer;
-        sd_event_source *defer;         /* curl's "call me as soon as possible" (timeout 0) */
         ks_curl_socket *sockets;        /* every socket curl asked us to watch */
         unsigned running;
         CURL *idle[KS_CURL_POOL_MAX];   /* reset handles ready for the next check */
@@ -99,10 +98,6 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int on_defer(sd_event_source *source, void *userdata) {
-        return on_timer(source, 0, userdata);
-}
-
 static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
         ks_curl_loop *l = userp;
         ks_curl_socket *s = socketp;
@@ -157,20 +152,10 @@ static int timer_callback(CURLM *multi, long timeout_ms, void *userp) {
         uint64_t usec;
         int r;
 
-        if (timeout_ms < 0) {
-                (void) sd_event_source_set_enabled(l->defer, SD_EVENT_OFF);
+        if (timeout_ms < 0)
                 return sd_event_source_set_enabled(l->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-        }
-        if (timeout_ms == 0) {
-                /* Every transfer starts with this. A defer source runs in the next iteration
-                 * without a trip through the timerfd (re-arm, wake-up, read) and without the
-                 * timer's 1 ms accuracy window. */
-                (void) sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
-                return sd_event_source_set_enabled(l->defer, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
-        }
-        (void) sd_event_source_set_enabled(l->defer, SD_EVENT_OFF);
 
-        /* Rounded up to whole milliseconds by curl already. */
+        /* Rounded up to whole milliseconds by curl already; 0 means "as soon as possible". */
         usec = (uint64_t) timeout_ms * 1000;
         r = sd_event_source_set_time_relative(l->timer, usec);
         if (r < 0)
@@ -197,13 +182,6 @@ int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(l->timer, "curl-timer");
-        r = sd_event_add_defer(event, &l->defer, on_defer, l);
-        if (r < 0)
-                return r;
-        r = sd_event_source_set_enabled(l->defer, SD_EVENT_OFF);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_description(l->defer, "curl-timer-now");
 
         l->multi = curl_multi_init();
         if (!l->multi)
@@ -229,7 +207,6 @@ ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
         while (l->n_idle > 0)
                 curl_easy_cleanup(l->idle[--l->n_idle]);
         sd_event_source_disable_unref(l->timer);
-        sd_event_source_disable_unref(l->defer);
         sd_event_unref(l->event);
         return mfree(l);
 }
