@@ -173,7 +173,6 @@ int ks_daemon_reload(ks_daemon *d) {
 }
 
 void ks_daemon_relax_all(ks_daemon *d) {
-        ks_notifier_set_patient(d->ctx.notifier, true);
         for (size_t i = 0; i < d->n_monitors; i++)
                 ks_monitor_relax(d->monitors[i]);
 }

@@ -274,11 +274,6 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
         else if (m->tracker.state == KS_TRACKER_FAILED)
                 /* Still the same invocation after our trigger: say it again (idempotent). */
                 what |= KS_NOTIFY_TRIGGER;
-        /* Ready for us, yet systemd still says activating: our READY=1 was lost (a full notify
-         * queue, or a MainPID that changed under us). Say it again; systemd ignores repeats. */
-        if (passed && m->tracker.ready && !m->params.self_ready && !(what & KS_NOTIFY_TRIGGER) &&
-            streq(m->unit.active_state, "activating"))
-                what |= KS_NOTIFY_READY;
         notify(m, what, 0, a & (KS_TRACKER_STATE_CHANGED | KS_TRACKER_SEND_READY));
 
         if (a & KS_TRACKER_SEND_READY)

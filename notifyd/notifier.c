@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Notifications on behalf of services, and the STATUS= line (see notifier.h). */
 #include <errno.h>
-#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,7 +52,6 @@ struct ks_notifier {
         int fd;
         struct sockaddr_un addr;
         socklen_t addr_len;
-        bool patient;
 };
 
 int ks_notifier_new(const char *socket_path, ks_notifier **ret) {
@@ -129,18 +127,12 @@ int ks_notifier_send(ks_notifier *n, pid_t pid, unsigned what, uint64_t watchdog
         for (unsigned attempt = 0;; attempt++) {
                 if (sendmsg(n->fd, &mh, MSG_NOSIGNAL) >= 0)
                         return 0;
-                /* A full queue is a momentary burst (systemd reads it quickly). In normal operation
-                 * we never wait for it: that would stall every other check, and what matters is
-                 * said again at the next round (WATCHDOG=1, READY=1 while the unit is activating,
-                 * WATCHDOG=trigger while it runs). Only the last words at shutdown wait a little. */
-                if (errno != EAGAIN || !n->patient || attempt >= 20)
+                /* systemd reads the socket quickly; a full queue is a momentary burst. Retry a
+                 * few times, bounded, rather than lose a READY=1 or a watchdog ping. */
+                if (errno != EAGAIN || attempt >= 20)
                         return -errno;
                 usleep(1000);
         }
-}
-
-void ks_notifier_set_patient(ks_notifier *n, bool patient) {
-        n->patient = patient;
 }
 
 static void format_latency(uint64_t usec, char *buf, size_t size) {

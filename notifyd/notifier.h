@@ -41,9 +41,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ks_notifier *, ks_notifier_free);
 
 /* Sends the message with pid as the sender. -ESRCH for pid <= 0 or a process that is gone. */
 int ks_notifier_send(ks_notifier *n, pid_t pid, unsigned what, uint64_t watchdog_usec, const char *status);
-/* Patient: on a full notify queue, retry for up to ~20 ms instead of failing with -EAGAIN at once.
- * Only for shutdown, where nothing else waits on the event loop. */
-void ks_notifier_set_patient(ks_notifier *n, bool patient);
 
 /* The short STATUS= line: "healthy; HTTP 200 in 3ms", "unhealthy (2/3); HTTP 500 (expected
  * 2xx) in 4ms", "starting (start period); connection refused". Newlines are replaced. */
