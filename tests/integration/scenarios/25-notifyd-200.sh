@@ -20,12 +20,21 @@ ks_exec bash -c '
         done' sh "$N" "$BASE"
 ks_reload
 t0=$(ks_now_ms)
+# systemd 252 in these hybrid-cgroup containers now and then fails a spawn under load ("Failed
+# to attach to cgroup ...: No such file or directory", status=219/CGROUP) and restarts the unit
+# per Restart=. That is the container, not notifyd: tolerate it here, wait for all to be active,
+# and count restarts only from then on.
 ks_exec_t 120 bash -c 'units=(); for i in $(seq 1 "$1"); do units+=("konivrer@s$i.service"); done
-        systemctl start "${units[@]}"' sh "$N"
+        systemctl start "${units[@]}"' sh "$N" || ks_log "some start jobs failed; waiting for Restart="
+all_active() { [ "$(ks_exec bash -c 'systemctl list-units --no-legend --state=active "konivrer@s*" | wc -l')" = "$N" ]; }
+ks_wait_until 60 "all $N services active" all_active
 t1=$(ks_now_ms)
 ks_log "$N services started and ready in $((t1 - t0)) ms"
-active=$(ks_exec bash -c 'systemctl list-units --no-legend --state=active "konivrer@s*" | wc -l')
-ks_assert_eq "$N" "$active" "active services"
+nrestarts() {
+        ks_exec bash -c 'for i in $(seq 1 "$1"); do systemctl show -p NRestarts --value konivrer@s$i.service; done' sh "$N"
+}
+restarts0=$(nrestarts)
+[ "$(sort -u <<<"$restarts0" | tr '\n' ' ')" = "0 " ] || ks_log "restarted before checks began: $(grep -vc '^0$' <<<"$restarts0") service(s)"
 
 # counts: one line per service, "COUNT MICROSECONDS" (the time it was read).
 counts() {
@@ -52,7 +61,6 @@ read -r starved over sum wsum bad <<<"$res"
 ks_log "checks seen: $sum over $wsum service-seconds at 1 per second; starved: $starved, too many: $over${bad:+ ($bad)}"
 ks_assert_eq 0 "$starved" "services checked fewer than (their window - 2 s) times"
 ks_assert_eq 0 "$over" "services checked more than (their window + 2 s) times"
-restarts=$(ks_exec bash -c 'for i in $(seq 1 "$1"); do systemctl show -p NRestarts --value konivrer@s$i.service; done' sh "$N" | sort -u | tr '\n' ' ')
-ks_assert_eq "0 " "$restarts" "NRestarts of all services"
+ks_assert_eq "$restarts0" "$(nrestarts)" "NRestarts of every service while checked"
 npid=$(ks_show kservice-notifyd.service MainPID)
 ks_log "notifyd: $(ks_exec grep VmHWM /proc/$npid/status | tr -s ' \t' ' '), CPU $(ks_show kservice-notifyd.service CPUUsageNSec) ns"
