@@ -4,15 +4,22 @@
  * without systemd around it, so that changes to it can be compared on a noisy machine.
  *
  *   bench-notifyd-probe [-n CHECKS] [-s SERVICES] [-p IN_FLIGHT] [--reuse] [--tcp] URL|HOST:PORT
+ *   bench-notifyd-probe --paced SECONDS [-s SERVICES] [-i INTERVAL_MS] [--base-port P] [--reuse] URL
  *
  * Creates SERVICES checks for the same endpoint (a loopback server: tests/helpers/ks-testd or
  * nginx), runs CHECKS checks in total with at most IN_FLIGHT at a time, and prints the process's
  * user+sys CPU per check (getrusage; on loopback this includes the kernel's TCP work charged to
  * us) and its RSS at each stage: after curl_global_init, with the SERVICES checks created, and
  * the peak. Exits 1 if any check failed, so a broken endpoint cannot pass for a fast one.
+ *
+ * --paced runs the checks the way the daemon does instead: each service on its own timer, once per
+ * interval (ks_schedule: random phase, jitter), for SECONDS. With --base-port, service i checks
+ * port P+i (the URL's %u), so each has its own connection. It prints checks/s achieved vs asked and
+ * the fewest checks any service got: a starved service shows there.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +28,11 @@
 #include <time.h>
 
 #include "probe.h"
+#include "schedule.h"
 
 static unsigned long arg_checks = 20000, arg_services = 1, arg_in_flight = 1;
 static bool arg_reuse, arg_tcp;
+static unsigned long arg_paced_seconds, arg_interval_ms = 1000, arg_base_port;
 
 static unsigned long started, finished, failed;
 static ks_curl_loop *loop;
@@ -82,6 +91,137 @@ static void on_done(ks_probe *c, const ks_probe_result *result, void *userdata) 
                 (void) sd_event_exit(event, 0);
 }
 
+/* ---- --paced: the daemon's pattern, one timer per service ---- */
+
+typedef struct paced {
+        ks_probe *probe;
+        ks_schedule sched;
+        sd_event_source *timer;
+        unsigned long checks;
+        bool busy;
+} paced;
+
+static paced *services;
+static unsigned long skipped;
+static uint64_t mark_cpu, mark_wall;
+static unsigned long mark_finished;
+
+static void paced_arm(paced *p) {
+        uint64_t now = wall_usec();
+
+        (void) sd_event_source_set_time(p->timer, ks_schedule_when(&p->sched, now));
+        (void) sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
+}
+
+static void on_paced_done(ks_probe *c, const ks_probe_result *result, void *userdata) {
+        paced *p = userdata;
+
+        p->busy = false;
+        p->checks++;
+        finished++;
+        if (!result->passed) {
+                failed++;
+                snprintf(last_failure, sizeof last_failure, "%s", result->reason);
+        }
+        paced_arm(p);
+}
+
+static int on_paced_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        paced *p = userdata;
+        int r;
+
+        if (p->busy) {
+                skipped++;
+                return 0;
+        }
+        ks_schedule_advance(&p->sched, wall_usec());
+        r = ks_probe_start(p->probe, loop, 0, on_paced_done, p);
+        if (r < 0) {
+                fprintf(stderr, "Failed to start a check: %s\n", strerror(-r));
+                return sd_event_exit(event, 2);
+        }
+        p->busy = true;
+        started++;
+        return 0;
+}
+
+static int on_mark(sd_event_source *s, uint64_t usec, void *userdata) {
+        mark_cpu = cpu_usec();
+        mark_wall = wall_usec();
+        mark_finished = finished;
+        return 0;
+}
+
+static int on_end(sd_event_source *s, uint64_t usec, void *userdata) {
+        return sd_event_exit(event, 0);
+}
+
+/* Every service once per interval for arg_paced_seconds; measured after one interval of warm-up. */
+static int run_paced(const ks_probe_spec *tmpl, const char *url_format) {
+        uint64_t interval = arg_interval_ms * 1000, now = wall_usec(), cpu, wall, n;
+        unsigned long min_checks = ULONG_MAX, max_checks = 0;
+        long rss_services;
+        int r;
+
+        services = calloc(arg_services, sizeof *services);
+        if (!services)
+                return -ENOMEM;
+        for (unsigned long i = 0; i < arg_services; i++) {
+                ks_probe_spec spec = *tmpl;
+                char url[512];
+
+                if (arg_base_port) {
+                        const char *pct = strstr(url_format, "%u");
+                        if (!pct)
+                                return -EINVAL;
+                        snprintf(url, sizeof url, "%.*s%u%s", (int) (pct - url_format), url_format,
+                                 (unsigned) (arg_base_port + i), pct + 2);
+                        spec.url = url;
+                }
+                r = ks_probe_new(&spec, &services[i].probe);
+                if (r < 0)
+                        return r;
+                ks_schedule_init(&services[i].sched, interval, now, interval, 0);
+                r = sd_event_add_time(event, &services[i].timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_paced_timer,
+                                      &services[i]);
+                if (r < 0)
+                        return r;
+                paced_arm(&services[i]);
+        }
+        rss_services = proc_status_kib("VmRSS");
+        r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, interval + 500000, 1000, on_mark, NULL);
+        if (r >= 0)
+                r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC,
+                                               interval + 500000 + arg_paced_seconds * 1000000ull, 1000, on_end, NULL);
+        if (r < 0)
+                return r;
+        r = sd_event_loop(event);
+        if (r != 0)
+                return r < 0 ? r : -EIO;
+        cpu = cpu_usec() - mark_cpu;
+        wall = wall_usec() - mark_wall;
+        n = finished - mark_finished;
+        for (unsigned long i = 0; i < arg_services; i++) {
+                min_checks = MIN(min_checks, services[i].checks);
+                max_checks = MAX(max_checks, services[i].checks);
+        }
+        printf("paced%s: %lu services every %lu ms, %" PRIu64 " checks in %.1f s (%lu failed, %lu skipped while busy)\n",
+               arg_reuse ? " reuse" : "", arg_services, arg_interval_ms, n, wall / 1e6, failed, skipped);
+        printf("checks_per_s %.1f asked %.1f\n", n / (wall / 1e6), arg_services * 1000.0 / arg_interval_ms);
+        printf("per_service_checks min %lu max %lu (whole run)\n", min_checks, max_checks);
+        printf("cpu_us_per_check %.2f\n", n ? (double) cpu / n : 0.0);
+        printf("rss_kib with_services %ld end %ld peak %ld\n", rss_services, proc_status_kib("VmRSS"),
+               proc_status_kib("VmHWM"));
+        if (failed)
+                printf("last failure: %s\n", last_failure);
+        for (unsigned long i = 0; i < arg_services; i++) {
+                sd_event_source_disable_unref(services[i].timer);
+                ks_probe_free(services[i].probe);
+        }
+        free(services);
+        return failed ? 1 : 0;
+}
+
 static int parse_argv(int argc, char *argv[], const char **ret_target) {
         static const struct option options[] = {
                 { "checks", required_argument, NULL, 'n' },
@@ -89,11 +229,14 @@ static int parse_argv(int argc, char *argv[], const char **ret_target) {
                 { "in-flight", required_argument, NULL, 'p' },
                 { "reuse", no_argument, NULL, 'r' },
                 { "tcp", no_argument, NULL, 't' },
+                { "paced", required_argument, NULL, 'P' },
+                { "interval", required_argument, NULL, 'i' },
+                { "base-port", required_argument, NULL, 'b' },
                 {}
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "n:s:p:rt", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "n:s:p:rtP:i:b:", options, NULL)) >= 0)
                 switch (c) {
                 case 'n':
                         arg_checks = strtoul(optarg, NULL, 10);
@@ -109,6 +252,15 @@ static int parse_argv(int argc, char *argv[], const char **ret_target) {
                         break;
                 case 't':
                         arg_tcp = true;
+                        break;
+                case 'P':
+                        arg_paced_seconds = strtoul(optarg, NULL, 10);
+                        break;
+                case 'i':
+                        arg_interval_ms = strtoul(optarg, NULL, 10);
+                        break;
+                case 'b':
+                        arg_base_port = strtoul(optarg, NULL, 10);
                         break;
                 default:
                         return -EINVAL;
@@ -160,6 +312,15 @@ int main(int argc, char *argv[]) {
                 return 2;
         if (arg_reuse)
                 (void) ks_curl_loop_set_max_connections(loop, (long) arg_services + 16);
+        if (arg_paced_seconds > 0) {
+                r = run_paced(&spec, target);
+                if (r < 0)
+                        fprintf(stderr, "paced run failed: %s\n", strerror(-r));
+                ks_curl_loop_free(loop);
+                sd_event_unref(event);
+                curl_global_cleanup();
+                return r < 0 ? 2 : r;
+        }
         probes = calloc(arg_services, sizeof *probes);
         if (!probes)
                 return 2;
