@@ -10,6 +10,11 @@
  * its first transfer's allocations) costs more than a loopback check itself, so a finished
  * check's handle is reset and handed to the next check. The pool is bounded by a constant, not by
  * the number of services: it only has to cover the checks in flight at the same time.
+ *
+ * With connection reuse the transfers are spread over several multi handles (shards), each with
+ * its own connection cache. libcurl 7.88 walks the whole connection cache whenever a handle whose
+ * connection was kept is removed (curl_multi_remove_handle looks for a connect-only connection to
+ * close), which with one cache of N connections makes every check cost O(N).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -18,9 +23,15 @@
 
 #include "curl-glue.h"
 
+typedef struct ks_curl_shard {
+        ks_curl_loop *loop;
+        CURLM *multi;
+        sd_event_source *timer;
+} ks_curl_shard;
+
 typedef struct ks_curl_socket ks_curl_socket;
 struct ks_curl_socket {
-        ks_curl_loop *loop;
+        ks_curl_shard *shard;
         sd_event_source *io;
         curl_socket_t fd;
         ks_curl_socket *prev, *next;
@@ -28,8 +39,9 @@ struct ks_curl_socket {
 
 struct ks_curl_loop {
         sd_event *event;
-        CURLM *multi;
-        sd_event_source *timer;
+        ks_curl_shard *shards[KS_CURL_SHARDS_MAX];
+        unsigned n_shards;
+        long max_connections;           /* per shard; 0: curl's default */
         ks_curl_socket *sockets;        /* every socket curl asked us to watch */
         unsigned running;
         CURL *idle[KS_CURL_POOL_MAX];   /* reset handles ready for the next check */
@@ -42,18 +54,19 @@ static void socket_free(ks_curl_socket *s) {
         if (s->prev)
                 s->prev->next = s->next;
         else
-                s->loop->sockets = s->next;
+                s->shard->loop->sockets = s->next;
         if (s->next)
                 s->next->prev = s->prev;
         sd_event_source_disable_unref(s->io);
         free(s);
 }
 
-static void drain(ks_curl_loop *l) {
+static void drain(ks_curl_shard *sh) {
+        ks_curl_loop *l = sh->loop;
         CURLMsg *msg;
         int left;
 
-        while ((msg = curl_multi_info_read(l->multi, &left))) {
+        while ((msg = curl_multi_info_read(sh->multi, &left))) {
                 ks_curl_done *done = NULL;
                 CURL *easy;
                 CURLcode result;
@@ -63,7 +76,9 @@ static void drain(ks_curl_loop *l) {
                 easy = msg->easy_handle;
                 result = msg->data.result;
                 curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &done);
-                curl_multi_remove_handle(l->multi, easy);
+                curl_multi_remove_handle(sh->multi, easy);
+                if (done)
+                        done->shard = NULL;
                 if (l->running > 0)
                         l->running--;
                 if (done && done->callback)
@@ -73,7 +88,7 @@ static void drain(ks_curl_loop *l) {
 
 static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         ks_curl_socket *s = userdata;
-        ks_curl_loop *l = s->loop;
+        ks_curl_shard *sh = s->shard;
         int action = 0, still;
 
         if (revents & EPOLLIN)
@@ -84,29 +99,30 @@ static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userda
                 action |= CURL_CSELECT_ERR;
 
         /* s may be freed by the socket callback inside this call; do not touch it afterwards. */
-        curl_multi_socket_action(l->multi, fd, action, &still);
-        drain(l);
+        curl_multi_socket_action(sh->multi, fd, action, &still);
+        drain(sh);
         return 0;
 }
 
 static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
-        ks_curl_loop *l = userdata;
+        ks_curl_shard *sh = userdata;
         int still;
 
-        curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &still);
-        drain(l);
+        curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+        drain(sh);
         return 0;
 }
 
 static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
-        ks_curl_loop *l = userp;
+        ks_curl_shard *sh = userp;
+        ks_curl_loop *l = sh->loop;
         ks_curl_socket *s = socketp;
         uint32_t events = 0;
         int r;
 
         if (what == CURL_POLL_REMOVE) {
                 if (s) {
-                        curl_multi_assign(l->multi, fd, NULL);
+                        curl_multi_assign(sh->multi, fd, NULL);
                         socket_free(s);
                 }
                 return 0;
@@ -128,7 +144,7 @@ static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, 
         s = calloc(1, sizeof *s);
         if (!s)
                 return -1;
-        s->loop = l;
+        s->shard = sh;
         s->fd = fd;
         r = sd_event_add_io(l->event, &s->io, fd, events, on_io, s);
         if (r < 0) {
@@ -140,7 +156,7 @@ static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, 
         if (s->next)
                 s->next->prev = s;
         l->sockets = s;
-        if (curl_multi_assign(l->multi, fd, s) != CURLM_OK) {
+        if (curl_multi_assign(sh->multi, fd, s) != CURLM_OK) {
                 socket_free(s);
                 return -1;
         }
@@ -148,20 +164,66 @@ static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, 
 }
 
 static int timer_callback(CURLM *multi, long timeout_ms, void *userp) {
-        ks_curl_loop *l = userp;
+        ks_curl_shard *sh = userp;
         uint64_t usec;
         int r;
 
         if (timeout_ms < 0)
-                return sd_event_source_set_enabled(l->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+                return sd_event_source_set_enabled(sh->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
 
         /* Rounded up to whole milliseconds by curl already; 0 means "as soon as possible". */
         usec = (uint64_t) timeout_ms * 1000;
-        r = sd_event_source_set_time_relative(l->timer, usec);
+        r = sd_event_source_set_time_relative(sh->timer, usec);
         if (r < 0)
                 return -1;
-        r = sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+        r = sd_event_source_set_enabled(sh->timer, SD_EVENT_ONESHOT);
         return r < 0 ? -1 : 0;
+}
+
+static ks_curl_shard *shard_free(ks_curl_shard *sh) {
+        if (!sh)
+                return NULL;
+        if (sh->multi)
+                curl_multi_cleanup(sh->multi);
+        sd_event_source_disable_unref(sh->timer);
+        return mfree(sh);
+}
+
+static int shard_new(ks_curl_loop *l, ks_curl_shard **ret) {
+        ks_curl_shard *sh;
+        int r;
+
+        sh = calloc(1, sizeof *sh);
+        if (!sh)
+                return -ENOMEM;
+        sh->loop = l;
+        /* A disabled timer made once and re-armed by timer_callback; 1 ms accuracy, because the
+         * default (250 ms) would blur every check's timeout. */
+        r = sd_event_add_time_relative(l->event, &sh->timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 1000, on_timer, sh);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(sh->timer, SD_EVENT_OFF);
+        if (r < 0) {
+                shard_free(sh);
+                return r;
+        }
+        (void) sd_event_source_set_description(sh->timer, "curl-timer");
+
+        sh->multi = curl_multi_init();
+        if (!sh->multi) {
+                shard_free(sh);
+                return -ENOMEM;
+        }
+        if (curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, socket_callback) != CURLM_OK ||
+            curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh) != CURLM_OK ||
+            curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_callback) != CURLM_OK ||
+            curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh) != CURLM_OK ||
+            (l->max_connections > 0 &&
+             curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, l->max_connections) != CURLM_OK)) {
+                shard_free(sh);
+                return -EINVAL;
+        }
+        *ret = sh;
+        return 0;
 }
 
 int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
@@ -172,26 +234,10 @@ int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
         if (!l)
                 return -ENOMEM;
         l->event = sd_event_ref(event);
-
-        /* A disabled timer made once and re-armed by timer_callback; 1 ms accuracy, because the
-         * default (250 ms) would blur every check's timeout. */
-        r = sd_event_add_time_relative(event, &l->timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 1000, on_timer, l);
+        r = shard_new(l, &l->shards[0]);
         if (r < 0)
                 return r;
-        r = sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_description(l->timer, "curl-timer");
-
-        l->multi = curl_multi_init();
-        if (!l->multi)
-                return -ENOMEM;
-        if (curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, socket_callback) != CURLM_OK ||
-            curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) != CURLM_OK ||
-            curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, timer_callback) != CURLM_OK ||
-            curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) != CURLM_OK)
-                return -EINVAL;
-
+        l->n_shards = 1;
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -199,37 +245,71 @@ int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
 ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
         if (!l)
                 return NULL;
-        /* curl first: it may still want to tell us about sockets while it closes them. */
-        if (l->multi)
-                curl_multi_cleanup(l->multi);
+        /* Every multi first (curl may still tell us about sockets while it closes them), then
+         * the sockets it did not tell us about, then the shards the sockets point to. */
+        for (unsigned i = 0; i < l->n_shards; i++) {
+                curl_multi_cleanup(l->shards[i]->multi);
+                l->shards[i]->multi = NULL;
+        }
         while (l->sockets)
                 socket_free(l->sockets);
+        for (unsigned i = 0; i < l->n_shards; i++)
+                shard_free(l->shards[i]);
         while (l->n_idle > 0)
                 curl_easy_cleanup(l->idle[--l->n_idle]);
-        sd_event_source_disable_unref(l->timer);
         sd_event_unref(l->event);
         return mfree(l);
 }
 
-int ks_curl_loop_add(ks_curl_loop *l, CURL *easy) {
+int ks_curl_loop_add(ks_curl_loop *l, CURL *easy, unsigned key) {
+        ks_curl_shard *sh = l->shards[key % l->n_shards];
+        ks_curl_done *done = NULL;
         CURLMcode c;
 
-        c = curl_multi_add_handle(l->multi, easy);
+        if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &done) != CURLE_OK || !done)
+                return -EINVAL;
+        c = curl_multi_add_handle(sh->multi, easy);
         if (c == CURLM_OUT_OF_MEMORY)
                 return -ENOMEM;
         if (c != CURLM_OK)
                 return -EINVAL;
+        done->shard = sh;
         l->running++;
         return 0;
 }
 
 void ks_curl_loop_remove(ks_curl_loop *l, CURL *easy) {
-        if (curl_multi_remove_handle(l->multi, easy) == CURLM_OK && l->running > 0)
+        ks_curl_done *done = NULL;
+        ks_curl_shard *sh;
+
+        if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &done) != CURLE_OK || !done || !done->shard)
+                return;
+        sh = done->shard;
+        done->shard = NULL;
+        if (curl_multi_remove_handle(sh->multi, easy) == CURLM_OK && l->running > 0)
                 l->running--;
 }
 
 int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n) {
-        return curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, n) == CURLM_OK ? 0 : -EINVAL;
+        /* About this many connections per cache keeps the walk in curl_multi_remove_handle short
+         * while a shard (three hash tables and a handle of its own, ~40 KiB) stays rare. */
+        unsigned want = (unsigned) MIN((n + KS_CURL_SHARD_CONNECTIONS - 1) / KS_CURL_SHARD_CONNECTIONS,
+                                       (long) KS_CURL_SHARDS_MAX);
+        int r;
+
+        /* Only ever more shards: a probe's connection lives in the shard its key picks, and the
+         * existing ones keep their (cached) connections. Each cache may hold all n. */
+        l->max_connections = n;
+        for (unsigned i = 0; i < l->n_shards; i++)
+                if (curl_multi_setopt(l->shards[i]->multi, CURLMOPT_MAXCONNECTS, n) != CURLM_OK)
+                        return -EINVAL;
+        while (l->n_shards < want) {
+                r = shard_new(l, &l->shards[l->n_shards]);
+                if (r < 0)
+                        return r;
+                l->n_shards++;
+        }
+        return 0;
 }
 
 unsigned ks_curl_loop_running(const ks_curl_loop *l) {

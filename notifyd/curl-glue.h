@@ -15,25 +15,30 @@ typedef struct ks_curl_loop ks_curl_loop;
 
 /* Idle easy handles kept for reuse (see ks_curl_loop_take_easy). */
 #define KS_CURL_POOL_MAX 32
+/* Connection caches (multi handles) for connection reuse, and the connections each aims at. */
+#define KS_CURL_SHARDS_MAX 16
+#define KS_CURL_SHARD_CONNECTIONS 64
 
 /* Put one of these in the object that owns an easy handle and point CURLOPT_PRIVATE at it. The
  * callback runs after the handle has been removed from the multi, so it may re-add it. */
 typedef struct ks_curl_done {
         void (*callback)(CURL *easy, CURLcode result, void *userdata);
         void *userdata;
+        void *shard;            /* the loop's: which multi the handle is in, while it is */
 } ks_curl_done;
 
 int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret);
 ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ks_curl_loop *, ks_curl_loop_free);
 
-/* Starts a transfer. The easy handle's CURLOPT_PRIVATE must point to a ks_curl_done. */
-int ks_curl_loop_add(ks_curl_loop *l, CURL *easy);
+/* Starts a transfer. The easy handle's CURLOPT_PRIVATE must point to a ks_curl_done. key picks
+ * the connection cache: a check that reuses its connection must always pass the same key. */
+int ks_curl_loop_add(ks_curl_loop *l, CURL *easy, unsigned key);
 /* Aborts a running transfer without calling its callback. Only for a handle that was added and
  * has not finished (the caller tracks that). */
 void ks_curl_loop_remove(ks_curl_loop *l, CURL *easy);
 
-/* Size of the shared connection cache (connections kept open for reuse). */
+/* Connections kept open for reuse: n in all (more caches as n grows, see curl-glue.c). */
 int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n);
 
 /* The event loop it runs on (for checks that do not need curl). */

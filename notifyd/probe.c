@@ -47,6 +47,7 @@ struct ks_probe {
         size_t body_len, body_size;
         bool too_large;
         bool ip_literal;                /* the URL's host is an address: nothing to resolve */
+        unsigned key;                   /* the connection cache its connection stays in */
         char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -281,6 +282,7 @@ static bool url_host_is_address(const char *url) {
 }
 
 int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret) {
+        static unsigned next_key;
         _cleanup_(ks_probe_freep) ks_probe *c = NULL;
         int r;
 
@@ -296,6 +298,7 @@ int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret) {
                 return r;
         }
         c->tcp_fd = -1;
+        c->key = next_key++;
         if (spec->type == KS_PROBE_TCP && inet_pton(AF_INET, spec->host, &c->tcp_addr.in.sin_addr) == 1) {
                 c->tcp_addr.in.sin_family = AF_INET;
                 c->tcp_addr.in.sin_port = htons(spec->port);
@@ -535,7 +538,7 @@ int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_pr
         c->userdata = userdata;
         c->started_usec = now_usec();
 
-        r = ks_curl_loop_add(loop, c->easy);
+        r = ks_curl_loop_add(loop, c->easy, c->key);
         if (r < 0) {
                 c->done = NULL;
                 end_run(c);
