@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "log.h"
+#include "ratelimit.h"
+#include "refresh-queue.h"
 #include "unit-watch.h"
 
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
@@ -17,6 +19,12 @@
 #define IFACE_UNIT "org.freedesktop.systemd1.Unit"
 #define IFACE_SERVICE "org.freedesktop.systemd1.Service"
 
+/* Full reads in flight at once: 16 units are 80 calls, well under the 128 pending replies the
+ * system bus allows one connection (max_replies_per_connection). */
+#define REFRESH_MAX_ACTIVE 16
+#define REFRESH_RETRY_MIN_USEC (1 * 1000000ull)
+#define REFRESH_RETRY_MAX_USEC (30 * 1000000ull)
+
 struct ks_watcher {
         sd_bus *bus;
         sd_bus_slot *match_properties;
@@ -24,6 +32,10 @@ struct ks_watcher {
         ks_watch_unit_t on_unit;
         ks_watch_reloaded_t on_reloaded;
         void *userdata;
+        sd_event *event;
+        ks_refresh_queue *queue;        /* units waiting for, or in, a full read */
+        bool pumping;
+        ks_ratelimit rl;                /* for the "cannot read" warnings */
 };
 
 static const struct {
@@ -178,73 +190,234 @@ typedef struct refresh_call {
 } refresh_call;
 
 struct refresh {
+        ks_refresh_item item;   /* first: the queue hands this back */
         ks_watcher *watcher;
-        unsigned refs;          /* the caller's reference plus one per slot still alive */
+        sd_bus_slot *slots[ELEMENTSOF(props)];
         refresh_call calls[ELEMENTSOF(props)];
+        unsigned pending;       /* calls of this round still in flight */
+        bool failed;            /* a call of this round failed in a way a retry can fix */
+        char error[160];        /* the first such failure, for the log */
+        sd_event_source *retry;
         char unit[];
 };
 
-static void refresh_unref(refresh *f) {
-        if (--f->refs == 0)
-                free(f);
+static refresh *refresh_free(refresh *f) {
+        if (!f)
+                return NULL;
+        /* Unreferencing a pending call's slot cancels it: a late reply is dropped by sd-bus. */
+        for (size_t i = 0; i < ELEMENTSOF(f->slots); i++)
+                sd_bus_slot_unref(f->slots[i]);
+        sd_event_source_disable_unref(f->retry);
+        return mfree(f);
 }
 
-static void call_destroy(void *userdata) {
-        refresh_call *c = userdata;
+static void refresh_release(ks_refresh_item *it) {
+        refresh_free((refresh *) it);
+}
 
-        refresh_unref(c->f);
+/* Errors after which the same call can succeed: the bus refused it for now (too many pending
+ * replies on our connection), nobody answered in time (a busy or re-executing PID 1), or the
+ * connection is going away. Others (no such property, access denied...) will not change. */
+static bool error_is_transient(const sd_bus_error *e) {
+        static const char *const transient[] = {
+                SD_BUS_ERROR_LIMITS_EXCEEDED,
+                SD_BUS_ERROR_NO_REPLY,
+                SD_BUS_ERROR_TIMEOUT,
+                "org.freedesktop.DBus.Error.TimedOut",
+                SD_BUS_ERROR_NO_MEMORY,
+                SD_BUS_ERROR_SERVICE_UNKNOWN,
+                SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+                SD_BUS_ERROR_DISCONNECTED,
+                SD_BUS_ERROR_NO_SERVER,
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(transient); i++)
+                if (e->name && streq(e->name, transient[i]))
+                        return true;
+        return false;
+}
+
+static void round_failed(refresh *f, size_t prop, const char *what) {
+        if (!f->failed)
+                snprintf(f->error, sizeof f->error, "reading %s: %s", props[prop].name, what);
+        f->failed = true;
+}
+
+static void on_retry_logged(ks_watcher *w, refresh *f, uint64_t delay) {
+        uint64_t now = 0;
+        unsigned suppressed = 0;
+
+        (void) sd_event_now(w->event, CLOCK_MONOTONIC, &now);
+        /* Once per unit and outage, and not a flood when all units fail at once. */
+        if (f->item.failures == 1 && ks_ratelimit_check(&w->rl, f->unit, now, &suppressed))
+                log_warning("%s: cannot read its unit's state (%s); trying again in %llu s%s",
+                            f->unit, f->error, (unsigned long long) (delay / 1000000),
+                            suppressed ? " (similar messages about other units suppressed)" : "");
+        else
+                log_debug("%s: cannot read its unit's state (%s, %u times); trying again in %llu s", f->unit,
+                          f->error, f->item.failures, (unsigned long long) (delay / 1000000));
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata);
+static void pump(ks_watcher *w);
+
+/* All calls of the round are answered (or could not be made). */
+static void round_finished(refresh *f) {
+        ks_watcher *w = f->watcher;
+        unsigned failures = f->item.failures;
+        uint64_t delay = 0;
+        int r;
+
+        switch (ks_refresh_queue_done(w->queue, &f->item, !f->failed, &delay)) {
+        case KS_REFRESH_NONE:
+                if (failures > 0)
+                        log_info("%s: read its unit's state after %u failed attempts.", f->unit, failures);
+                refresh_free(f);
+                return;
+        case KS_REFRESH_BACKOFF:
+                on_retry_logged(w, f, delay);
+                if (f->retry)
+                        r = sd_event_source_set_time_relative(f->retry, delay) < 0 ? -1 :
+                            sd_event_source_set_enabled(f->retry, SD_EVENT_ONESHOT);
+                else
+                        r = sd_event_add_time_relative(w->event, &f->retry, CLOCK_MONOTONIC, delay, 100000,
+                                                       on_retry, f);
+                if (r < 0)
+                        /* No timer: back into the queue at once rather than never. */
+                        ks_refresh_queue_wake(w->queue, &f->item);
+                return;
+        default:
+                /* Asked for again while in flight: it waits in the queue. */
+                return;
+        }
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        refresh *f = userdata;
+        ks_watcher *w = f->watcher;
+
+        ks_refresh_queue_wake(w->queue, &f->item);
+        pump(w);
+        return 0;
 }
 
 static int on_get_reply(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         refresh_call *c = userdata;
         refresh *f = c->f;
+        ks_watcher *w = f->watcher;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-
         ks_unit_state st = {};
         unsigned mask = 0;
+
+        /* sd-bus holds its own reference on the slot while this runs. */
+        f->slots[c->prop] = sd_bus_slot_unref(f->slots[c->prop]);
+        f->pending--;
 
         /* Each reply is applied as soon as it arrives, never held back to be combined with the
          * others: systemd answers with the value at the time it handles the call, and signals
          * about later changes reach us after the reply (one connection keeps the order). A value
-         * held back could be older than a signal received meanwhile, and undo it. */
-        if (!e) {
+         * held back could be older than a signal received meanwhile, and undo it.
+         * After a call failed that a retry will repeat, the later ones of the round are not
+         * applied: MainPID comes last so that the rest is known when a unit is seen running, and
+         * the retry reads them all again in that order. */
+        if (e) {
+                if (error_is_transient(e))
+                        round_failed(f, c->prop, e->message ?: e->name);
+                else
+                        log_debug("Reading %s of %s failed: %s", props[c->prop].name, f->unit, e->message);
+        } else if (!f->failed) {
                 if (read_value(reply, props[c->prop].iface, props[c->prop].name, &st, &mask) > 0 && mask)
-                        f->watcher->on_unit(f->unit, &st, mask, f->watcher->userdata);
-        } else
-                log_debug("Reading %s of %s failed: %s", props[c->prop].name, f->unit, e->message);
+                        w->on_unit(f->unit, &st, mask, w->userdata);
+        }
+
+        if (f->pending == 0) {
+                round_finished(f);
+                pump(w);
+        }
         return 0;
 }
 
-int ks_watcher_refresh(ks_watcher *w, const char *unit) {
+static void refresh_start(refresh *f) {
+        ks_watcher *w = f->watcher;
         _cleanup_free_ char *path = NULL;
-        refresh *f;
-        int r = 0;
+        int r;
 
-        r = ks_unit_object_path(unit, &path);
-        if (r < 0)
-                return r;
-        f = calloc(1, sizeof *f + strlen(unit) + 1);
+        f->failed = false;
+        f->pending = 0;
+        r = ks_unit_object_path(f->unit, &path);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(props); i++) {
+                f->calls[i] = (refresh_call) { .f = f, .prop = i };
+                r = sd_bus_call_method_async(w->bus, &f->slots[i], SYSTEMD_DEST, path,
+                                             "org.freedesktop.DBus.Properties", "Get", on_get_reply, &f->calls[i],
+                                             "ss", props[i].iface, props[i].name);
+                if (r < 0)
+                        round_failed(f, i, strerror(-r));
+                else
+                        f->pending++;
+        }
+        if (r < 0 && !f->failed)
+                round_failed(f, 0, strerror(-r));
+        if (f->pending == 0)
+                round_finished(f);
+}
+
+/* Starts waiting refreshes while fewer than the maximum are in flight. */
+static void pump(ks_watcher *w) {
+        ks_refresh_item *it;
+
+        /* round_finished() may run inside refresh_start() and must not start another loop. */
+        if (w->pumping)
+                return;
+        w->pumping = true;
+        /* Bounded: a unit whose calls cannot even be sent and that gets no retry timer comes
+         * straight back to the queue. */
+        for (size_t n = ks_refresh_queue_size(w->queue); n > 0 && (it = ks_refresh_queue_next(w->queue)); n--)
+                refresh_start((refresh *) it);
+        w->pumping = false;
+}
+
+int ks_watcher_refresh(ks_watcher *w, const char *unit) {
+        refresh *f;
+        size_t n = strlen(unit);
+        int r;
+
+        f = (refresh *) ks_refresh_queue_find(w->queue, unit);
+        if (f) {
+                (void) ks_refresh_queue_request(w->queue, &f->item);
+                return 0;
+        }
+
+        f = calloc(1, sizeof *f + n + 1);
         if (!f)
                 return -ENOMEM;
         f->watcher = w;
-        strcpy(f->unit, unit);
-        f->refs = 1;
-
-        for (size_t i = 0; i < ELEMENTSOF(props); i++) {
-                sd_bus_slot *slot = NULL;
-
-                f->calls[i] = (refresh_call) { .f = f, .prop = i };
-                r = sd_bus_call_method_async(w->bus, &slot, SYSTEMD_DEST, path, "org.freedesktop.DBus.Properties",
-                                             "Get", on_get_reply, &f->calls[i], "ss", props[i].iface, props[i].name);
-                if (r < 0)
-                        break;
-                f->refs++;
-                (void) sd_bus_slot_set_destroy_callback(slot, call_destroy);
-                (void) sd_bus_slot_set_floating(slot, 1);
-                sd_bus_slot_unref(slot);
+        memcpy(f->unit, unit, n + 1);
+        f->item.unit = f->unit;
+        r = ks_refresh_queue_add(w->queue, &f->item);
+        if (r < 0) {
+                free(f);
+                return r;
         }
-        refresh_unref(f);
-        return r < 0 ? r : 0;
+        pump(w);
+        return 0;
+}
+
+void ks_watcher_forget(ks_watcher *w, const char *unit) {
+        refresh *f;
+
+        if (!w)
+                return;
+        f = (refresh *) ks_refresh_queue_find(w->queue, unit);
+        if (!f)
+                return;
+        ks_refresh_queue_remove(w->queue, &f->item);
+        refresh_free(f);
+        /* Its calls were cancelled: room for another unit. */
+        pump(w);
+}
+
+size_t ks_watcher_refreshes_queued(const ks_watcher *w) {
+        return ks_refresh_queue_size(w->queue);
 }
 
 /* ---- setup ---- */
@@ -262,6 +435,13 @@ int ks_watcher_new(sd_bus *bus, ks_watch_unit_t on_unit, ks_watch_reloaded_t on_
         w->on_unit = on_unit;
         w->on_reloaded = on_reloaded;
         w->userdata = userdata;
+        w->event = sd_event_ref(sd_bus_get_event(bus));
+        if (!w->event)
+                return log_error_errno(-EINVAL, "The bus is not attached to an event loop.");
+        r = ks_refresh_queue_new(REFRESH_MAX_ACTIVE, REFRESH_RETRY_MIN_USEC, REFRESH_RETRY_MAX_USEC, &w->queue);
+        if (r < 0)
+                return r;
+        ks_ratelimit_init(&w->rl, 30 * 1000000ull, 10);
 
         r = sd_bus_add_match(bus, &w->match_properties,
                              "type='signal',sender='" SYSTEMD_DEST "',"
@@ -296,6 +476,9 @@ ks_watcher *ks_watcher_free(ks_watcher *w) {
                 return NULL;
         sd_bus_slot_unref(w->match_properties);
         sd_bus_slot_unref(w->match_reloading);
+        /* Cancels the calls in flight and the retry timers before anything they point to goes. */
+        ks_refresh_queue_free(w->queue, refresh_release);
+        sd_event_unref(w->event);
         sd_bus_unref(w->bus);
         return mfree(w);
 }

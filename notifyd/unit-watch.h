@@ -24,8 +24,18 @@ int ks_watcher_new(sd_bus *bus, ks_watch_unit_t on_unit, ks_watch_reloaded_t on_
 ks_watcher *ks_watcher_free(ks_watcher *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ks_watcher *, ks_watcher_free);
 
-/* Reads the unit's properties anew (asynchronously); the result arrives through on_unit. */
+/* Reads the unit's properties anew (asynchronously); the result arrives through on_unit. The
+ * reads are queued (a unit at most once) and a few run at a time, so that any number of units
+ * stays within the bus's limit of pending calls; a read that fails for a passing reason (the bus
+ * refused the call, no reply in time) is retried after a delay until it succeeds or the unit is
+ * forgotten. */
 int ks_watcher_refresh(ks_watcher *w, const char *unit);
+
+/* The unit is not wanted any more: drops its queued or running read, and its retries. */
+void ks_watcher_forget(ks_watcher *w, const char *unit);
+
+/* Units whose read is queued, running or waiting for a retry. */
+size_t ks_watcher_refreshes_queued(const ks_watcher *w);
 
 /* The D-Bus object path of a unit, as systemd names it. */
 int ks_unit_object_path(const char *unit, char **ret);
