@@ -182,8 +182,8 @@ static int run_paced(const ks_probe_spec *tmpl, const char *url_format) {
                 if (r < 0)
                         return r;
                 ks_schedule_init(&services[i].sched, interval, now, interval, 0);
-                r = sd_event_add_time(event, &services[i].timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_paced_timer,
-                                      &services[i]);
+                r = sd_event_add_time(event, &services[i].timer, CLOCK_MONOTONIC, UINT64_MAX,
+                                      ks_schedule_accuracy(interval), on_paced_timer, &services[i]);
                 if (r < 0)
                         return r;
                 paced_arm(&services[i]);

@@ -27,6 +27,7 @@ typedef struct ks_curl_shard {
         ks_curl_loop *loop;
         CURLM *multi;
         sd_event_source *timer;
+        sd_event_source *now;           /* for curl's timeout 0: run at the next iteration */
 } ks_curl_shard;
 
 typedef struct ks_curl_socket ks_curl_socket;
@@ -104,12 +105,20 @@ static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userda
         return 0;
 }
 
-static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
-        ks_curl_shard *sh = userdata;
+static void on_timeout(ks_curl_shard *sh) {
         int still;
 
         curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &still);
         drain(sh);
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        on_timeout(userdata);
+        return 0;
+}
+
+static int on_now(sd_event_source *source, void *userdata) {
+        on_timeout(userdata);
         return 0;
 }
 
@@ -168,10 +177,21 @@ static int timer_callback(CURLM *multi, long timeout_ms, void *userp) {
         uint64_t usec;
         int r;
 
+        /* curl keeps one deadline: each call replaces the previous one. */
+        if (timeout_ms <= 0)
+                (void) sd_event_source_set_enabled(sh->timer, SD_EVENT_OFF);
+        else
+                (void) sd_event_source_set_enabled(sh->now, SD_EVENT_OFF);
         if (timeout_ms < 0)
-                return sd_event_source_set_enabled(sh->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+                return sd_event_source_set_enabled(sh->now, SD_EVENT_OFF) < 0 ? -1 : 0;
+        /* 0: "as soon as possible", which curl asks for with every new transfer. A defer source
+         * runs in the next iteration without arming the timerfd and waking up for it. It is
+         * one-shot, and curl asks again only for new work, so it cannot keep the loop from
+         * polling. */
+        if (timeout_ms == 0)
+                return sd_event_source_set_enabled(sh->now, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
 
-        /* Rounded up to whole milliseconds by curl already; 0 means "as soon as possible". */
+        /* Rounded up to whole milliseconds by curl already. */
         usec = (uint64_t) timeout_ms * 1000;
         r = sd_event_source_set_time_relative(sh->timer, usec);
         if (r < 0)
@@ -186,6 +206,7 @@ static ks_curl_shard *shard_free(ks_curl_shard *sh) {
         if (sh->multi)
                 curl_multi_cleanup(sh->multi);
         sd_event_source_disable_unref(sh->timer);
+        sd_event_source_disable_unref(sh->now);
         return mfree(sh);
 }
 
@@ -202,11 +223,16 @@ static int shard_new(ks_curl_loop *l, ks_curl_shard **ret) {
         r = sd_event_add_time_relative(l->event, &sh->timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 1000, on_timer, sh);
         if (r >= 0)
                 r = sd_event_source_set_enabled(sh->timer, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_defer(l->event, &sh->now, on_now, sh);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(sh->now, SD_EVENT_OFF);
         if (r < 0) {
                 shard_free(sh);
                 return r;
         }
         (void) sd_event_source_set_description(sh->timer, "curl-timer");
+        (void) sd_event_source_set_description(sh->now, "curl-now");
 
         sh->multi = curl_multi_init();
         if (!sh->multi) {

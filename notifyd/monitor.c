@@ -45,6 +45,8 @@ struct ks_monitor {
         ks_ratelimit rl;
 
         ks_unit_state unit;
+        bool unit_watchdog_known;       /* unit.watchdog_usec was read */
+        uint64_t last_ping;             /* when WATCHDOG=1 last went out for this invocation */
         bool checking;                  /* an invocation is being checked */
         sd_id128_t tracked_invocation;
         uint32_t hello_pid;             /* the MainPID we last greeted for this invocation */
@@ -211,6 +213,26 @@ static void unit_log(ks_monitor *m, int priority, const char *format, ...) {
                     "%s", msg);
 }
 
+/* The watchdog systemd enforces: the one the generator wrote, or a shorter one from a drop-in.
+ * 0 (always ping) while systemd's value has not been read: only then is skipping pings safe. */
+static uint64_t effective_watchdog(const ks_monitor *m) {
+        uint64_t ours = ks_service_watchdog_usec(m->svc), theirs = m->unit.watchdog_usec;
+
+        if (!m->unit_watchdog_known)
+                return 0;
+        /* infinity: relaxed by our own clean stop, and restored to ours by hello(). */
+        if (theirs > 0 && theirs != UINT64_MAX && (ours == 0 || theirs < ours))
+                return theirs;
+        return ours;
+}
+
+static bool ping_due(const ks_monitor *m, uint64_t now) {
+        uint64_t interval = m->sched.interval_usec;
+
+        return ks_watchdog_ping_due(m->last_ping, now, effective_watchdog(m),
+                                    interval + ks_schedule_max_jitter(interval) + (m->params.timeout_usec ?: interval));
+}
+
 static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool force_status) {
         char status[KS_STATUS_MAX], key[KS_STATUS_MAX];
         uint64_t now = now_usec();
@@ -225,6 +247,10 @@ static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool fo
                                m->last_latency);
                 st = status;
         }
+        /* A ping alone only when the watchdog needs it (schedule.h); with anything else it
+         * rides along for free. */
+        if (what == KS_NOTIFY_WATCHDOG && !st && !ping_due(m, now))
+                return;
         if (what == 0 && !st)
                 return;
 
@@ -238,6 +264,8 @@ static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool fo
                 snprintf(m->status_key, sizeof m->status_key, "%s", key);
                 m->status_sent = now;
         }
+        if (what & KS_NOTIFY_WATCHDOG)
+                m->last_ping = now;
 }
 
 /* ---- rounds ---- */
@@ -352,8 +380,10 @@ static void arm(ks_monitor *m) {
         uint64_t now = now_usec();
         int r;
 
-        if (m->sched.interval_usec != current_interval(m))
+        if (m->sched.interval_usec != current_interval(m)) {
                 ks_schedule_set_interval(&m->sched, current_interval(m), now);
+                (void) sd_event_source_set_time_accuracy(m->timer, ks_schedule_accuracy(current_interval(m)));
+        }
         r = sd_event_source_set_time(m->timer, ks_schedule_when(&m->sched, now));
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
@@ -409,6 +439,7 @@ static void begin_invocation(ks_monitor *m, bool first_seen) {
         m->tracked_invocation = m->unit.invocation_id;
         m->have_result = false;
         m->status_key[0] = 0;
+        m->last_ping = 0;
         if (!sd_id128_is_null(m->unit.invocation_id))
                 snprintf(m->invocation_field, sizeof m->invocation_field, "OBJECT_SYSTEMD_INVOCATION_ID=%s",
                          sd_id128_to_string(m->unit.invocation_id, id));
@@ -419,6 +450,7 @@ static void begin_invocation(ks_monitor *m, bool first_seen) {
          * started one right away, for prompt readiness. */
         ks_schedule_init(&m->sched, current_interval(m), now, first_seen && m->already_ready ? current_interval(m) : 0,
                          0);
+        (void) sd_event_source_set_time_accuracy(m->timer, ks_schedule_accuracy(current_interval(m)));
         arm(m);
 
         hello(m);
@@ -437,6 +469,10 @@ void ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mas
                 m->unit.invocation_id = st->invocation_id;
         if (mask & KS_UNIT_MAIN_START)
                 m->unit.main_start_usec = st->main_start_usec;
+        if (mask & KS_UNIT_WATCHDOG_USEC) {
+                m->unit.watchdog_usec = st->watchdog_usec;
+                m->unit_watchdog_known = true;
+        }
 
         if (!unit_running(&m->unit)) {
                 stop_checks(m);

@@ -31,6 +31,7 @@ typedef struct ks_unit_state {
         uint32_t main_pid;
         sd_id128_t invocation_id;
         uint64_t main_start_usec;       /* ExecMainStartTimestampMonotonic */
+        uint64_t watchdog_usec;         /* WatchdogUSec: what systemd enforces (drop-ins included) */
 } ks_unit_state;
 
 enum {
@@ -39,6 +40,7 @@ enum {
         KS_UNIT_MAIN_PID = 1 << 2,
         KS_UNIT_INVOCATION_ID = 1 << 3,
         KS_UNIT_MAIN_START = 1 << 4,
+        KS_UNIT_WATCHDOG_USEC = 1 << 5,
 };
 
 typedef struct ks_monitor ks_monitor;

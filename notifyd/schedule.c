@@ -13,6 +13,12 @@ uint64_t ks_random_next(uint64_t *state) {
         return *state = x;
 }
 
+uint64_t ks_schedule_accuracy(uint64_t interval_usec) {
+        uint64_t a = interval_usec / 100;
+
+        return a < 1000 ? 1000 : a > 10000 ? 10000 : a;
+}
+
 uint64_t ks_schedule_max_jitter(uint64_t interval_usec) {
         uint64_t j = interval_usec / 20;
 
@@ -70,4 +76,15 @@ void ks_schedule_set_interval(ks_schedule *s, uint64_t interval_usec, uint64_t n
         if (s->base_usec > now_usec + interval_usec)
                 s->base_usec = now_usec + interval_usec;
         s->interval_usec = interval_usec;
+}
+
+bool ks_watchdog_ping_due(uint64_t last_usec, uint64_t now_usec, uint64_t watchdog_usec, uint64_t next_within_usec) {
+        if (last_usec == 0 || watchdog_usec == 0 || watchdog_usec == UINT64_MAX)
+                return true;
+        if (now_usec < last_usec)
+                return true;
+        /* Saturating: a huge next_within_usec means "due". */
+        if (next_within_usec > UINT64_MAX - now_usec)
+                return true;
+        return last_usec + watchdog_usec / 2 <= now_usec + next_within_usec;
 }

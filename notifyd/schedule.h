@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct ks_schedule {
@@ -14,6 +15,11 @@ typedef struct ks_schedule {
         uint64_t base_usec;     /* the un-jittered slot of the next run */
         uint64_t rng;           /* xorshift64 state, never 0 */
 } ks_schedule;
+
+/* How late the loop may fire a check's timer: 1% of the interval, between 1 and 10 ms. sd-event
+ * wakes once for all timers whose windows overlap, so at 1000 checks/s about ten start per
+ * wakeup instead of one, which is most of what a sleeping loop pays per check. */
+uint64_t ks_schedule_accuracy(uint64_t interval_usec);
 
 /* Largest jitter either way: 5% of the interval, at most 250 ms. */
 uint64_t ks_schedule_max_jitter(uint64_t interval_usec);
@@ -32,3 +38,11 @@ void ks_schedule_advance(ks_schedule *s, uint64_t now_usec);
 
 /* The interval changed: keep the phase, apply from the next slot. */
 void ks_schedule_set_interval(ks_schedule *s, uint64_t interval_usec, uint64_t now_usec);
+
+/* Whether a healthy service's WATCHDOG=1 is due now, or can wait for the next check. A ping every
+ * check is what systemd would need for a watchdog of about one interval; for the usual one
+ * (failure_threshold x interval + timeout + 30 s) it is mostly traffic to PID 1. A ping is
+ * skipped only while half the watchdog would still be left after the latest moment the next
+ * check can finish (next_within_usec from now): due when last + watchdog/2 <= now + next_within.
+ * last_usec 0: never pinged (due). watchdog_usec 0 or UINT64_MAX: unknown, always due. */
+bool ks_watchdog_ping_due(uint64_t last_usec, uint64_t now_usec, uint64_t watchdog_usec, uint64_t next_within_usec);

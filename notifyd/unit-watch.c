@@ -48,6 +48,7 @@ static const struct {
         { IFACE_UNIT, "SubState", "s", KS_UNIT_SUB_STATE },
         { IFACE_UNIT, "InvocationID", "ay", KS_UNIT_INVOCATION_ID },
         { IFACE_SERVICE, "ExecMainStartTimestampMonotonic", "t", KS_UNIT_MAIN_START },
+        { IFACE_SERVICE, "WatchdogUSec", "t", KS_UNIT_WATCHDOG_USEC },
         { IFACE_SERVICE, "MainPID", "u", KS_UNIT_MAIN_PID },
 };
 
@@ -96,6 +97,11 @@ static int read_value(sd_bus_message *m, const char *iface, const char *name, ks
                         break;
                 case KS_UNIT_MAIN_START:
                         r = sd_bus_message_read_basic(m, 't', &st->main_start_usec);
+                        if (r < 0)
+                                return r;
+                        break;
+                case KS_UNIT_WATCHDOG_USEC:
+                        r = sd_bus_message_read_basic(m, 't', &st->watchdog_usec);
                         if (r < 0)
                                 return r;
                         break;

@@ -4,7 +4,7 @@
  * for PropertiesChanged under /org/freedesktop/systemd1/unit (filtered here by object path, which
  * encodes the unit name), one for the manager's Reloading signal, and on request a full read of
  * the few properties notifyd needs (ActiveState, SubState, InvocationID, MainPID,
- * ExecMainStartTimestampMonotonic), each delivered as it arrives. Everything else is skipped
+ * ExecMainStartTimestampMonotonic, WatchdogUSec), each delivered as it arrives. Everything else is skipped
  * unread.
  */
 #pragma once

@@ -235,6 +235,29 @@ int main(void) {
                 ASSERT_TRUE(!strstr(n.text, "READY=1"));
         }
 
+        /* Once systemd's WatchdogUSec (7 s) is known, a healthy service is pinged only as often
+         * as that needs (every ~3 s here, schedule.h), while checks go on every 200 ms. */
+        st.watchdog_usec = 7000000;
+        ks_monitor_update_unit(m, &st, KS_UNIT_WATCHDOG_USEC);
+        n = expect_note("WATCHDOG=1", 4000);
+        hits = __atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST);
+        {
+                uint64_t t0 = now_usec();
+                while (now_usec() < t0 + 2000000ull)
+                        if (next_note(&n, 100))
+                                ASSERT_TRUE(!strstr(n.text, "WATCHDOG=1"));
+        }
+        ASSERT_TRUE(__atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST) >= hits + 6);
+        n = expect_note("WATCHDOG=1", 2500);
+        ASSERT_EQ(n.pid, p1);
+        /* A shorter WatchdogSec from a drop-in wins over the definition's. */
+        st.watchdog_usec = 800000;
+        ks_monitor_update_unit(m, &st, KS_UNIT_WATCHDOG_USEC);
+        n = expect_note("WATCHDOG=1", 700);
+        n = expect_note("WATCHDOG=1", 700);
+        st.watchdog_usec = 0;
+        ks_monitor_update_unit(m, &st, KS_UNIT_WATCHDOG_USEC);
+
         /* Failing: pings go on below the threshold, then exactly one trigger. */
         __atomic_store_n(&sh->status, 500, __ATOMIC_SEQ_CST);
         n = expect_note("STATUS=unhealthy (1/3); HTTP 500 (expected 2xx)", 1500);
