@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The unit watcher's full reads against a fake systemd: a child process at the other end of a
+ * socket pair answers Subscribe and Properties.Get like PID 1 behind the system bus would, holds
+ * the calls and answers them in batches, and refuses a call at once (LimitsExceeded) while 128
+ * are pending, as dbus-daemon does with max_replies_per_connection. Checks: hundreds of units
+ * are all read without a refusal; a read whose third call fails for a passing reason applies no
+ * later reply of that round (MainPID stays unknown) and is retried after a delay; a permanent
+ * error is not retried; forgetting a unit stops its calls and callbacks; freeing the watcher
+ * with calls in flight and retries armed leaves nothing behind (run under ASan).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+#include "notifyd-test.h"
+#include "unit-watch.h"
+
+#define MAX_UNITS 400
+#define BUS_LIMIT 128
+#define PROPS 5
+
+enum {
+        MODE_ANSWER,            /* answer everything, in batches */
+        MODE_FAIL_ONCE,         /* units i % 3 == 0: InvocationID fails (NoReply) in their first round */
+        MODE_UNKNOWN_PROPERTY,  /* InvocationID is always UnknownProperty */
+        MODE_HOLD,              /* answer nothing */
+};
+
+typedef struct shared {
+        int mode;
+        unsigned refused;               /* LimitsExceeded replies sent */
+        unsigned max_pending;
+        unsigned gets[MAX_UNITS];       /* Get calls seen per unit */
+        unsigned rounds[MAX_UNITS];     /* ActiveState Gets per unit: rounds started */
+} shared;
+
+static shared *sh;
+
+static int unit_index(const char *path) {
+        _cleanup_free_ char *unit = NULL;
+        unsigned i;
+
+        if (sd_bus_path_decode(path, "/org/freedesktop/systemd1/unit", &unit) <= 0)
+                return -1;
+        if (sscanf(unit, "konivrer@s%u.service", &i) != 1 || i >= MAX_UNITS)
+                return -1;
+        return (int) i;
+}
+
+/* ---- the fake systemd (child process) ---- */
+
+static sd_bus_message *held[4096];
+static unsigned n_held;
+
+static int answer(sd_bus_message *call) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *iface, *name;
+        int u = unit_index(sd_bus_message_get_path(call)), r;
+        uint8_t id[16] = { 0x42 };
+
+        r = sd_bus_message_read(call, "ss", &iface, &name);
+        if (r < 0 || u < 0)
+                return sd_bus_reply_method_errorf(call, SD_BUS_ERROR_INVALID_ARGS, "bad call");
+        if (streq(name, "InvocationID")) {
+                if (sh->mode == MODE_UNKNOWN_PROPERTY)
+                        return sd_bus_reply_method_errorf(call, SD_BUS_ERROR_UNKNOWN_PROPERTY, "no %s", name);
+                if (sh->mode == MODE_FAIL_ONCE && u % 3 == 0 && sh->rounds[u] == 1)
+                        return sd_bus_reply_method_errorf(call, SD_BUS_ERROR_NO_REPLY, "timed out (test)");
+        }
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r < 0)
+                return r;
+        if (streq(name, "ActiveState"))
+                r = sd_bus_message_append(reply, "v", "s", "active");
+        else if (streq(name, "SubState"))
+                r = sd_bus_message_append(reply, "v", "s", "running");
+        else if (streq(name, "MainPID"))
+                r = sd_bus_message_append(reply, "v", "u", (uint32_t) (1000 + u));
+        else if (streq(name, "ExecMainStartTimestampMonotonic"))
+                r = sd_bus_message_append(reply, "v", "t", (uint64_t) (5000 + u));
+        else {
+                id[15] = (uint8_t) u;
+                r = sd_bus_message_open_container(reply, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(reply, 'y', id, sizeof id);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int on_call(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *member = sd_bus_message_get_member(m);
+        int u;
+
+        if (!sd_bus_message_is_method_call(m, NULL, NULL))
+                return 0;
+        if (streq(member, "Subscribe"))
+                return sd_bus_reply_method_return(m, NULL) < 0 ? -1 : 1;
+        if (!streq(member, "Get"))
+                return 0;
+        u = unit_index(sd_bus_message_get_path(m));
+        if (u >= 0) {
+                const char *iface, *name;
+
+                sh->gets[u]++;
+                if (sd_bus_message_read(m, "ss", &iface, &name) >= 0 && streq(name, "ActiveState"))
+                        sh->rounds[u]++;
+                (void) sd_bus_message_rewind(m, true);
+        }
+        if (n_held >= BUS_LIMIT) {
+                sh->refused++;
+                (void) sd_bus_reply_method_errorf(m, SD_BUS_ERROR_LIMITS_EXCEEDED, "too many pending replies (test)");
+                return 1;
+        }
+        held[n_held++] = sd_bus_message_ref(m);
+        if (n_held > sh->max_pending)
+                sh->max_pending = n_held;
+        return 1;
+}
+
+static _Noreturn void fake_systemd(int fd) {
+        sd_bus *bus = NULL;
+        sd_id128_t id;
+
+        if (sd_bus_new(&bus) < 0 || sd_bus_set_fd(bus, fd, fd) < 0 || sd_id128_randomize(&id) < 0 ||
+            sd_bus_set_server(bus, 1, id) < 0 || sd_bus_add_filter(bus, NULL, on_call, NULL) < 0 ||
+            sd_bus_start(bus) < 0)
+                _exit(2);
+        for (;;) {
+                int r = sd_bus_process(bus, NULL);
+
+                if (r < 0)
+                        _exit(0);       /* the test closed its end */
+                if (r > 0)
+                        continue;
+                /* Idle: answer the oldest few held calls, like a busy PID 1 would. */
+                if (n_held > 0 && sh->mode != MODE_HOLD) {
+                        unsigned k = MIN(n_held, 24u);
+
+                        for (unsigned i = 0; i < k; i++) {
+                                (void) answer(held[i]);
+                                sd_bus_message_unref(held[i]);
+                        }
+                        memmove(held, held + k, (n_held - k) * sizeof held[0]);
+                        n_held -= k;
+                        (void) sd_bus_flush(bus);
+                        continue;
+                }
+                if (sd_bus_wait(bus, 100000) < 0)
+                        _exit(0);
+        }
+}
+
+/* ---- the test side ---- */
+
+typedef struct seen {
+        unsigned masks;                 /* all fields seen */
+        unsigned calls;
+        unsigned main_pid_before_rest;  /* MainPID applied while another field was still unknown */
+        unsigned main_pid_round;        /* the fake's round count when MainPID was applied */
+        uint32_t main_pid;
+} seen;
+
+static seen units_seen[MAX_UNITS];
+static unsigned callbacks;
+
+static void on_unit(const char *unit, const ks_unit_state *st, unsigned mask, void *userdata) {
+        unsigned i;
+
+        callbacks++;
+        ASSERT_TRUE(sscanf(unit, "konivrer@s%u.service", &i) == 1 && i < MAX_UNITS);
+        units_seen[i].calls++;
+        if (mask & KS_UNIT_MAIN_PID) {
+                if ((units_seen[i].masks & (KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_MAIN_START)) !=
+                    (KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_MAIN_START))
+                        units_seen[i].main_pid_before_rest++;
+                units_seen[i].main_pid = st->main_pid;
+                units_seen[i].main_pid_round = sh->rounds[i];
+        }
+        if (mask & KS_UNIT_ACTIVE_STATE)
+                ASSERT_STREQ(st->active_state, "active");
+        units_seen[i].masks |= mask;
+}
+
+static void on_reloaded(void *userdata) {
+}
+
+typedef struct fixture {
+        sd_event *event;
+        sd_bus *bus;
+        ks_watcher *w;
+        pid_t child;
+} fixture;
+
+static void setup(fixture *f, int mode) {
+        int sv[2];
+
+        memset(sh, 0, sizeof *sh);
+        memset(units_seen, 0, sizeof units_seen);
+        callbacks = 0;
+        sh->mode = mode;
+        ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        f->child = fork();
+        ASSERT_TRUE(f->child >= 0);
+        if (f->child == 0) {
+                close(sv[0]);
+                fake_systemd(sv[1]);
+        }
+        close(sv[1]);
+        ASSERT_EQ(sd_event_new(&f->event), 0);
+        ASSERT_EQ(sd_bus_new(&f->bus), 0);
+        ASSERT_EQ(sd_bus_set_fd(f->bus, sv[0], sv[0]), 0);
+        ASSERT_EQ(sd_bus_start(f->bus), 0);
+        ASSERT_EQ(sd_bus_attach_event(f->bus, f->event, 0), 0);
+        ASSERT_EQ(ks_watcher_new(f->bus, on_unit, on_reloaded, NULL, &f->w), 0);
+}
+
+static void teardown(fixture *f) {
+        int status = 0;
+
+        f->w = ks_watcher_free(f->w);
+        sd_bus_flush_close_unref(f->bus);
+        f->event = sd_event_unref(f->event);
+        ASSERT_EQ(waitpid(f->child, &status, 0), f->child);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void refresh_all(fixture *f, unsigned n) {
+        for (unsigned i = 0; i < n; i++) {
+                char unit[64];
+
+                snprintf(unit, sizeof unit, "konivrer@s%u.service", i);
+                ASSERT_EQ(ks_watcher_refresh(f->w, unit), 0);
+        }
+}
+
+/* Runs the loop until the watcher has nothing queued (or the time is up). */
+static void run_until_idle(fixture *f, unsigned max_ms) {
+        struct timespec t0, t;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        while (ks_watcher_refreshes_queued(f->w) > 0) {
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                ASSERT_TRUE((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < max_ms);
+                ASSERT_TRUE(sd_event_run(f->event, 100000) >= 0);
+        }
+}
+
+static void run_for(fixture *f, unsigned ms) {
+        for (unsigned i = 0; i < ms / 10; i++)
+                ASSERT_TRUE(sd_event_run(f->event, 10000) >= 0);
+}
+
+static void test_many_units(void) {
+        fixture f;
+        const unsigned n = 300;
+
+        setup(&f, MODE_ANSWER);
+        refresh_all(&f, n);
+        ASSERT_EQ(ks_watcher_refreshes_queued(f.w), n);
+        /* Asked again at once: the 16 already in flight are read once more (some of their
+         * replies could predate the reason for asking), the waiting ones only once. */
+        refresh_all(&f, n);
+        ASSERT_EQ(ks_watcher_refreshes_queued(f.w), n);
+        run_until_idle(&f, 20000);
+        ASSERT_EQ(sh->refused, 0);
+        ASSERT_TRUE(sh->max_pending <= 16 * PROPS);
+        ASSERT_TRUE(sh->max_pending >= 2 * PROPS);
+        for (unsigned i = 0; i < n; i++) {
+                ASSERT_EQ(sh->gets[i], i < 16 ? 2 * PROPS : PROPS);
+                ASSERT_EQ(units_seen[i].masks, KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_INVOCATION_ID |
+                                                       KS_UNIT_MAIN_START | KS_UNIT_MAIN_PID);
+                ASSERT_EQ(units_seen[i].calls, i < 16 ? 2 * PROPS : PROPS);
+                ASSERT_EQ(units_seen[i].main_pid, 1000 + i);
+                ASSERT_EQ(units_seen[i].main_pid_before_rest, 0);
+        }
+        teardown(&f);
+        fprintf(stderr, "300 units: max %u calls pending, %u refused\n", sh->max_pending, sh->refused);
+}
+
+static void test_transient_failure_retried(void) {
+        fixture f;
+        const unsigned n = 60;
+        struct timespec t0, t1;
+        long ms;
+
+        setup(&f, MODE_FAIL_ONCE);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        refresh_all(&f, n);
+        run_until_idle(&f, 10000);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        for (unsigned i = 0; i < n; i++) {
+                if (i % 3 == 0) {
+                        /* Round 1: ActiveState, SubState applied; InvocationID failed; the rest
+                         * of the round dropped. Round 2, after the delay: all five. */
+                        ASSERT_EQ(sh->rounds[i], 2);
+                        ASSERT_EQ(sh->gets[i], 2 * PROPS);
+                        ASSERT_EQ(units_seen[i].calls, 2 + PROPS);
+                        ASSERT_EQ(units_seen[i].main_pid_round, 2);
+                } else {
+                        ASSERT_EQ(sh->rounds[i], 1);
+                        ASSERT_EQ(units_seen[i].calls, PROPS);
+                }
+                ASSERT_EQ(units_seen[i].main_pid, 1000 + i);
+                ASSERT_TRUE(units_seen[i].masks & KS_UNIT_INVOCATION_ID);
+        }
+        /* The retry waited its delay (1 s). */
+        ASSERT_TRUE(ms >= 900);
+        teardown(&f);
+}
+
+static void test_permanent_failure_not_retried(void) {
+        fixture f;
+        const unsigned n = 20;
+
+        setup(&f, MODE_UNKNOWN_PROPERTY);
+        refresh_all(&f, n);
+        run_until_idle(&f, 5000);
+        run_for(&f, 300);
+        for (unsigned i = 0; i < n; i++) {
+                ASSERT_EQ(sh->rounds[i], 1);
+                ASSERT_EQ(units_seen[i].calls, PROPS - 1);
+                ASSERT_EQ(units_seen[i].main_pid, 1000 + i);
+                ASSERT_TRUE(!(units_seen[i].masks & KS_UNIT_INVOCATION_ID));
+        }
+        teardown(&f);
+}
+
+static void test_forget_and_free(void) {
+        fixture f;
+        const unsigned n = 40;
+
+        setup(&f, MODE_HOLD);
+        refresh_all(&f, n);
+        run_for(&f, 300);
+        /* 16 in flight, the rest waiting. */
+        ASSERT_EQ(sh->max_pending, 16 * PROPS);
+        for (unsigned i = 0; i < n; i += 2) {
+                char unit[64];
+
+                snprintf(unit, sizeof unit, "konivrer@s%u.service", i);
+                ks_watcher_forget(f.w, unit);
+                ks_watcher_forget(f.w, unit);
+        }
+        ASSERT_EQ(ks_watcher_refreshes_queued(f.w), n / 2);
+        ks_watcher_forget(f.w, "konivrer@unknown.service");
+        /* The freed slots went to waiting units: the fake now holds calls for more units. */
+        run_for(&f, 300);
+        ASSERT_TRUE(sh->max_pending > 16 * PROPS);
+        /* The fake answers everything now; forgotten units are not called back. */
+        sh->mode = MODE_ANSWER;
+        run_until_idle(&f, 10000);
+        for (unsigned i = 0; i < n; i++)
+                ASSERT_EQ(units_seen[i].calls, i % 2 ? PROPS : 0);
+        teardown(&f);
+
+        /* Freed with calls in flight, units waiting and retries armed. */
+        setup(&f, MODE_FAIL_ONCE);
+        refresh_all(&f, n);
+        run_for(&f, 300);
+        ASSERT_TRUE(ks_watcher_refreshes_queued(f.w) > 0);
+        sh->mode = MODE_HOLD;
+        refresh_all(&f, n);
+        run_for(&f, 100);
+        teardown(&f);
+}
+
+int main(void) {
+        sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        ASSERT_TRUE(sh != MAP_FAILED);
+        test_many_units();
+        test_transient_failure_retried();
+        test_permanent_failure_not_retried();
+        test_forget_and_free();
+        printf("%u checks passed\n", ks_test_checks);
+        return 0;
+}
