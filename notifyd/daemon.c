@@ -14,6 +14,9 @@
 #include "monitor.h"
 #include "unit-watch.h"
 
+/* How long a clean stop waits for systemd to take the relax notifications. */
+#define RELAX_FLUSH_USEC (5 * 1000 * 1000ull)
+
 struct ks_daemon {
         sd_event *event;
         sd_bus *bus;
@@ -69,9 +72,9 @@ int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, k
         r = ks_curl_loop_new(event, &d->ctx.curl);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up libcurl: %m");
-        r = ks_notifier_new(NULL, &d->ctx.notifier);
+        r = ks_notifier_new(event, NULL, &d->ctx.notifier);
         if (r == -ENXIO)
-                r = ks_notifier_new("/run/systemd/notify", &d->ctx.notifier);
+                r = ks_notifier_new(event, "/run/systemd/notify", &d->ctx.notifier);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the notification socket: %m");
         r = ks_watcher_new(bus, on_unit, on_reloaded, d, &d->watcher);
@@ -174,8 +177,17 @@ int ks_daemon_reload(ks_daemon *d) {
 }
 
 void ks_daemon_relax_all(ks_daemon *d) {
+        ks_notifier_stats st;
+        int r;
+
         for (size_t i = 0; i < d->n_monitors; i++)
                 ks_monitor_relax(d->monitors[i]);
+        /* The relax must reach systemd before we exit; the event loop will not run again. */
+        r = ks_notifier_flush(d->ctx.notifier, RELAX_FLUSH_USEC);
+        if (r < 0) {
+                ks_notifier_get_stats(d->ctx.notifier, &st);
+                log_warning_errno(r, "%zu notification(s) could not be sent before stopping: %m", st.waiting);
+        }
 }
 
 void ks_daemon_status(ks_daemon *d, char *buf, size_t size) {

@@ -9,6 +9,12 @@
  * so readiness is not delayed by a long interval). After each round the tracker says what to
  * send to the MainPID: READY=1, WATCHDOG=1, WATCHDOG=trigger, and STATUS= when its text changed.
  *
+ * A READY=1 can be lost: systemd drops a notification whose sender is not the unit's MainPID at
+ * the moment it reads it (ours may carry a MainPID the bus told us about late, or an old one),
+ * and under load ours may wait long in the notifier's queue. So while we hold the invocation
+ * ready but systemd still says "activating", every round (at most a second apart) says READY=1
+ * again (systemd ignores repeats), and so does the greeting of a MainPID that changed.
+ *
  * notifyd's own restarts: a service that is already active when we first see it gets WATCHDOG=1
  * at once together with WATCHDOG_USEC= set to its configured WatchdogSec (undoing a relax by a
  * previous clean stop), and its checks are spread over one interval.
@@ -51,6 +57,7 @@ struct ks_monitor {
         sd_id128_t tracked_invocation;
         uint32_t hello_pid;             /* the MainPID we last greeted for this invocation */
         unsigned hello_actions;
+        unsigned ready_repeats;         /* READY=1 said again for this invocation (see top) */
         bool already_ready;
         ks_tracker tracker;
         ks_schedule sched;
@@ -233,6 +240,13 @@ static bool ping_due(const ks_monitor *m, uint64_t now) {
                                     interval + ks_schedule_max_jitter(interval) + (m->params.timeout_usec ?: interval));
 }
 
+/* We said READY=1 (or would have, for readiness not gated on checks) but systemd has not taken
+ * it yet. Not for self_ready services: their program speaks for itself. */
+static bool ready_unconfirmed(const ks_monitor *m) {
+        return m->checking && m->tracker.ready && !m->params.self_ready && m->tracker.state != KS_TRACKER_FAILED &&
+               streq(m->unit.active_state, "activating");
+}
+
 static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool force_status) {
         char status[KS_STATUS_MAX], key[KS_STATUS_MAX];
         uint64_t now = now_usec();
@@ -302,6 +316,12 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
         else if (m->tracker.state == KS_TRACKER_FAILED)
                 /* Still the same invocation after our trigger: say it again (idempotent). */
                 what |= KS_NOTIFY_TRIGGER;
+        if (!(what & (KS_NOTIFY_READY | KS_NOTIFY_TRIGGER)) && ready_unconfirmed(m)) {
+                what |= KS_NOTIFY_READY;
+                if (m->ready_repeats++ == 0)
+                        unit_log(m, LOG_NOTICE, "systemd still reports the service as activating after READY=1; "
+                                 "saying READY=1 again each round until it is active");
+        }
         notify(m, what, 0, a & (KS_TRACKER_STATE_CHANGED | KS_TRACKER_SEND_READY));
 
         if (a & KS_TRACKER_SEND_READY)
@@ -371,7 +391,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static uint64_t current_interval(const ks_monitor *m) {
-        if (m->tracker.ready)
+        /* A READY=1 systemd has not taken is said again each round: soon, not an interval later. */
+        if (m->tracker.ready && !ready_unconfirmed(m))
                 return m->params.interval_usec;
         return MIN(m->params.interval_usec, NOT_READY_INTERVAL_MAX_USEC);
 }
@@ -413,7 +434,9 @@ static void hello(ks_monitor *m) {
         uint64_t wd = 0;
 
         m->hello_pid = m->unit.main_pid;
-        if (m->hello_actions & KS_TRACKER_SEND_READY)
+        /* Ready not gated on checks, or ready already while the first greeting went to an old
+         * MainPID (see update_unit): the new MainPID says it. */
+        if (ready_unconfirmed(m))
                 what |= KS_NOTIFY_READY;
         if (m->already_ready) {
                 /* notifyd (re)started while the service ran: feed it at once, and undo a relax. */
@@ -423,8 +446,9 @@ static void hello(ks_monitor *m) {
                         what |= KS_NOTIFY_WATCHDOG_USEC;
         }
         notify(m, what, wd, true);
-        if (what & KS_NOTIFY_READY)
+        if (m->hello_actions & KS_TRACKER_SEND_READY)
                 unit_log(m, LOG_INFO, "ready: readiness not gated on health checks");
+        m->hello_actions = 0;
 }
 
 static void begin_invocation(ks_monitor *m, bool first_seen) {
@@ -440,6 +464,7 @@ static void begin_invocation(ks_monitor *m, bool first_seen) {
         m->have_result = false;
         m->status_key[0] = 0;
         m->last_ping = 0;
+        m->ready_repeats = 0;
         if (!sd_id128_is_null(m->unit.invocation_id))
                 snprintf(m->invocation_field, sizeof m->invocation_field, "OBJECT_SYSTEMD_INVOCATION_ID=%s",
                          sd_id128_to_string(m->unit.invocation_id, id));

@@ -6,6 +6,8 @@
  * name: READY=1 on the first pass, WATCHDOG=1 while healthy, WATCHDOG=trigger after
  * failure_threshold failures, a fresh start for a new invocation, silence once the unit stops,
  * the greeting of an already running service (WATCHDOG_USEC= restored) and the relax on stop.
+ * A READY=1 systemd did not take (the unit stays "activating") is said again each round, also to
+ * a MainPID that changed after the InvocationID, and no more once the unit is active.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -207,7 +209,7 @@ int main(void) {
         ASSERT_TRUE(sd_event_new(&event) >= 0);
         ctx.event = event;
         ASSERT_EQ(ks_curl_loop_new(event, &ctx.curl), 0);
-        ASSERT_EQ(ks_notifier_new(path, &ctx.notifier), 0);
+        ASSERT_EQ(ks_notifier_new(event, path, &ctx.notifier), 0);
 
         snprintf(toml, sizeof toml,
                  "exec = [\"/bin/true\"]\n"
@@ -225,8 +227,18 @@ int main(void) {
         ASSERT_EQ(n.pid, p1);
         ASSERT_TRUE(strstr(n.text, "WATCHDOG=1\n") != NULL);
         ASSERT_TRUE(strstr(n.text, "STATUS=healthy; HTTP 200 in ") != NULL);
+        /* systemd did not take it (still "activating"): READY=1 again at the next rounds. */
+        for (int i = 0; i < 2; i++) {
+                uint64_t t0 = now_usec();
+
+                n = expect_note("READY=1", 1000);
+                ASSERT_EQ(n.pid, p1);
+                ASSERT_TRUE(now_usec() - t0 < 600000);
+        }
         st = state("active", p1, 1);
         ks_monitor_update_unit(m, &st, KS_UNIT_ACTIVE_STATE);
+        while (next_note(&n, 0))
+                ;
 
         /* Healthy: pings at the interval, no second READY=1. */
         for (int i = 0; i < 3; i++) {
@@ -270,13 +282,20 @@ int main(void) {
         st = state("deactivating", p1, 1);
         ks_monitor_update_unit(m, &st, ALL);
         ASSERT_TRUE(!ks_monitor_is_checking(m));
-        reap(p1);
         __atomic_store_n(&sh->status, 200, __ATOMIC_SEQ_CST);
+        /* The new InvocationID comes with the old MainPID (two signals): READY=1 goes to the old
+         * process, which systemd would drop; the new MainPID gets it as soon as it is known. */
         p2 = spawn_service();
-        st = state("activating", p2, 2);
+        st = state("activating", p1, 2);
         ks_monitor_update_unit(m, &st, ALL);
         n = expect_note("READY=1", 2000);
+        ASSERT_EQ(n.pid, p1);
+        reap(p1);
+        st.main_pid = (uint32_t) p2;
+        ks_monitor_update_unit(m, &st, KS_UNIT_MAIN_PID);
+        ASSERT_TRUE(next_note(&n, 0));
         ASSERT_EQ(n.pid, p2);
+        ASSERT_TRUE(strstr(n.text, "READY=1\n") != NULL);
         st = state("active", p2, 2);
         ks_monitor_update_unit(m, &st, KS_UNIT_ACTIVE_STATE);
 
