@@ -134,6 +134,10 @@ int ks_daemon_reload(ks_daemon *d) {
                                                   ks_monitor_unit(m));
                         j++;
                         next[n++] = m;
+                        /* A reload may have brought a drop-in with another WatchdogSec, which
+                         * sets how often the service must be pinged: read the unit again (the
+                         * watcher queues the reads, so this costs the bus little). */
+                        (void) ks_watcher_refresh(d->watcher, ks_monitor_unit(m));
                 } else if (c < 0) {
                         ks_monitor *m = d->monitors[i++];
 

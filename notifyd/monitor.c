@@ -490,8 +490,12 @@ void ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mas
                 snprintf(m->unit.sub_state, sizeof m->unit.sub_state, "%s", st->sub_state);
         if (mask & KS_UNIT_MAIN_PID)
                 m->unit.main_pid = st->main_pid;
-        if (mask & KS_UNIT_INVOCATION_ID)
+        if ((mask & KS_UNIT_INVOCATION_ID) && !sd_id128_equal(m->unit.invocation_id, st->invocation_id)) {
                 m->unit.invocation_id = st->invocation_id;
+                /* systemd fixes each invocation's watchdog when it starts; until the watcher has
+                 * read this one's (it does on every new InvocationID), ping at every check. */
+                m->unit_watchdog_known = false;
+        }
         if (mask & KS_UNIT_MAIN_START)
                 m->unit.main_start_usec = st->main_start_usec;
         if (mask & KS_UNIT_WATCHDOG_USEC) {

@@ -165,7 +165,9 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
         if (mask)
                 w->on_unit(unit, &st, mask, w->userdata);
-        if (invalidated)
+        /* A new invocation: systemd fixes its WatchdogUSec at start (a drop-in changed since
+         * applies now) and does not signal it, so read it again. */
+        if (invalidated || ((mask & KS_UNIT_INVOCATION_ID) && !sd_id128_is_null(st.invocation_id)))
                 (void) ks_watcher_refresh(w, unit);
         return 0;
 bad:

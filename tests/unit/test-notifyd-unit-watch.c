@@ -27,7 +27,7 @@
 
 #define MAX_UNITS 400
 #define BUS_LIMIT 128
-#define PROPS 5
+#define PROPS 6
 
 enum {
         MODE_ANSWER,            /* answer everything, in batches */
@@ -88,6 +88,8 @@ static int answer(sd_bus_message *call) {
                 r = sd_bus_message_append(reply, "v", "u", (uint32_t) (1000 + u));
         else if (streq(name, "ExecMainStartTimestampMonotonic"))
                 r = sd_bus_message_append(reply, "v", "t", (uint64_t) (5000 + u));
+        else if (streq(name, "WatchdogUSec"))
+                r = sd_bus_message_append(reply, "v", "t", (uint64_t) (34000000 + u));
         else {
                 id[15] = (uint8_t) u;
                 r = sd_bus_message_open_container(reply, 'v', "ay");
@@ -184,8 +186,9 @@ static void on_unit(const char *unit, const ks_unit_state *st, unsigned mask, vo
         ASSERT_TRUE(sscanf(unit, "konivrer@s%u.service", &i) == 1 && i < MAX_UNITS);
         units_seen[i].calls++;
         if (mask & KS_UNIT_MAIN_PID) {
-                if ((units_seen[i].masks & (KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_MAIN_START)) !=
-                    (KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_MAIN_START))
+                if ((units_seen[i].masks & (KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_MAIN_START |
+                                            KS_UNIT_WATCHDOG_USEC)) !=
+                    (KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_MAIN_START | KS_UNIT_WATCHDOG_USEC))
                         units_seen[i].main_pid_before_rest++;
                 units_seen[i].main_pid = st->main_pid;
                 units_seen[i].main_pid_round = sh->rounds[i];
@@ -282,7 +285,7 @@ static void test_many_units(void) {
         for (unsigned i = 0; i < n; i++) {
                 ASSERT_EQ(sh->gets[i], i < 16 ? 2 * PROPS : PROPS);
                 ASSERT_EQ(units_seen[i].masks, KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_INVOCATION_ID |
-                                                       KS_UNIT_MAIN_START | KS_UNIT_MAIN_PID);
+                                                       KS_UNIT_MAIN_START | KS_UNIT_WATCHDOG_USEC | KS_UNIT_MAIN_PID);
                 ASSERT_EQ(units_seen[i].calls, i < 16 ? 2 * PROPS : PROPS);
                 ASSERT_EQ(units_seen[i].main_pid, 1000 + i);
                 ASSERT_EQ(units_seen[i].main_pid_before_rest, 0);
