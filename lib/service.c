@@ -1979,6 +1979,11 @@ ks_service *ks_service_free(ks_service *s) {
         return NULL;
 }
 
+void ks_service_drop_origins(ks_service *s) {
+        s->exec_origin = mfree(s->exec_origin);
+        s->key_origin = mfree(s->key_origin);
+}
+
 /* Remembers file name in s->files (so origins can point at it) and returns the stored copy. */
 static const char *service_add_file(ks_service *s, const char *file) {
         size_t n = strv_length(s->files);

@@ -341,6 +341,10 @@ int ks_service_load_files(
 
 ks_service *ks_service_free(ks_service *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ks_service *, ks_service_free);
+
+/* Frees what only diagnostics about the files need (where each key and argument came from), for
+ * long-lived copies that never report on the files again (notifyd keeps thousands). */
+void ks_service_drop_origins(ks_service *s);
 #define _cleanup_service_ _cleanup_(ks_service_freep)
 
 /* Derived values, computed in one place so generator, notifyd and kservicectl agree. */

@@ -59,6 +59,8 @@ int ks_definitions_load(const char *search_path, ks_definitions **ret) {
                         ks_service_free(s);
                         continue;
                 }
+                /* Kept for as long as notifyd runs, one per service: only what checking needs. */
+                ks_service_drop_origins(s);
                 d->services[d->n_services++] = s;
         }
         qsort(d->services, d->n_services, sizeof(ks_service *), compare_unit);

@@ -70,12 +70,11 @@ struct ks_monitor {
 
         bool have_result;
         char last_result[200];
-        char last_probe[160];
+        size_t last_probe;              /* index of the check that gave last_result */
         uint64_t last_latency;
-        char status_key[KS_STATUS_MAX];
+        uint64_t status_key;            /* hash of the last STATUS= text without its latency */
         uint64_t status_sent;
         uint64_t rounds;
-        char invocation_field[64];
 };
 
 static uint64_t now_usec(void) {
@@ -199,8 +198,17 @@ static ks_tracker_params params_from_service(const ks_service *svc) {
 /* ---- notifications and logs ---- */
 
 static void unit_log(ks_monitor *m, int priority, const char *format, ...) _printf_(3, 4);
+/* What the check that gave the last result is, for messages ("GET http://...", "tcp host:port"). */
+static void describe_last_probe(const ks_monitor *m, char *buf, size_t size) {
+        if (m->last_probe < m->n_probes)
+                ks_probe_spec_describe(ks_probe_get_spec(m->probes[m->last_probe]), buf, size);
+        else
+                snprintf(buf, size, "?");
+}
+
 static void unit_log(ks_monitor *m, int priority, const char *format, ...) {
-        char msg[480], name[300], state[64], result[240], failures[48], threshold[48], latency[64], check[200];
+        char msg[480], name[300], state[64], result[240], failures[48], threshold[48], latency[64], check[200],
+                invocation[64] = "", id[SD_ID128_STRING_MAX], probe[160];
         va_list ap;
 
         va_start(ap, format);
@@ -213,10 +221,14 @@ static void unit_log(ks_monitor *m, int priority, const char *format, ...) {
         snprintf(failures, sizeof failures, "KSERVICE_FAILURES=%u", m->tracker.failures);
         snprintf(threshold, sizeof threshold, "KSERVICE_FAILURE_THRESHOLD=%u", m->params.failure_threshold);
         snprintf(latency, sizeof latency, "KSERVICE_LATENCY_USEC=%" PRIu64, m->last_latency);
-        snprintf(check, sizeof check, "KSERVICE_CHECK=%s", m->last_probe);
+        describe_last_probe(m, probe, sizeof probe);
+        snprintf(check, sizeof check, "KSERVICE_CHECK=%s", probe);
+        if (!sd_id128_is_null(m->tracked_invocation))
+                snprintf(invocation, sizeof invocation, "OBJECT_SYSTEMD_INVOCATION_ID=%s",
+                         sd_id128_to_string(m->tracked_invocation, id));
         ks_unit_log(&m->rl, m->svc->unit, priority,
                     (const char *const[]) { name, state, result, failures, threshold, latency, check,
-                                            m->invocation_field[0] ? m->invocation_field : NULL, NULL },
+                                            invocation[0] ? invocation : NULL, NULL },
                     "%s", msg);
 }
 
@@ -247,16 +259,26 @@ static bool ready_unconfirmed(const ks_monitor *m) {
                streq(m->unit.active_state, "activating");
 }
 
+/* FNV-1a: only to tell whether a STATUS= text changed, without keeping the text. 0 is "none". */
+static uint64_t text_hash(const char *t) {
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        for (; *t; t++)
+                h = (h ^ (uint8_t) *t) * 0x100000001b3ull;
+        return h ?: 1;
+}
+
 static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool force_status) {
         char status[KS_STATUS_MAX], key[KS_STATUS_MAX];
-        uint64_t now = now_usec();
+        uint64_t now = now_usec(), key_hash;
         bool in_start = ks_tracker_in_start_period(&m->tracker, now);
         const char *st = NULL;
         int r;
 
         /* The STATUS= text without the latency decides whether it changed. */
         ks_status_line(key, sizeof key, &m->tracker, in_start, m->have_result ? m->last_result : NULL, 0);
-        if (force_status || !streq(key, m->status_key) || now >= m->status_sent + STATUS_REFRESH_USEC) {
+        key_hash = text_hash(key);
+        if (force_status || key_hash != m->status_key || now >= m->status_sent + STATUS_REFRESH_USEC) {
                 ks_status_line(status, sizeof status, &m->tracker, in_start, m->have_result ? m->last_result : NULL,
                                m->last_latency);
                 st = status;
@@ -275,7 +297,7 @@ static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool fo
                 return;
         }
         if (st) {
-                snprintf(m->status_key, sizeof m->status_key, "%s", key);
+                m->status_key = key_hash;
                 m->status_sent = now;
         }
         if (what & KS_NOTIFY_WATCHDOG)
@@ -298,6 +320,7 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
         bool was_ready = m->tracker.ready;
         ks_tracker_state before = m->tracker.state;
         unsigned a, what = 0;
+        char probe[160];
 
         m->round_active = false;
         m->rounds++;
@@ -330,15 +353,17 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
         else if (passed && before == KS_TRACKER_UNHEALTHY && m->tracker.state == KS_TRACKER_HEALTHY)
                 unit_log(m, LOG_NOTICE, "healthy again: %s", reason);
 
+        if (!passed)
+                describe_last_probe(m, probe, sizeof probe);
         if (!passed && (a & KS_TRACKER_COUNTED_FAILURE)) {
                 if (was_ready)
-                        unit_log(m, LOG_WARNING, "health check failed: %s from %s (%u/%u)", reason, m->last_probe,
+                        unit_log(m, LOG_WARNING, "health check failed: %s from %s (%u/%u)", reason, probe,
                                  m->tracker.failures, m->params.failure_threshold);
                 else
                         unit_log(m, LOG_NOTICE, "health check failed: %s from %s (not ready yet, %u failed)", reason,
-                                 m->last_probe, m->tracker.failures);
+                                 probe, m->tracker.failures);
         } else if (!passed && before != KS_TRACKER_FAILED)
-                unit_log(m, LOG_INFO, "health check failed during start period: %s from %s", reason, m->last_probe);
+                unit_log(m, LOG_INFO, "health check failed during start period: %s from %s", reason, probe);
 
         if (a & KS_TRACKER_SEND_TRIGGER)
                 unit_log(m, LOG_ERR, "restarting: %u consecutive failures (last: %s)", m->tracker.failures, reason);
@@ -350,7 +375,7 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
 static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata) {
         ks_monitor *m = userdata;
 
-        ks_probe_spec_describe(ks_probe_get_spec(p), m->last_probe, sizeof m->last_probe);
+        m->last_probe = m->round_index;
         if (r->passed && m->round_index + 1 < m->n_probes) {
                 m->round_index++;
                 start_probe(m);
@@ -453,7 +478,6 @@ static void hello(ks_monitor *m) {
 
 static void begin_invocation(ks_monitor *m, bool first_seen) {
         uint64_t now = now_usec(), start = m->unit.main_start_usec;
-        char id[SD_ID128_STRING_MAX];
 
         cancel_round(m);
         if (start == 0 || start > now)
@@ -462,12 +486,9 @@ static void begin_invocation(ks_monitor *m, bool first_seen) {
         m->hello_actions = ks_tracker_begin(&m->tracker, &m->params, start, m->already_ready);
         m->tracked_invocation = m->unit.invocation_id;
         m->have_result = false;
-        m->status_key[0] = 0;
+        m->status_key = 0;
         m->last_ping = 0;
         m->ready_repeats = 0;
-        if (!sd_id128_is_null(m->unit.invocation_id))
-                snprintf(m->invocation_field, sizeof m->invocation_field, "OBJECT_SYSTEMD_INVOCATION_ID=%s",
-                         sd_id128_to_string(m->unit.invocation_id, id));
         m->checking = true;
 
         /* A service found running when notifyd starts is checked at a random point of its

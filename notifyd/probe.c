@@ -48,7 +48,7 @@ struct ks_probe {
         bool too_large;
         bool ip_literal;                /* the URL's host is an address: nothing to resolve */
         unsigned key;                   /* the connection cache its connection stays in */
-        char errbuf[CURL_ERROR_SIZE];
+        char *errbuf;                   /* CURL_ERROR_SIZE bytes, only while a run is in flight */
 };
 
 static uint64_t now_usec(void) {
@@ -415,6 +415,7 @@ static void end_run(ks_probe *c) {
         }
         c->body = mfree(c->body);
         c->body_len = c->body_size = 0;
+        c->errbuf = mfree(c->errbuf);
 }
 
 static void on_done(CURL *easy, CURLcode code, void *userdata) {
@@ -521,6 +522,12 @@ int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_pr
         if (!c->easy)
                 return -ENOMEM;
         c->pool = loop;
+        /* With the run, not the check: thousands of idle checks need no error buffer. */
+        c->errbuf = calloc(1, CURL_ERROR_SIZE);
+        if (!c->errbuf) {
+                end_run(c);
+                return -ENOMEM;
+        }
         timeout = timeout_usec ?: (c->spec.timeout_usec ?: 10 * 1000000ull);
         c->run_timeout_usec = timeout;
         r = configure(c, timeout);
@@ -532,7 +539,6 @@ int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_pr
         c->received = 0;
         c->body_len = 0;
         c->too_large = false;
-        c->errbuf[0] = 0;
         c->done_glue = (ks_curl_done) { .callback = on_done, .userdata = c };
         c->done = done;
         c->userdata = userdata;
