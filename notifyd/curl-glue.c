@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The curl multi ↔ sd-event glue. curl tells us through the socket callback which sockets to
- * watch for what (we keep one io source per socket, stored with curl_multi_assign) and through
+ * watch for what (we keep them in one inner epoll set, watched by a single io source) and through
  * the timer callback when it next wants to be called (we only re-arm one timer there: calling
  * curl from inside its own callback is not allowed). Both event handlers call
  * curl_multi_socket_action and then drain the finished transfers.
@@ -20,46 +20,33 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include "curl-glue.h"
 
 typedef struct ks_curl_shard {
         ks_curl_loop *loop;
+        unsigned index;                 /* in loop->shards */
         CURLM *multi;
         sd_event_source *timer;
         sd_event_source *now;           /* for curl's timeout 0: run at the next iteration */
 } ks_curl_shard;
-
-typedef struct ks_curl_socket ks_curl_socket;
-struct ks_curl_socket {
-        ks_curl_shard *shard;
-        sd_event_source *io;
-        curl_socket_t fd;
-        ks_curl_socket *prev, *next;
-};
 
 struct ks_curl_loop {
         sd_event *event;
         ks_curl_shard *shards[KS_CURL_SHARDS_MAX];
         unsigned n_shards;
         long max_connections;           /* per shard; 0: curl's default */
-        ks_curl_socket *sockets;        /* every socket curl asked us to watch */
+        int epoll_fd;                   /* every socket curl asked us to watch */
+        sd_event_source *epoll_io;
         unsigned running;
         CURL *idle[KS_CURL_POOL_MAX];   /* reset handles ready for the next check */
         unsigned n_idle;
 };
 
-static void socket_free(ks_curl_socket *s) {
-        if (!s)
-                return;
-        if (s->prev)
-                s->prev->next = s->next;
-        else
-                s->shard->loop->sockets = s->next;
-        if (s->next)
-                s->next->prev = s->prev;
-        sd_event_source_disable_unref(s->io);
-        free(s);
+/* What an inner epoll entry carries: the socket and the shard whose multi owns it. */
+static uint64_t socket_key(unsigned shard, curl_socket_t fd) {
+        return (uint64_t) shard << 32 | (uint32_t) fd;
 }
 
 static void drain(ks_curl_shard *sh) {
@@ -87,21 +74,35 @@ static void drain(ks_curl_shard *sh) {
         }
 }
 
-static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        ks_curl_socket *s = userdata;
-        ks_curl_shard *sh = s->shard;
-        int action = 0, still;
+/* All of curl's sockets are in one inner epoll set, watched by one sd-event source: a wakeup
+ * handles every socket that became ready, instead of one sd-event iteration (an epoll_wait and
+ * the loop's bookkeeping) per socket. */
+static int on_epoll(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        ks_curl_loop *l = userdata;
+        struct epoll_event ev[64];
+        int n;
 
-        if (revents & EPOLLIN)
-                action |= CURL_CSELECT_IN;
-        if (revents & EPOLLOUT)
-                action |= CURL_CSELECT_OUT;
-        if (revents & (EPOLLERR | EPOLLHUP))
-                action |= CURL_CSELECT_ERR;
+        n = epoll_wait(l->epoll_fd, ev, ELEMENTSOF(ev), 0);
+        if (n < 0)
+                return errno == EINTR ? 0 : -errno;
+        for (int i = 0; i < n; i++) {
+                unsigned shard = (unsigned) (ev[i].data.u64 >> 32);
+                curl_socket_t s = (curl_socket_t) (uint32_t) ev[i].data.u64;
+                int action = 0, still;
 
-        /* s may be freed by the socket callback inside this call; do not touch it afterwards. */
-        curl_multi_socket_action(sh->multi, fd, action, &still);
-        drain(sh);
+                /* A socket curl closed while handling an earlier one may have been reused by
+                 * another transfer: curl ignores an event for a socket it does not watch. */
+                if (shard >= l->n_shards)
+                        continue;
+                if (ev[i].events & EPOLLIN)
+                        action |= CURL_CSELECT_IN;
+                if (ev[i].events & EPOLLOUT)
+                        action |= CURL_CSELECT_OUT;
+                if (ev[i].events & (EPOLLERR | EPOLLHUP))
+                        action |= CURL_CSELECT_ERR;
+                curl_multi_socket_action(l->shards[shard]->multi, s, action, &still);
+                drain(l->shards[shard]);
+        }
         return 0;
 }
 
@@ -125,48 +126,28 @@ static int on_now(sd_event_source *source, void *userdata) {
 static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
         ks_curl_shard *sh = userp;
         ks_curl_loop *l = sh->loop;
-        ks_curl_socket *s = socketp;
-        uint32_t events = 0;
-        int r;
+        struct epoll_event ev = { .data.u64 = socket_key(sh->index, fd) };
 
         if (what == CURL_POLL_REMOVE) {
-                if (s) {
-                        curl_multi_assign(sh->multi, fd, NULL);
-                        socket_free(s);
-                }
+                /* curl says so before it closes the socket; if it is closed already, the kernel
+                 * dropped it from the set by itself. */
+                if (socketp)
+                        (void) epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
                 return 0;
         }
 
         if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-                events |= EPOLLIN;
+                ev.events |= EPOLLIN;
         if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-                events |= EPOLLOUT;
+                ev.events |= EPOLLOUT;
 
-        if (s) {
-                r = sd_event_source_set_io_events(s->io, events);
-                if (r < 0)
-                        return -1;
-                r = sd_event_source_set_enabled(s->io, SD_EVENT_ON);
-                return r < 0 ? -1 : 0;
-        }
-
-        s = calloc(1, sizeof *s);
-        if (!s)
+        if (socketp)
+                return epoll_ctl(l->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -1 : 0;
+        if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
                 return -1;
-        s->shard = sh;
-        s->fd = fd;
-        r = sd_event_add_io(l->event, &s->io, fd, events, on_io, s);
-        if (r < 0) {
-                free(s);
-                return -1;
-        }
-        (void) sd_event_source_set_description(s->io, "curl-socket");
-        s->next = l->sockets;
-        if (s->next)
-                s->next->prev = s;
-        l->sockets = s;
-        if (curl_multi_assign(sh->multi, fd, s) != CURLM_OK) {
-                socket_free(s);
+        /* Any non-NULL pointer: only "this socket is in the set" is remembered. */
+        if (curl_multi_assign(sh->multi, fd, sh) != CURLM_OK) {
+                (void) epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
                 return -1;
         }
         return 0;
@@ -218,6 +199,7 @@ static int shard_new(ks_curl_loop *l, ks_curl_shard **ret) {
         if (!sh)
                 return -ENOMEM;
         sh->loop = l;
+        sh->index = l->n_shards;
         /* A disabled timer made once and re-armed by timer_callback; 1 ms accuracy, because the
          * default (250 ms) would blur every check's timeout. */
         r = sd_event_add_time_relative(l->event, &sh->timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 1000, on_timer, sh);
@@ -260,6 +242,13 @@ int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
         if (!l)
                 return -ENOMEM;
         l->event = sd_event_ref(event);
+        l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (l->epoll_fd < 0)
+                return -errno;
+        r = sd_event_add_io(event, &l->epoll_io, l->epoll_fd, EPOLLIN, on_epoll, l);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(l->epoll_io, "curl-sockets");
         r = shard_new(l, &l->shards[0]);
         if (r < 0)
                 return r;
@@ -271,16 +260,12 @@ int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
 ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
         if (!l)
                 return NULL;
-        /* Every multi first (curl may still tell us about sockets while it closes them), then
-         * the sockets it did not tell us about, then the shards the sockets point to. */
-        for (unsigned i = 0; i < l->n_shards; i++) {
-                curl_multi_cleanup(l->shards[i]->multi);
-                l->shards[i]->multi = NULL;
-        }
-        while (l->sockets)
-                socket_free(l->sockets);
+        /* curl may still tell us about sockets while it closes them: the set goes last. */
         for (unsigned i = 0; i < l->n_shards; i++)
                 shard_free(l->shards[i]);
+        sd_event_source_disable_unref(l->epoll_io);
+        if (l->epoll_fd >= 0)
+                close(l->epoll_fd);
         while (l->n_idle > 0)
                 curl_easy_cleanup(l->idle[--l->n_idle]);
         sd_event_unref(l->event);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libcurl's multi interface driven by an sd-event loop: one io source per socket curl asks us
- * to watch, one timer for curl's timeouts. Finished transfers are handed to the callback stored
+ * libcurl's multi interface driven by an sd-event loop: the sockets curl asks us to watch in one
+ * inner epoll set, a timer for curl's timeouts. Finished transfers are handed to the callback stored
  * in each easy handle's CURLOPT_PRIVATE (a ks_curl_done).
  */
 #pragma once

@@ -12,8 +12,14 @@
  * A READY=1 can be lost: systemd drops a notification whose sender is not the unit's MainPID at
  * the moment it reads it (ours may carry a MainPID the bus told us about late, or an old one),
  * and under load ours may wait long in the notifier's queue. So while we hold the invocation
- * ready but systemd still says "activating", every round (at most a second apart) says READY=1
- * again (systemd ignores repeats), and so does the greeting of a MainPID that changed.
+ * ready but systemd still says "activating", rounds (at most a second apart) say READY=1 again,
+ * 1 s, 2 s, 4 s ... at most 30 s apart (systemd ignores repeats; thousands of services starting
+ * at once must not flood it), and so does the greeting of a MainPID that changed.
+ *
+ * notifyd's own lateness: a check that timed out while notifyd's loop ran late (its timers fired
+ * long after their time, or the timeout itself was delivered late) says nothing about the
+ * service: the answer may have been waiting unread. Such a result is not counted, so an
+ * overloaded machine (thousands of services starting) does not turn into a restart storm.
  *
  * notifyd's own restarts: a service that is already active when we first see it gets WATCHDOG=1
  * at once together with WATCHDOG_USEC= set to its configured WatchdogSec (undoing a relax by a
@@ -34,6 +40,9 @@
 #include "tracker.h"
 #include "unit-log.h"
 
+/* A READY=1 systemd has not taken is said again after these gaps, doubling. */
+#define READY_REPEAT_MIN_USEC (1000 * 1000ull)
+#define READY_REPEAT_MAX_USEC (30 * 1000 * 1000ull)
 /* While not ready, rounds run at least this often. */
 #define NOT_READY_INTERVAL_MAX_USEC (1000 * 1000ull)
 /* A STATUS= whose text did not change is still refreshed this often (it carries the latency). */
@@ -58,6 +67,7 @@ struct ks_monitor {
         uint32_t hello_pid;             /* the MainPID we last greeted for this invocation */
         unsigned hello_actions;
         unsigned ready_repeats;         /* READY=1 said again for this invocation (see top) */
+        uint64_t ready_repeat_at, ready_repeat_gap;
         bool already_ready;
         ks_tracker tracker;
         ks_schedule sched;
@@ -339,11 +349,17 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
         else if (m->tracker.state == KS_TRACKER_FAILED)
                 /* Still the same invocation after our trigger: say it again (idempotent). */
                 what |= KS_NOTIFY_TRIGGER;
-        if (!(what & (KS_NOTIFY_READY | KS_NOTIFY_TRIGGER)) && ready_unconfirmed(m)) {
+        if (!(what & (KS_NOTIFY_READY | KS_NOTIFY_TRIGGER)) && ready_unconfirmed(m) && now >= m->ready_repeat_at) {
                 what |= KS_NOTIFY_READY;
                 if (m->ready_repeats++ == 0)
                         unit_log(m, LOG_NOTICE, "systemd still reports the service as activating after READY=1; "
-                                 "saying READY=1 again each round until it is active");
+                                 "saying READY=1 again until it is active");
+        }
+        if (what & KS_NOTIFY_READY) {
+                /* The next repeat, if systemd still has not taken it: 1 s, 2 s, 4 s ... 30 s. */
+                m->ready_repeat_gap = m->ready_repeat_gap ? MIN(m->ready_repeat_gap * 2, READY_REPEAT_MAX_USEC)
+                                                          : READY_REPEAT_MIN_USEC;
+                m->ready_repeat_at = now + m->ready_repeat_gap;
         }
         notify(m, what, 0, a & (KS_TRACKER_STATE_CHANGED | KS_TRACKER_SEND_READY));
 
@@ -372,8 +388,48 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
                 arm(m);
 }
 
+static uint64_t loop_lag(const ks_monitor_context *ctx, uint64_t now) {
+        /* Only a lag seen in the last two seconds counts. */
+        if (now >= ctx->lag_since + 2 * 1000000ull)
+                return 0;
+        return MAX(ctx->lag_usec, ctx->lag_prev_usec);
+}
+
+static void note_lag(ks_monitor_context *ctx, uint64_t lateness, uint64_t now) {
+        if (now >= ctx->lag_since + 1000000ull) {
+                ctx->lag_prev_usec = now >= ctx->lag_since + 2 * 1000000ull ? 0 : ctx->lag_usec;
+                ctx->lag_usec = 0;
+                ctx->lag_since = now;
+        }
+        ctx->lag_usec = MAX(ctx->lag_usec, lateness);
+}
+
+/* A timeout notifyd may have caused itself: its loop ran late by a quarter of the timeout (at
+ * least 50 ms), or delivered this timeout that much after it was due. */
+static bool timeout_inconclusive(ks_monitor *m, const ks_probe_result *r, uint64_t now) {
+        uint64_t timeout = m->params.timeout_usec ?: m->params.interval_usec, slack = MAX(timeout / 4, 50000u);
+
+        if (!r->timed_out)
+                return false;
+        return loop_lag(m->ctx, now) > slack || now - m->round_start > timeout + slack;
+}
+
 static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata) {
         ks_monitor *m = userdata;
+        uint64_t now = now_usec();
+
+        if (timeout_inconclusive(m, r, now)) {
+                uint64_t timeout = m->params.timeout_usec ?: m->params.interval_usec, elapsed = now - m->round_start;
+                uint64_t late = MAX(loop_lag(m->ctx, now), elapsed > timeout ? elapsed - timeout : 0);
+
+                m->round_active = false;
+                m->ctx->uncounted++;
+                unit_log(m, LOG_NOTICE, "health check not counted: %s while notifyd ran %" PRIu64 " ms late "
+                         "(the machine or notifyd is overloaded)", r->reason, late / 1000);
+                if (m->checking)
+                        arm(m);
+                return;
+        }
 
         m->last_probe = m->round_index;
         if (r->passed && m->round_index + 1 < m->n_probes) {
@@ -403,6 +459,10 @@ static void start_probe(ks_monitor *m) {
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         ks_monitor *m = userdata;
         uint64_t now = now_usec();
+
+        /* usec: when it was due; the accuracy window is lateness by design. */
+        if (now > usec)
+                note_lag(m->ctx, now - usec - MIN(now - usec, ks_schedule_accuracy(m->sched.interval_usec)), now);
 
         if (!m->checking || m->round_active)
                 return 0;
@@ -489,6 +549,8 @@ static void begin_invocation(ks_monitor *m, bool first_seen) {
         m->status_key = 0;
         m->last_ping = 0;
         m->ready_repeats = 0;
+        m->ready_repeat_at = 0;
+        m->ready_repeat_gap = 0;
         m->checking = true;
 
         /* A service found running when notifyd starts is checked at a random point of its

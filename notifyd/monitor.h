@@ -22,6 +22,10 @@ typedef struct ks_monitor_context {
         ks_curl_loop *curl;
         ks_notifier *notifier;
         bool reuse_connections;         /* HTTP checks keep their connection between rounds */
+        /* How late the loop runs: the largest lateness of a check timer in the current and the
+         * previous second (monitor.c), and when the current second began. */
+        uint64_t lag_usec, lag_prev_usec, lag_since;
+        uint64_t uncounted;             /* timed-out checks not counted because of lag */
 } ks_monitor_context;
 
 /* The unit's properties notifyd needs, as read from systemd. */

@@ -362,6 +362,7 @@ static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
         char expect[64], d[32];
 
         if (code == CURLE_OPERATION_TIMEDOUT) {
+                r->timed_out = true;
                 format_duration(c->run_timeout_usec, d, sizeof d);
                 /* curl's error buffer says which of the two timeouts hit. */
                 if (strncmp(c->errbuf, "Connection", 10) == 0 || strncmp(c->errbuf, "Failed to connect", 17) == 0)
@@ -440,6 +441,7 @@ static void tcp_finish(ks_probe *c, int error, bool timed_out) {
         c->loop = NULL;
         result.latency_usec = now_usec() - c->started_usec;
         if (timed_out) {
+                result.timed_out = true;
                 format_duration(c->run_timeout_usec, d, sizeof d);
                 snprintf(result.reason, sizeof result.reason, "connect timed out after %s", d);
         } else if (error != 0)

@@ -52,6 +52,7 @@ typedef struct ks_probe_result {
         bool passed;
         long http_status;               /* 0 when no HTTP response */
         uint64_t latency_usec;
+        bool timed_out;                 /* failed because the (connect) timeout ran out */
         char reason[192];               /* "HTTP 200", "HTTP 500 (expected 2xx)", "timed out after 2s" ... */
 } ks_probe_result;
 

@@ -6,7 +6,7 @@
  * name: READY=1 on the first pass, WATCHDOG=1 while healthy, WATCHDOG=trigger after
  * failure_threshold failures, a fresh start for a new invocation, silence once the unit stops,
  * the greeting of an already running service (WATCHDOG_USEC= restored) and the relax on stop.
- * A READY=1 systemd did not take (the unit stays "activating") is said again each round, also to
+ * A READY=1 systemd did not take (the unit stays "activating") is said again (1 s, 2 s ... apart), also to
  * a MainPID that changed after the InvocationID, and no more once the unit is active.
  */
 #include <errno.h>
@@ -29,6 +29,7 @@
 typedef struct shared {
         int status;             /* what /health answers */
         unsigned hits;          /* /health requests seen */
+        unsigned delay_ms;      /* how long /health takes to answer */
 } shared;
 
 static shared *sh;
@@ -58,6 +59,7 @@ static _Noreturn void serve(int lfd) {
                         buf[k] = 0;
                         if (strstr(buf, "GET /health"))
                                 __atomic_add_fetch(&sh->hits, 1, __ATOMIC_SEQ_CST);
+                        usleep(__atomic_load_n(&sh->delay_ms, __ATOMIC_SEQ_CST) * 1000u);
                         n = snprintf(out, sizeof out, "HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
                                      __atomic_load_n(&sh->status, __ATOMIC_SEQ_CST));
                         (void) send(fd, out, (size_t) n, MSG_NOSIGNAL);
@@ -227,13 +229,16 @@ int main(void) {
         ASSERT_EQ(n.pid, p1);
         ASSERT_TRUE(strstr(n.text, "WATCHDOG=1\n") != NULL);
         ASSERT_TRUE(strstr(n.text, "STATUS=healthy; HTTP 200 in ") != NULL);
-        /* systemd did not take it (still "activating"): READY=1 again at the next rounds. */
-        for (int i = 0; i < 2; i++) {
-                uint64_t t0 = now_usec();
+        /* systemd did not take it (still "activating"): READY=1 again, 1 s and then 2 s later
+         * (the gap doubles, so thousands of starting services do not flood systemd). */
+        for (unsigned i = 0, gap = 1000; i < 2; i++, gap *= 2) {
+                uint64_t t0 = now_usec(), dt;
 
-                n = expect_note("READY=1", 1000);
+                n = expect_note("READY=1", gap + 800);
+                dt = (now_usec() - t0) / 1000;
                 ASSERT_EQ(n.pid, p1);
-                ASSERT_TRUE(now_usec() - t0 < 600000);
+                ASSERT_TRUE(dt + 50 >= gap);
+                ASSERT_TRUE(dt < gap + 600);
         }
         st = state("active", p1, 1);
         ks_monitor_update_unit(m, &st, KS_UNIT_ACTIVE_STATE);
@@ -343,6 +348,32 @@ int main(void) {
         fprintf(stderr, "checks per second: %u at 200ms, %u at 100ms\n", slow, fast);
         ASSERT_TRUE(slow >= 3 && slow <= 7);
         ASSERT_TRUE(fast >= 8 && fast <= 12);
+
+        /* The endpoint answers after 80 ms, over the 50 ms timeout: a real timeout, counted. */
+        __atomic_store_n(&sh->delay_ms, 80, __ATOMIC_SEQ_CST);
+        n = expect_note("STATUS=unhealthy (1/3); timed out after 50ms", 1000);
+        __atomic_store_n(&sh->delay_ms, 0, __ATOMIC_SEQ_CST);
+        n = expect_note("STATUS=healthy", 1000);
+        /* The same timeout while notifyd's own loop stalls (an overloaded machine): the timeout
+         * reaches it 300 ms late, and the result is not counted (no "unhealthy"). */
+        for (unsigned i = 0; i < 20 && next_note(&n, 150); i++)
+                ;
+        ASSERT_EQ(ctx.uncounted, 0);
+        {
+                unsigned h0 = __atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST);
+                uint64_t t0 = now_usec();
+
+                /* The next request gets the slow answer; once it is in flight, stall the loop. */
+                __atomic_store_n(&sh->delay_ms, 80, __ATOMIC_SEQ_CST);
+                while (__atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST) == h0 && now_usec() < t0 + 2000000)
+                        ASSERT_TRUE(sd_event_run(event, 1000) >= 0);
+                usleep(300000);
+                __atomic_store_n(&sh->delay_ms, 0, __ATOMIC_SEQ_CST);
+                for (t0 = now_usec(); now_usec() < t0 + 500000;)
+                        if (next_note(&n, 10))
+                                ASSERT_TRUE(!strstr(n.text, "unhealthy"));
+        }
+        ASSERT_EQ(ctx.uncounted, 1);
 
         /* A clean stop of notifyd relaxes the watchdog. */
         while (next_note(&n, 10))
