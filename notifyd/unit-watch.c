@@ -19,8 +19,8 @@
 #define IFACE_UNIT "org.freedesktop.systemd1.Unit"
 #define IFACE_SERVICE "org.freedesktop.systemd1.Service"
 
-/* Full reads in flight at once: 16 units are 80 calls, well under the 128 pending replies the
- * system bus allows one connection (max_replies_per_connection). */
+/* Full reads in flight at once: 16 units are 96 calls (six properties each), under the 128
+ * pending replies the system bus allows one connection (max_replies_per_connection). */
 #define REFRESH_MAX_ACTIVE 16
 #define REFRESH_RETRY_MIN_USEC (1 * 1000000ull)
 #define REFRESH_RETRY_MAX_USEC (30 * 1000000ull)

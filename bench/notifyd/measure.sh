@@ -5,7 +5,8 @@
 # Prints key=value lines: the checks nginx served in the window to WHO (monit: requests whose
 # User-Agent starts with "Monit"; notifyd: all others), over how many ports and the fewest any
 # port got, the checker's CPU time (all its
-# threads, from schedstat: nanoseconds, not 10 ms ticks), its peak RSS (VmHWM) and PID 1's CPU.
+# threads, from schedstat: nanoseconds, not 10 ms ticks), its peak RSS (VmHWM), its anonymous
+# memory at the end (RssAnon: RSS without shared library pages) and PID 1's CPU.
 set -euo pipefail
 secs=$1 log=$2 pid=$3 who=$4
 
@@ -27,6 +28,8 @@ s1=$(stat -c %s "$log"); c1=$(cpu_ns "$pid"); p1=$(cpu_ns 1); b1=$(cpu_ns "$bus"
 [ -d "/proc/$pid" ] || { echo "process $pid died during the window" >&2; exit 1; }
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
 rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+# The checker's own memory, without the pages of shared libraries it maps (which VmRSS counts).
+anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")
 
 # The window's slice of the log: PORT STATUS "USER-AGENT" per request.
 tail -c +"$((s0 + 1))" "$log" | head -c "$((s1 - s0))" | awk -v who="$who" '
@@ -44,4 +47,5 @@ echo "pid1_cpu_ns=$((p1 - p0))"
 echo "dbus_cpu_ns=$((b1 - b0))"
 echo "hwm_kb=$hwm"
 echo "rss_kb=$rss"
+echo "anon_kb=$anon"
 echo "load1=$(cut -d" " -f1 /proc/loadavg)"
