@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "time-util.h"
 
@@ -208,4 +209,11 @@ int ks_parse_size(const char *s, uint64_t *ret) {
         if (ret)
                 *ret = v;
         return 0;
+}
+
+uint64_t ks_now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * KS_USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000u;
 }

@@ -12,6 +12,9 @@
 #define KS_USEC_INFINITY UINT64_MAX
 #define KS_USEC_PER_SEC UINT64_C(1000000)
 
+/* CLOCK_MONOTONIC now, in microseconds (the clock systemd's monotonic timestamps use). */
+uint64_t ks_now_usec(void);
+
 /* Parses a time span as systemd's parse_sec() does: components "<number>[<unit>]" separated by
  * optional whitespace and summed; a number may have a fraction ("1.5h"); no unit means seconds;
  * units us/usec/µs, ms/msec, s/sec/second(s), m/min/minute(s), h/hr/hour(s), d/day(s),

@@ -32,6 +32,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "time-util.h"
 #include "log.h"
 #include "monitor.h"
 #include "probe.h"
@@ -86,13 +87,6 @@ struct ks_monitor {
         uint64_t status_sent;
         uint64_t rounds;
 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 const char *ks_monitor_name(const ks_monitor *m) {
         return m->svc->name;
@@ -280,7 +274,7 @@ static uint64_t text_hash(const char *t) {
 
 static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool force_status) {
         char status[KS_STATUS_MAX], key[KS_STATUS_MAX];
-        uint64_t now = now_usec(), key_hash;
+        uint64_t now = ks_now_usec(), key_hash;
         bool in_start = ks_tracker_in_start_period(&m->tracker, now);
         const char *st = NULL;
         int r;
@@ -326,7 +320,7 @@ static void cancel_round(ks_monitor *m) {
 }
 
 static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_t latency) {
-        uint64_t now = now_usec();
+        uint64_t now = ks_now_usec();
         bool was_ready = m->tracker.ready;
         ks_tracker_state before = m->tracker.state;
         unsigned a, what = 0;
@@ -416,7 +410,7 @@ static bool timeout_inconclusive(ks_monitor *m, const ks_probe_result *r, uint64
 
 static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata) {
         ks_monitor *m = userdata;
-        uint64_t now = now_usec();
+        uint64_t now = ks_now_usec();
 
         if (timeout_inconclusive(m, r, now)) {
                 uint64_t timeout = m->params.timeout_usec ?: m->params.interval_usec, elapsed = now - m->round_start;
@@ -437,11 +431,11 @@ static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata)
                 start_probe(m);
                 return;
         }
-        finish_round(m, r->passed, r->reason, now_usec() - m->round_start);
+        finish_round(m, r->passed, r->reason, ks_now_usec() - m->round_start);
 }
 
 static void start_probe(ks_monitor *m) {
-        uint64_t now = now_usec();
+        uint64_t now = ks_now_usec();
         uint64_t left = m->round_deadline > now ? m->round_deadline - now : 1000;
         int r;
 
@@ -458,7 +452,7 @@ static void start_probe(ks_monitor *m) {
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         ks_monitor *m = userdata;
-        uint64_t now = now_usec();
+        uint64_t now = ks_now_usec();
 
         /* usec: when it was due; the accuracy window is lateness by design. */
         if (now > usec)
@@ -483,7 +477,7 @@ static uint64_t current_interval(const ks_monitor *m) {
 }
 
 static void arm(ks_monitor *m) {
-        uint64_t now = now_usec();
+        uint64_t now = ks_now_usec();
         int r;
 
         if (m->sched.interval_usec != current_interval(m)) {
@@ -537,7 +531,7 @@ static void hello(ks_monitor *m) {
 }
 
 static void begin_invocation(ks_monitor *m, bool first_seen) {
-        uint64_t now = now_usec(), start = m->unit.main_start_usec;
+        uint64_t now = ks_now_usec(), start = m->unit.main_start_usec;
 
         cancel_round(m);
         if (start == 0 || start > now)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "time-util.h"
 #include "log.h"
 #include "notifier.h"
 
@@ -98,13 +99,6 @@ struct ks_notifier {
         size_t n_pending;
         ks_notifier_stats stats;
 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 static bool is_disconnect(int r) {
         return r == -ECONNREFUSED || r == -ENOTCONN || r == -ENOENT || r == -ECONNRESET;
@@ -397,7 +391,7 @@ int ks_notifier_send(ks_notifier *n, pid_t pid, unsigned what, uint64_t watchdog
 }
 
 int ks_notifier_flush(ks_notifier *n, uint64_t timeout_usec) {
-        uint64_t deadline = now_usec() + timeout_usec;
+        uint64_t deadline = ks_now_usec() + timeout_usec;
         int r;
 
         for (;;) {
@@ -406,7 +400,7 @@ int ks_notifier_flush(ks_notifier *n, uint64_t timeout_usec) {
                 r = flush_some(n, UINT_MAX);
                 if (r == 0)
                         break;
-                now = now_usec();
+                now = ks_now_usec();
                 if (now >= deadline)
                         break;
                 if (r == -EAGAIN) {

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "time-util.h"
 #include "probe.h"
 
 struct ks_probe {
@@ -50,13 +51,6 @@ struct ks_probe {
         unsigned key;                   /* the connection cache its connection stays in */
         char *errbuf;                   /* CURL_ERROR_SIZE bytes, only while a run is in flight */
 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 static char **strv_free(char **l) {
         if (l)
@@ -425,7 +419,7 @@ static void on_done(CURL *easy, CURLcode code, void *userdata) {
         ks_probe_done_t done = c->done;
 
         c->loop = NULL;
-        result.latency_usec = now_usec() - c->started_usec;
+        result.latency_usec = ks_now_usec() - c->started_usec;
         evaluate(c, code, &result);
         end_run(c);
         c->done = NULL;
@@ -439,7 +433,7 @@ static void tcp_finish(ks_probe *c, int error, bool timed_out) {
         char d[32];
 
         c->loop = NULL;
-        result.latency_usec = now_usec() - c->started_usec;
+        result.latency_usec = ks_now_usec() - c->started_usec;
         if (timed_out) {
                 result.timed_out = true;
                 format_duration(c->run_timeout_usec, d, sizeof d);
@@ -505,7 +499,7 @@ int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_pr
         if (c->tcp_addr_len > 0) {
                 timeout = timeout_usec ?: (c->spec.timeout_usec ?: 10 * 1000000ull);
                 c->run_timeout_usec = timeout;
-                c->started_usec = now_usec();
+                c->started_usec = ks_now_usec();
                 r = tcp_start(c, ks_curl_loop_get_event(loop), timeout);
                 if (r < 0) {
                         end_run(c);
@@ -544,7 +538,7 @@ int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_pr
         c->done_glue = (ks_curl_done) { .callback = on_done, .userdata = c };
         c->done = done;
         c->userdata = userdata;
-        c->started_usec = now_usec();
+        c->started_usec = ks_now_usec();
 
         r = ks_curl_loop_add(loop, c->easy, c->key);
         if (r < 0) {

@@ -7,17 +7,11 @@
 #include <systemd/sd-journal.h>
 #include <time.h>
 
+#include "time-util.h"
 #include "log.h"
 #include "unit-log.h"
 
 #define MAX_FIELDS 16
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 void ks_unit_log(ks_ratelimit *rl, const char *unit, int priority, const char *const *fields, const char *format,
                  ...) {
@@ -31,7 +25,7 @@ void ks_unit_log(ks_ratelimit *rl, const char *unit, int priority, const char *c
         vsnprintf(message, sizeof message, format, ap);
         va_end(ap);
 
-        if (rl && !ks_ratelimit_check(rl, message, now_usec(), &dropped))
+        if (rl && !ks_ratelimit_check(rl, message, ks_now_usec(), &dropped))
                 return;
 
         snprintf(msgfield, sizeof msgfield, "MESSAGE=%s", message);
