@@ -17,7 +17,7 @@ ks_assert_eq generated "$(ks_show $u UnitFileState)" "UnitFileState"
 ks_assert_eq "kservice integration web" "$(ks_show $u Description)" "Description"
 ks_assert_eq inactive "$(ks_show $u ActiveState)" "ActiveState before start"
 
-ks_exec systemctl start $u
+ks_start $u
 ks_wait_state $u active 10
 ks_wait_http 8080 /ping 200 10
 ks_assert_eq 200 "$(ks_http 8080 /health)" "/health of the started service"

@@ -12,7 +12,7 @@ restart_delay = "200ms"
 EOF
 ks_reload
 ks_assert_eq on-failure "$(ks_show $u Restart)" "Restart="
-ks_exec systemctl start $u
+ks_start $u
 ks_wait_state $u active 10
 ks_wait_http 8080 /ping 200 10
 ks_assert_eq 0 "$(ks_show $u NRestarts)" "NRestarts after start"

@@ -12,7 +12,7 @@ restart_delay = "300ms"
 max_restarts = "infinity"
 EOF
 ks_reload
-ks_exec systemctl start $u
+ks_start $u
 ks_wait_state $u active 10
 ks_wait_http 8080 /ping 200 10
 
@@ -24,7 +24,7 @@ ks_assert_eq closed "$(ks_http 8080 /ping 1)" "port 8080 after stop"
 
 ks_log "stop during a crash loop, while a restart is pending"
 ks_testd_set web "repeat exit 1"
-ks_exec systemctl start $u
+ks_start $u
 restarted_twice() { [ "$(ks_show $u NRestarts)" -ge 2 ]; }
 ks_wait_until 10 "the crash loop restarted the service twice" restarted_twice
 ks_exec systemctl stop $u

@@ -47,6 +47,6 @@ ks_assert_eq 4 "$(starts)" "process starts after giving up"
 ks_log "an operator's start after fixing the service works again"
 ks_testd_set web ok
 ks_exec systemctl reset-failed $u
-ks_exec systemctl start $u
+ks_start $u
 ks_wait_state $u active 10
 ks_wait_http 8080 /health 200 10

@@ -36,7 +36,7 @@ ks_log "ok: no unit for the broken definitions"
 for n in a-good z-good; do
         ks_is_generated konivrer@$n.service || ks_fail "the good definition $n produced no unit"
 done
-ks_exec systemctl start konivrer@a-good.service konivrer@z-good.service
+ks_start konivrer@a-good.service konivrer@z-good.service
 ks_wait_state konivrer@a-good.service active 10
 ks_wait_state konivrer@z-good.service active 10
 ks_wait_http 8080 /health 200 10

@@ -68,7 +68,7 @@ ks_exec busctl --json=short get-property org.freedesktop.systemd1 "$path" \
 ks_log "the running process"
 ks_exec rm -f /run/kstest/esc /run/kstest/esc.env
 ks_exec mkdir -p /run/kstest
-ks_exec systemctl start $u
+ks_start $u
 ks_wait_until 10 "the service wrote its argv" ks_exec test -s /run/kstest/esc.env
 ks_exec cat /run/kstest/esc >"$gen/argv.bin"
 ks_exec cat /run/kstest/esc.env >"$gen/env.bin"

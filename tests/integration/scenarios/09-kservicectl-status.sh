@@ -15,7 +15,7 @@ ks_def idle <<EOF
 exec = $(ks_testd_exec idle 8081)
 EOF
 ks_reload
-ks_exec systemctl start $u
+ks_start $u
 ks_wait_state $u active 10
 
 rc=0; out=$(ks_exec kservicectl status) || rc=$?

@@ -19,7 +19,7 @@ ks_reload
 ks_is_generated $u || ks_fail "$u not generated"
 ks_is_generated $p || ks_fail "$p not generated"
 
-ks_exec systemctl start $u
+ks_start $u
 ks_wait_state $u active 60
 ks_wait_http 8090 /health 200 60
 ks_wait_state $p active 60

@@ -76,7 +76,7 @@ ks_exec busctl --json=short get-property org.freedesktop.systemd1 "$path" \
 
 ks_exec rm -f /run/kstest/rnd /run/kstest/rnd.env
 ks_exec mkdir -p /run/kstest
-ks_exec systemctl start $u
+ks_start $u
 ks_wait_until 20 "the service wrote its argv" ks_exec test -s /run/kstest/rnd.env
 ks_exec cat /run/kstest/rnd >"$gen/argv.bin"
 ks_exec cat /run/kstest/rnd.env >"$gen/env.bin"

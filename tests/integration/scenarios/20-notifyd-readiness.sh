@@ -28,7 +28,7 @@ ks_assert_eq notify "$(ks_show $u Type)" "Type="
 ks_assert_eq main "$(ks_show $u NotifyAccess)" "NotifyAccess="
 
 ks_log "start with /health hanging: the start must block"
-ks_exec systemctl start --no-block $u
+ks_start --no-block $u
 ks_wait_state kservice-notifyd.service active 15
 ks_wait_http 8080 /ping 200 10
 ks_assert_stays $u ActiveState activating 3
@@ -68,7 +68,7 @@ ks_testd_set web fail
 web_def 4s
 ks_reload
 t0=$(ks_now_ms)
-ks_exec systemctl start --no-block $u
+ks_start --no-block $u
 ks_wait_http 8080 /ping 200 10
 tp=$(ks_now_ms)
 # Restart=on-failure starts it again after the timeout; Result says what happened.

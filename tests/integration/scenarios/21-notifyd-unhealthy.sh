@@ -19,7 +19,7 @@ type = "http"
 url = "http://127.0.0.1:8080/health"
 EOF
 ks_reload
-ks_exec systemctl start $u
+ks_start $u
 ks_assert_eq active "$(ks_show $u ActiveState)" "ActiveState after start"
 pid0=$(ks_show $u MainPID)
 
@@ -78,7 +78,7 @@ url = "http://127.0.0.1:8080/health"
 EOF
 ks_reload
 t0=$(ks_now_ms)
-ks_exec systemctl start $u
+ks_start $u
 ks_assert_match "^starting \(start period\)" "$(ks_show $u StatusText)" "StatusText in the start period"
 ks_assert_eq active "$(ks_show $u ActiveState)" "ActiveState (readiness not gated)"
 ks_assert_stays $u NRestarts 0 2

@@ -34,7 +34,7 @@ type = "http"
 url = "http://127.0.0.1:8082/health"
 EOF
 ks_reload
-ks_exec systemctl start konivrer@hung.service konivrer@fast.service
+ks_start konivrer@hung.service konivrer@fast.service
 ks_assert_eq active "$(ks_show konivrer@hung.service ActiveState)" "hung's ActiveState"
 ks_assert_eq active "$(ks_show konivrer@fast.service ActiveState)" "fast's ActiveState"
 

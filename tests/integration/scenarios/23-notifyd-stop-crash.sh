@@ -31,7 +31,7 @@ type = "http"
 url = "http://127.0.0.1:8080/health"
 EOF
 ks_reload
-ks_exec systemctl start $u
+ks_start $u
 ks_assert_eq 10s "$(ks_show $u WatchdogUSec)" "WatchdogUSec"
 pid=$(ks_show $u MainPID)
 

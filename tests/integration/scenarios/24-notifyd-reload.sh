@@ -47,7 +47,7 @@ port = 8081
 EOF
 def gone 8082 1s 500ms
 ks_reload
-ks_exec systemctl start konivrer@web.service konivrer@steady.service konivrer@gone.service
+ks_start konivrer@web.service konivrer@steady.service konivrer@gone.service
 
 r=$(rate 8080 6)
 ks_log "web: $r checks per 10 s at interval 2s"
@@ -76,7 +76,7 @@ ks_assert_eq 0 "$r" "checks per 10 s of the service whose health checks were rem
 ks_exec systemctl restart konivrer@gone.service
 ks_assert_eq active "$(ks_show konivrer@gone.service ActiveState)" "gone, now without health checks"
 ks_log "new: readiness gated and checked"
-ks_exec systemctl start konivrer@new.service
+ks_start konivrer@new.service
 ks_assert_match "^healthy; HTTP 200" "$(ks_show konivrer@new.service StatusText)" "new's StatusText"
 r=$(rate 8083 4)
 { [ "$r" -ge 7 ] && [ "$r" -le 13 ]; } || ks_fail "new: $r checks per 10 s at a 1 s interval"

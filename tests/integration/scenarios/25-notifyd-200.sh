@@ -22,11 +22,12 @@ ks_reload
 t0=$(ks_now_ms)
 # systemd 252 in these hybrid-cgroup containers now and then fails a spawn under load ("Failed
 # to attach to cgroup ...: No such file or directory", status=219/CGROUP) and restarts the unit
-# per Restart=. That is the container, not notifyd: tolerate it here, wait for all to be active,
-# and count restarts only from then on.
+# per Restart= (257: "Failed to spawn executor", see ks_spawn_flaked in lib.sh). That is the
+# container, not notifyd: tolerate it here, wait for all to be active, and count restarts only
+# from then on.
 ks_exec_t 120 bash -c 'units=(); for i in $(seq 1 "$1"); do units+=("konivrer@s$i.service"); done
         systemctl start "${units[@]}"' sh "$N" || ks_log "some start jobs failed; waiting for Restart="
-all_active() { [ "$(ks_exec bash -c 'systemctl list-units --no-legend --state=active "konivrer@s*" | wc -l')" = "$N" ]; }
+all_active() { ks_all_active "konivrer@s*" "$N"; }
 ks_wait_until 60 "all $N services active" all_active
 t1=$(ks_now_ms)
 ks_log "$N services started and ready in $((t1 - t0)) ms"

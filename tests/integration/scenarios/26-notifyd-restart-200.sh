@@ -25,7 +25,7 @@ ks_reload
 # Restart=); wait for all to be active and count restarts only from then on.
 ks_exec_t 120 bash -c 'units=(); for i in $(seq 1 "$1"); do units+=("konivrer@s$i.service"); done
         systemctl start "${units[@]}"' sh "$N" || ks_log "some start jobs failed; waiting for Restart="
-all_active() { [ "$(ks_exec bash -c 'systemctl list-units --no-legend --state=active "konivrer@s*" | wc -l')" = "$N" ]; }
+all_active() { ks_all_active "konivrer@s*" "$N"; }
 ks_wait_until 60 "all $N services active" all_active
 nrestarts() {
         ks_exec bash -c 'for i in $(seq 1 "$1"); do systemctl show -p NRestarts --value konivrer@s$i.service; done' sh "$N"

@@ -19,7 +19,7 @@ type = "http"
 url = "http://127.0.0.1:8080/health"
 EOF
 ks_reload
-ks_exec systemctl start konivrer@web.service
+ks_start konivrer@web.service
 ks_assert_eq 34s "$(ks_show konivrer@web.service WatchdogUSec)" "the generated WatchdogSec"
 
 # ping_gap SECONDS: the longest time WatchdogTimestampMonotonic stood still, sampled every 0.5 s.
