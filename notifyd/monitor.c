@@ -69,6 +69,7 @@ struct ks_monitor {
         unsigned hello_actions;
         unsigned ready_repeats;         /* READY=1 said again for this invocation (see top) */
         uint64_t ready_repeat_at, ready_repeat_gap;
+        bool uncounted_streak;          /* the last result was a timeout not counted (see top) */
         bool already_ready;
         ks_tracker tracker;
         ks_schedule sched;
@@ -408,6 +409,20 @@ static bool timeout_inconclusive(ks_monitor *m, const ks_probe_result *r, uint64
         return loop_lag(m->ctx, now) > slack || now - m->round_start > timeout + slack;
 }
 
+/* notifyd's own summary, at most every 10 s while it lasts. */
+static void report_uncounted(ks_monitor_context *ctx, uint64_t late, uint64_t now) {
+        ctx->uncounted++;
+        ctx->uncounted_worst = MAX(ctx->uncounted_worst, late);
+        if (now < ctx->uncounted_report_at)
+                return;
+        log_notice("%" PRIu64 " timed-out check(s) not counted since the last report: notifyd ran up to %" PRIu64
+                   " ms late (the machine or notifyd is overloaded).", ctx->uncounted - ctx->uncounted_reported,
+                   ctx->uncounted_worst / 1000);
+        ctx->uncounted_reported = ctx->uncounted;
+        ctx->uncounted_worst = 0;
+        ctx->uncounted_report_at = now + 10 * 1000000ull;
+}
+
 static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata) {
         ks_monitor *m = userdata;
         uint64_t now = ks_now_usec();
@@ -417,13 +432,18 @@ static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata)
                 uint64_t late = MAX(loop_lag(m->ctx, now), elapsed > timeout ? elapsed - timeout : 0);
 
                 m->round_active = false;
-                m->ctx->uncounted++;
-                unit_log(m, LOG_NOTICE, "health check not counted: %s while notifyd ran %" PRIu64 " ms late "
-                         "(the machine or notifyd is overloaded)", r->reason, late / 1000);
+                report_uncounted(m->ctx, late, now);
+                /* Once per episode in the service's own log; overloaded, thousands of services
+                 * would otherwise add a line each per check. */
+                if (!m->uncounted_streak)
+                        unit_log(m, LOG_NOTICE, "health check not counted: %s while notifyd ran %" PRIu64 " ms late "
+                                 "(the machine or notifyd is overloaded)", r->reason, late / 1000);
+                m->uncounted_streak = true;
                 if (m->checking)
                         arm(m);
                 return;
         }
+        m->uncounted_streak = false;
 
         m->last_probe = m->round_index;
         if (r->passed && m->round_index + 1 < m->n_probes) {

@@ -26,6 +26,7 @@ typedef struct ks_monitor_context {
          * previous second (monitor.c), and when the current second began. */
         uint64_t lag_usec, lag_prev_usec, lag_since;
         uint64_t uncounted;             /* timed-out checks not counted because of lag */
+        uint64_t uncounted_reported, uncounted_report_at, uncounted_worst;
 } ks_monitor_context;
 
 /* The unit's properties notifyd needs, as read from systemd. */

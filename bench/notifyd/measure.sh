@@ -32,7 +32,9 @@ rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")
 
 # The window's slice of the log: PORT STATUS "USER-AGENT" per request.
-tail -c +"$((s0 + 1))" "$log" | head -c "$((s1 - s0))" | awk -v who="$who" '
+# head reads the file only up to s1 and tail takes all of it: no stage closes its input early
+# (with tail | head, tail could die of SIGPIPE while the log grows, and pipefail ends the script).
+head -c "$s1" "$log" | tail -c +"$((s0 + 1))" | awk -v who="$who" '
         { m = ($3 ~ /^"Monit/) }
         (who == "monit" && !m) || (who != "monit" && m) { next }
         { n++; per[$1]++; if ($2 != 200) bad++ }
