@@ -68,6 +68,7 @@ int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, k
         d->opts = *opts;
         d->ctx.event = event;
         d->ctx.reuse_connections = opts->reuse_connections;
+        d->ctx.max_in_flight = KS_MONITOR_MAX_IN_FLIGHT;
 
         r = ks_curl_loop_new(event, &d->ctx.curl);
         if (r < 0)

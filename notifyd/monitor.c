@@ -76,7 +76,9 @@ struct ks_monitor {
         bool sched_ready;               /* the schedule's interval is the ready one */
         sd_event_source *timer;
 
-        bool round_active;
+        bool round_active;              /* counted in ctx->in_flight */
+        bool waiting;                   /* due, in the context's FIFO for a free slot */
+        struct ks_monitor *wait_prev, *wait_next;
         size_t round_index;
         uint64_t round_start, round_deadline;
 
@@ -314,10 +316,56 @@ static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool fo
 static void arm(ks_monitor *m);
 static void start_probe(ks_monitor *m);
 
+static void start_round(ks_monitor *m, uint64_t now);
+
+static void unwait(ks_monitor *m) {
+        ks_monitor_context *ctx = m->ctx;
+
+        if (!m->waiting)
+                return;
+        if (m->wait_prev)
+                m->wait_prev->wait_next = m->wait_next;
+        else
+                ctx->wait_head = m->wait_next;
+        if (m->wait_next)
+                m->wait_next->wait_prev = m->wait_prev;
+        else
+                ctx->wait_tail = m->wait_prev;
+        m->wait_prev = m->wait_next = NULL;
+        m->waiting = false;
+}
+
+/* Due rounds that waited for a slot start, oldest first. Not re-entered: a round that ends at
+ * once (a check that cannot start) only frees its slot for the loop already running here. */
+static void drain_waiting(ks_monitor_context *ctx) {
+        if (ctx->draining)
+                return;
+        ctx->draining = true;
+        while (ctx->wait_head && (ctx->max_in_flight == 0 || ctx->in_flight < ctx->max_in_flight)) {
+                ks_monitor *w = ctx->wait_head;
+
+                unwait(w);
+                if (w->checking && !w->round_active)
+                        start_round(w, ks_now_usec());
+        }
+        ctx->draining = false;
+}
+
+/* Every end of a round goes through here: its slot is free again. */
+static void end_round(ks_monitor *m) {
+        if (!m->round_active)
+                return;
+        m->round_active = false;
+        if (m->ctx->in_flight > 0)
+                m->ctx->in_flight--;
+}
+
 static void cancel_round(ks_monitor *m) {
+        unwait(m);
         if (m->round_active && m->round_index < m->n_probes)
                 ks_probe_cancel(m->probes[m->round_index]);
-        m->round_active = false;
+        end_round(m);
+        drain_waiting(m->ctx);
 }
 
 static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_t latency) {
@@ -327,7 +375,7 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
         unsigned a, what = 0;
         char probe[160];
 
-        m->round_active = false;
+        end_round(m);
         m->rounds++;
         m->have_result = true;
         snprintf(m->last_result, sizeof m->last_result, "%s", reason);
@@ -381,6 +429,7 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
 
         if (m->checking)
                 arm(m);
+        drain_waiting(m->ctx);
 }
 
 static uint64_t loop_lag(const ks_monitor_context *ctx, uint64_t now) {
@@ -431,7 +480,7 @@ static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata)
                 uint64_t timeout = m->params.timeout_usec ?: m->params.interval_usec, elapsed = now - m->round_start;
                 uint64_t late = MAX(loop_lag(m->ctx, now), elapsed > timeout ? elapsed - timeout : 0);
 
-                m->round_active = false;
+                end_round(m);
                 report_uncounted(m->ctx, late, now);
                 /* Once per episode in the service's own log; overloaded, thousands of services
                  * would otherwise add a line each per check. */
@@ -441,6 +490,7 @@ static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata)
                 m->uncounted_streak = true;
                 if (m->checking)
                         arm(m);
+                drain_waiting(m->ctx);
                 return;
         }
         m->uncounted_streak = false;
@@ -478,15 +528,31 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         if (now > usec)
                 note_lag(m->ctx, now - usec - MIN(now - usec, ks_schedule_accuracy(m->sched.interval_usec)), now);
 
-        if (!m->checking || m->round_active)
+        if (!m->checking || m->round_active || m->waiting)
                 return 0;
         ks_schedule_advance(&m->sched, now);
+        if (m->ctx->max_in_flight > 0 && m->ctx->in_flight >= m->ctx->max_in_flight) {
+                /* Its timeout starts when it does, not while it waits for a slot. */
+                m->waiting = true;
+                m->wait_prev = m->ctx->wait_tail;
+                if (m->ctx->wait_tail)
+                        m->ctx->wait_tail->wait_next = m;
+                else
+                        m->ctx->wait_head = m;
+                m->ctx->wait_tail = m;
+                return 0;
+        }
+        start_round(m, now);
+        return 0;
+}
+
+static void start_round(ks_monitor *m, uint64_t now) {
         m->round_active = true;
+        m->ctx->in_flight++;
         m->round_index = 0;
         m->round_start = now;
         m->round_deadline = now + (m->params.timeout_usec ?: m->params.interval_usec);
         start_probe(m);
-        return 0;
 }
 
 static uint64_t current_interval(const ks_monitor *m) {

@@ -27,7 +27,17 @@ typedef struct ks_monitor_context {
         uint64_t lag_usec, lag_prev_usec, lag_since;
         uint64_t uncounted;             /* timed-out checks not counted because of lag */
         uint64_t uncounted_reported, uncounted_report_at, uncounted_worst;
+        /* Rounds in flight, and the most there may be (0: no limit); due rounds beyond it wait in
+         * a FIFO (monitor.c). */
+        unsigned in_flight, max_in_flight;
+        struct ks_monitor *wait_head, *wait_tail;
+        bool draining;
 } ks_monitor_context;
+
+/* The default for max_in_flight: far above what a loop that keeps up has in flight (at 5000
+ * checks/s of a few ms each, a few dozen), low enough that an overloaded one does not start
+ * thousands of checks whose timeouts then run out while they wait for the CPU. */
+#define KS_MONITOR_MAX_IN_FLIGHT 256
 
 /* The unit's properties notifyd needs, as read from systemd. */
 typedef struct ks_unit_state {

@@ -24,6 +24,7 @@
 #include "monitor.h"
 #include "notifyd-test.h"
 #include "service.h"
+#include "time-util.h"
 #include "toml.h"
 
 typedef struct shared {
@@ -385,6 +386,40 @@ int main(void) {
         ASSERT_TRUE(strstr(n.text, "STATUS=health checks paused") != NULL);
 
         m = ks_monitor_free(m);
+
+        /* At most max_in_flight rounds at once; due ones wait their turn (FIFO), none starves,
+         * and their timeout starts when they do: three services on an endpoint that takes
+         * 150 ms, one slot, 1 s interval and timeout (not ready yet: rounds every second). */
+        {
+                ks_monitor *ms[3];
+                unsigned max_seen = 0;
+
+                ctx.max_in_flight = 1;
+                __atomic_store_n(&sh->delay_ms, 150, __ATOMIC_SEQ_CST);
+                snprintf(toml, sizeof toml,
+                         "exec = [\"/bin/true\"]\n"
+                         "[health]\ninterval = \"1s\"\ntimeout = \"1s\"\nfailure_threshold = 1\nwatchdog = \"7s\"\n"
+                         "[[health.check]]\ntype = \"http\"\nurl = \"http://127.0.0.1:%u/health\"\n", port);
+                for (unsigned i = 0; i < 3; i++) {
+                        ASSERT_EQ(ks_monitor_new(&ctx, load(toml), &ms[i]), 0);
+                        st = state("active", p2, (uint8_t) (10 + i));
+                        ks_monitor_update_unit(ms[i], &st, ALL);
+                }
+                for (uint64_t t0 = ks_now_usec(); ks_now_usec() < t0 + 2500000;) {
+                        (void) next_note(&n, 5);
+                        ASSERT_TRUE(!strstr(n.text, "failed"));
+                        max_seen = MAX(max_seen, ctx.in_flight);
+                }
+                ASSERT_EQ(max_seen, 1);
+                for (unsigned i = 0; i < 3; i++) {
+                        ASSERT_TRUE(ks_monitor_rounds(ms[i]) >= 1);
+                        ms[i] = ks_monitor_free(ms[i]);
+                }
+                ASSERT_EQ(ctx.in_flight, 0);
+                ASSERT_TRUE(ctx.wait_head == NULL);
+                __atomic_store_n(&sh->delay_ms, 0, __ATOMIC_SEQ_CST);
+        }
+
         reap(p2);
         ks_curl_loop_free(ctx.curl);
         ks_notifier_free(ctx.notifier);
