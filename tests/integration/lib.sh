@@ -476,6 +476,18 @@ ks_all_active() {
         return 1
 }
 
+# ks_restart UNIT: systemctl restart, and start again after a spawn flake (even one that
+# Restart= already recovered from, which leaves no failed result to see).
+ks_restart() {
+        ks_exec systemctl restart "$1" && return 0
+        ks_exec journalctl -b --no-pager -o cat -u "$1" -n 30 |
+                grep -qE 'Failed to spawn executor: No such file or directory|Failed to attach to cgroup|Failed at step CGROUP' ||
+                return 1
+        ks_log "systemd could not spawn $1 in the container's cgroups; starting it again"
+        ks_exec systemctl reset-failed "$1" 2>/dev/null || true
+        ks_exec systemctl start "$1"
+}
+
 ks_start() {  # UNIT...
         local u try again
         ks_exec systemctl start "$@" && return 0

@@ -45,7 +45,7 @@ ks_journal_grep "health checks paused: kservice-notifyd is stopping" -u $u ||
         ks_fail "no 'paused' message in journalctl -u $u"
 
 ks_log "notifyd starts again: watchdog restored, checks resume"
-ks_exec systemctl start $n
+ks_start $n
 ks_wait_prop $u WatchdogUSec 10s 10
 ks_assert_stays $u MainPID "$pid" 6
 ks_testd_set web fail

@@ -73,7 +73,7 @@ ks_journal_grep "health checks reconfigured" -u konivrer@steady.service &&
 ks_log "gone: its old invocation keeps running, nobody checks it any more"
 r=$(rate 8082 3)
 ks_assert_eq 0 "$r" "checks per 10 s of the service whose health checks were removed"
-ks_exec systemctl restart konivrer@gone.service
+ks_restart konivrer@gone.service
 ks_assert_eq active "$(ks_show konivrer@gone.service ActiveState)" "gone, now without health checks"
 ks_log "new: readiness gated and checked"
 ks_start konivrer@new.service

@@ -51,7 +51,7 @@ ks_wait_until 60 "all $N services checked before the restart" all_checked_since 
 restarts0=$(nrestarts)
 
 npid0=$(ks_show kservice-notifyd.service MainPID)
-ks_exec systemctl restart kservice-notifyd.service
+ks_restart kservice-notifyd.service
 ks_wait_state kservice-notifyd.service active 30
 npid1=$(ks_show kservice-notifyd.service MainPID)
 [ "$npid0" != "$npid1" ] || ks_fail "kservice-notifyd was not restarted (MainPID $npid0)"

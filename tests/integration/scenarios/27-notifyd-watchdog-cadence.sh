@@ -54,7 +54,7 @@ ks_reload
 # systemd fixes an invocation's watchdog when it starts: the running one keeps 34 s.
 ks_assert_eq 34s "$(ks_show konivrer@web.service WatchdogUSec)" "WatchdogSec of the running invocation"
 g=$(ping_gap 5)
-ks_exec systemctl restart konivrer@web.service
+ks_restart konivrer@web.service
 ks_assert_eq 4s "$(ks_show konivrer@web.service WatchdogUSec)" "WatchdogSec from the drop-in after a restart"
 g=$(ping_gap 15)
 ks_log "watchdog 4 s: the longest time without a ping was $g ms"
@@ -66,7 +66,7 @@ ks_journal_grep "[Ww]atchdog timeout" -u konivrer@web.service && ks_fail "system
 ks_log "the drop-in goes away: pings thin out again"
 ks_exec rm -f /etc/systemd/system/konivrer@web.service.d/50-watchdog.conf
 ks_reload
-ks_exec systemctl restart konivrer@web.service
+ks_restart konivrer@web.service
 g=$(ping_gap 20)
 ks_log "back to 34 s: the longest time without a ping was $g ms"
 [ "$g" -ge 5000 ] || ks_fail "still pinged every ${g} ms after the drop-in went away"
