@@ -465,6 +465,13 @@ ks_unflake() {  # UNIT: 0 if it failed that way and was started again
         ks_exec systemctl start --no-block "$1"
 }
 
+# ks_testd_count PORT: how many /health requests ks-testd on PORT has answered or held.
+ks_testd_count() {
+        ks_exec_t 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+                printf "GET /count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3
+                timeout 5 cat <&3 | tail -n1 | tr -d "\r\n "' sh "$1"
+}
+
 # ks_all_active PATTERN N: whether N units matching PATTERN are active; those a spawn flake
 # failed are started again.
 ks_all_active() {

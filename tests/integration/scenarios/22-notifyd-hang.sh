@@ -4,13 +4,6 @@
 # and their latency; the hanging one is restarted after failure_threshold timed-out checks.
 ks_require /usr/libexec/kservice-notifyd
 
-# testd_count PORT: how many /health requests ks-testd on PORT has answered or held.
-testd_count() {
-        ks_exec_t 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-                printf "GET /count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3
-                timeout 5 cat <&3 | tail -n1 | tr -d "\r\n "' sh "$1"
-}
-
 ks_testd_set hung ok
 ks_testd_set fast ok
 ks_def hung <<EOF
@@ -42,7 +35,7 @@ ks_log "hung's /health hangs"
 t0=$(ks_now_ms)
 ks_testd_set hung hang
 sleep 1
-n0=$(testd_count 8082)
+n0=$(ks_testd_count 8082)
 ks_wait_until 15 "hung's first timed-out check" \
         ks_journal_grep "health check failed: timed out after 2s from GET http://127.0.0.1:8081/health \(1/2\)" -u konivrer@hung.service
 t1=$(ks_now_ms)
@@ -52,7 +45,7 @@ t2=$(ks_now_ms)
 ks_log "hung restarted $((t2 - t0)) ms after the hang began"
 # At most: a whole interval before the first hanging check, one more interval, and its timeout.
 [ $((t2 - t0)) -le $((2 * 3000 + 2000 + 1000)) ] || ks_fail "restart took $((t2 - t0)) ms"
-n1=$(testd_count 8082)
+n1=$(ks_testd_count 8082)
 secs=$(( (t2 - t0 - 1000) / 1000 ))
 ks_log "fast got $((n1 - n0)) checks in ~$secs s while hung's checks hung"
 [ $((n1 - n0)) -ge $((secs - 1)) ] || ks_fail "fast got only $((n1 - n0)) checks in ${secs}s at a 1 s interval"

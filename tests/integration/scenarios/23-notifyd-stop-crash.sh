@@ -8,11 +8,6 @@ ks_require /usr/libexec/kservice-notifyd
 u=konivrer@web.service
 n=kservice-notifyd.service
 
-testd_count() {
-        ks_exec_t 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-                printf "GET /count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3
-                timeout 5 cat <&3 | tail -n1 | tr -d "\r\n "' sh "$1"
-}
 
 ks_testd_set web ok
 # An explicit short watchdog (10 s, instead of the derived one with its 30 s grace): without
@@ -76,8 +71,8 @@ ks_exec systemctl stop $u
 # A stand-in on the same port counts whatever still asks for /health.
 ks_exec systemd-run --unit=standin --property=Restart=no "$KS_TESTD" --port 8080
 ks_wait_http 8080 /ping 200 10
-c0=$(testd_count 8080)
+c0=$(ks_testd_count 8080)
 sleep 3
-c1=$(testd_count 8080)
+c1=$(ks_testd_count 8080)
 ks_assert_eq "$c0" "$c1" "/health requests to a stopped service's port in 3 s"
 ks_exec systemctl stop standin.service

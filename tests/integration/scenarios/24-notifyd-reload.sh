@@ -5,18 +5,13 @@
 ks_require /usr/libexec/kservice-notifyd
 # timeout: 240
 
-testd_count() {
-        ks_exec_t 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-                printf "GET /count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3
-                timeout 5 cat <&3 | tail -n1 | tr -d "\r\n "' sh "$1"
-}
 
 # rate PORT SECONDS: /health requests per 10 s seen by ks-testd on PORT over SECONDS.
 rate() {
         local a b t0 t1
-        a=$(testd_count "$1"); t0=$(ks_now_ms)
+        a=$(ks_testd_count "$1"); t0=$(ks_now_ms)
         sleep "$2"
-        b=$(testd_count "$1"); t1=$(ks_now_ms)
+        b=$(ks_testd_count "$1"); t1=$(ks_now_ms)
         echo $(( (b - a) * 10000 / (t1 - t0) ))
 }
 
