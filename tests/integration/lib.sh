@@ -454,6 +454,11 @@ ks_spawn_flaked() {  # UNIT
         res=$(ks_show "$1" Result 2>/dev/null) || return 1
         status=$(ks_show "$1" ExecMainStatus 2>/dev/null) || return 1
         [ "$res" = resources ] || [ "$status" = 219 ] || return 1
+        ks_spawn_flake_logged "$1"
+}
+
+# ks_spawn_flake_logged UNIT: the unit's recent journal shows that flake.
+ks_spawn_flake_logged() {
         ks_exec journalctl -b --no-pager -o cat -u "$1" -n 60 |
                 grep -qE 'Failed to spawn executor: No such file or directory|Failed to attach to cgroup|Failed at step CGROUP'
 }
@@ -487,9 +492,7 @@ ks_all_active() {
 # Restart= already recovered from, which leaves no failed result to see).
 ks_restart() {
         ks_exec systemctl restart "$1" && return 0
-        ks_exec journalctl -b --no-pager -o cat -u "$1" -n 30 |
-                grep -qE 'Failed to spawn executor: No such file or directory|Failed to attach to cgroup|Failed at step CGROUP' ||
-                return 1
+        ks_spawn_flake_logged "$1" || return 1
         ks_log "systemd could not spawn $1 in the container's cgroups; starting it again"
         ks_exec systemctl reset-failed "$1" 2>/dev/null || true
         ks_exec systemctl start "$1"
