@@ -37,11 +37,13 @@ KS_VERSION=
 KS_LOWER=
 
 ks_log() { printf '[%s] %s\n' "$(date +%T.%2N)" "$*" >&2; }
-ks_die() { ks_log "ERROR: $*"; exit 1; }
+# The first reason for failing, repeated by run-scenario after the diagnostics it prints.
+_ks_why=
+ks_die() { _ks_why=${_ks_why:-$*}; ks_log "ERROR: $*"; exit 1; }
 ks_skip() { echo "SKIP: $*" >&2; exit 77; }
 
 # Fails the current scenario with a message (scenarios run with set -e; this makes the reason clear).
-ks_fail() { ks_log "FAIL: $*"; exit 1; }
+ks_fail() { _ks_why=${_ks_why:-$*}; ks_log "FAIL: $*"; exit 1; }
 
 ks_now_ms() { date +%s%3N; }
 
