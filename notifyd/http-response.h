@@ -28,10 +28,14 @@ typedef struct ks_http_response {
         /* Parser state: private. */
         bool head;                      /* the request was HEAD: no body whatever the headers say */
         unsigned state;
-        unsigned header_bytes;
-        unsigned line_len;
+        unsigned header_bytes;          /* of the header section (1xx ones included), then of the trailers */
+        unsigned line_len;              /* of the current line, beyond what line[] keeps */
         char line[96];                  /* the start of the current line: only its start matters */
-        bool chunked, have_length, close;
+        bool cr;                        /* the last byte was a CR: only LF may follow */
+        int code, minor;                /* of the response being read (status is set at its end) */
+        bool chunked, te, have_length;  /* Transfer-Encoding: chunked final; any; Content-Length */
+        bool close, conn_keep_alive;    /* Connection: close; keep-alive */
+        int failure;                    /* the error, returned again by later calls */
         uint64_t remaining;             /* of the body (length) or of the current chunk */
 } ks_http_response;
 
@@ -40,8 +44,15 @@ void ks_http_response_init(ks_http_response *r, bool head);
 
 /* Parses n more bytes. Returns how many it consumed: all n unless the response ended before them
  * (then r->complete is set; the rest is not part of this response). -EBADMSG for a malformed
- * response, -E2BIG for a header section over KS_HTTP_MAX_HEADER_BYTES (both set r->error), or
- * the body callback's own error. */
+ * response, -E2BIG for a header (or trailer) section over KS_HTTP_MAX_HEADER_BYTES (both set
+ * r->error), or the body callback's own error (r->error stays NULL: the callback knows why). Once
+ * complete, it consumes nothing and returns 0; once failed, it returns the same error again.
+ * body may be NULL when the body does not matter. At most INT_MAX bytes are taken per call.
+ *
+ * 1xx interim responses are skipped (their bytes count against KS_HTTP_MAX_HEADER_BYTES with the
+ * final response's); a 101 is an error, since no upgrade is ever asked for. Transfer-Encoding next
+ * to Content-Length, or in HTTP/1.0, is read by the Transfer-Encoding but the connection is not
+ * kept (RFC 9112 section 6.1). */
 int ks_http_response_feed(ks_http_response *r, const char *data, size_t n, ks_http_body_t body, void *userdata);
 
 /* The peer closed the connection. 0 when that ends the response (a body framed by the close) or
