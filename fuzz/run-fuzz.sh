@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Runs a libFuzzer target for KS_FUZZ_SECONDS (default 60), seeded with the toml-test corpus
-# (copied into a temporary directory, so the corpus is never modified). Any crash, leak, timeout
-# or sanitizer report makes libFuzzer exit non-zero: the test fails and prints the input.
-# Usage: run-fuzz.sh FUZZER SEED_DIR [DICT]
+# Runs a libFuzzer target for KS_FUZZ_SECONDS (default 60), seeded with the files of SEED_DIR named
+# PATTERN (default *.toml: the toml-test corpus), copied into a temporary directory, so the corpus
+# is never modified. Any crash, leak, timeout or sanitizer report makes libFuzzer exit non-zero: the
+# test fails and prints the input.
+# Usage: run-fuzz.sh FUZZER SEED_DIR [DICT [PATTERN]]
 set -u
-fuzzer=$1 seeds=$2 dict=${3:-}
+fuzzer=$1 seeds=$2 dict=${3:-} pattern=${4:-*.toml}
 secs=${KS_FUZZ_SECONDS:-60}
 case $secs in ''|*[!0-9]*) echo "KS_FUZZ_SECONDS must be a number of seconds"; exit 1;; esac
 
@@ -17,7 +18,7 @@ if [ -d "$seeds" ]; then
         while IFS= read -r -d '' f; do
                 cp "$f" "$tmp/corpus/seed-$n.toml"
                 n=$((n + 1))
-        done < <(find "$seeds" -name '*.toml' -print0)
+        done < <(find "$seeds" -name "$pattern" -print0)
 fi
 echo "fuzzing $(basename "$fuzzer") for ${secs}s, seeded with $n files from $seeds"
 
