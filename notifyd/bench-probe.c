@@ -9,8 +9,8 @@
  * Creates SERVICES checks for the same endpoint (a loopback server: tests/helpers/ks-testd or
  * nginx), runs CHECKS checks in total with at most IN_FLIGHT at a time, and prints the process's
  * user+sys CPU per check (getrusage; on loopback this includes the kernel's TCP work charged to
- * us) and its RSS at each stage: after curl_global_init, with the SERVICES checks created, and
- * the peak. Exits 1 if any check failed, so a broken endpoint cannot pass for a fast one.
+ * us) and its RSS at each stage: at start, with the SERVICES checks created, at the end and the
+ * peak, and whether libcurl was loaded (curl-dl.h: only checks that need it load it). Exits 1 if any check failed, so a broken endpoint cannot pass for a fast one.
  *
  * --paced runs the checks the way the daemon does instead: each service on its own timer, once per
  * interval (ks_schedule: random phase, jitter), for SECONDS. With --base-port, service i checks
@@ -27,6 +27,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "curl-dl.h"
 #include "probe.h"
 #include "schedule.h"
 
@@ -280,7 +281,7 @@ int main(int argc, char *argv[]) {
         _cleanup_free_ char *host = NULL;
         ks_probe **probes = NULL;
         const char *target;
-        long rss_start, rss_init, rss_services;
+        long rss_start, rss_services;
         uint64_t cpu0, wall0, cpu, wall;
         int r;
 
@@ -288,9 +289,6 @@ int main(int argc, char *argv[]) {
                 return 2;
 
         rss_start = proc_status_kib("VmRSS");
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return 2;
-        rss_init = proc_status_kib("VmRSS");
 
         if (arg_tcp) {
                 const char *colon = strrchr(target, ':');
@@ -318,7 +316,7 @@ int main(int argc, char *argv[]) {
                         fprintf(stderr, "paced run failed: %s\n", strerror(-r));
                 ks_curl_loop_free(loop);
                 sd_event_unref(event);
-                curl_global_cleanup();
+                ks_curl_dl_cleanup();
                 return r < 0 ? 2 : r;
         }
         probes = calloc(arg_services, sizeof *probes);
@@ -351,8 +349,8 @@ int main(int argc, char *argv[]) {
                arg_reuse ? " reuse" : "", finished, failed, arg_services, arg_in_flight);
         printf("cpu_us_per_check %.2f\nwall_us_per_check %.2f\n", finished ? (double) cpu / finished : 0.0,
                finished ? (double) wall / finished : 0.0);
-        printf("rss_kib start %ld after_curl_init %ld with_services %ld end %ld peak %ld\n", rss_start, rss_init,
-               rss_services, proc_status_kib("VmRSS"), proc_status_kib("VmHWM"));
+        printf("rss_kib start %ld with_services %ld end %ld peak %ld libcurl %s\n", rss_start, rss_services,
+               proc_status_kib("VmRSS"), proc_status_kib("VmHWM"), ks_curl_dl_loaded() ? "loaded" : "not-loaded");
         if (failed)
                 printf("last failure: %s\n", last_failure);
 
@@ -361,6 +359,6 @@ int main(int argc, char *argv[]) {
         free(probes);
         ks_curl_loop_free(loop);
         sd_event_unref(event);
-        curl_global_cleanup();
+        ks_curl_dl_cleanup();
         return r != 0 || failed ? 1 : 0;
 }

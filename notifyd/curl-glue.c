@@ -15,6 +15,9 @@
  * its own connection cache. libcurl 7.88 walks the whole connection cache whenever a handle whose
  * connection was kept is removed (curl_multi_remove_handle looks for a connect-only connection to
  * close), which with one cache of N connections makes every check cost O(N).
+ *
+ * libcurl itself is loaded (curl-dl.c) with the first transfer, not with the loop: a notifyd
+ * whose checks never need curl never maps it. Until then the loop has no shard.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -22,6 +25,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "curl-dl.h"
 #include "curl-glue.h"
 
 typedef struct ks_curl_shard {
@@ -54,7 +58,7 @@ static void drain(ks_curl_shard *sh) {
         CURLMsg *msg;
         int left;
 
-        while ((msg = curl_multi_info_read(sh->multi, &left))) {
+        while ((msg = sym_curl_multi_info_read(sh->multi, &left))) {
                 ks_curl_done *done = NULL;
                 CURL *easy;
                 CURLcode result;
@@ -63,8 +67,8 @@ static void drain(ks_curl_shard *sh) {
                         continue;
                 easy = msg->easy_handle;
                 result = msg->data.result;
-                curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &done);
-                curl_multi_remove_handle(sh->multi, easy);
+                sym_curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &done);
+                sym_curl_multi_remove_handle(sh->multi, easy);
                 if (done)
                         done->shard = NULL;
                 if (l->running > 0)
@@ -100,7 +104,7 @@ static int on_epoll(sd_event_source *source, int fd, uint32_t revents, void *use
                         action |= CURL_CSELECT_OUT;
                 if (ev[i].events & (EPOLLERR | EPOLLHUP))
                         action |= CURL_CSELECT_ERR;
-                curl_multi_socket_action(l->shards[shard]->multi, s, action, &still);
+                sym_curl_multi_socket_action(l->shards[shard]->multi, s, action, &still);
                 drain(l->shards[shard]);
         }
         return 0;
@@ -109,7 +113,7 @@ static int on_epoll(sd_event_source *source, int fd, uint32_t revents, void *use
 static void on_timeout(ks_curl_shard *sh) {
         int still;
 
-        curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+        sym_curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &still);
         drain(sh);
 }
 
@@ -146,7 +150,7 @@ static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, 
         if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
                 return -1;
         /* Any non-NULL pointer: only "this socket is in the set" is remembered. */
-        if (curl_multi_assign(sh->multi, fd, sh) != CURLM_OK) {
+        if (sym_curl_multi_assign(sh->multi, fd, sh) != CURLM_OK) {
                 (void) epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
                 return -1;
         }
@@ -185,7 +189,7 @@ static ks_curl_shard *shard_free(ks_curl_shard *sh) {
         if (!sh)
                 return NULL;
         if (sh->multi)
-                curl_multi_cleanup(sh->multi);
+                sym_curl_multi_cleanup(sh->multi);
         sd_event_source_disable_unref(sh->timer);
         sd_event_source_disable_unref(sh->now);
         return mfree(sh);
@@ -216,17 +220,17 @@ static int shard_new(ks_curl_loop *l, ks_curl_shard **ret) {
         (void) sd_event_source_set_description(sh->timer, "curl-timer");
         (void) sd_event_source_set_description(sh->now, "curl-now");
 
-        sh->multi = curl_multi_init();
+        sh->multi = sym_curl_multi_init();
         if (!sh->multi) {
                 shard_free(sh);
                 return -ENOMEM;
         }
-        if (curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, socket_callback) != CURLM_OK ||
-            curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh) != CURLM_OK ||
-            curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_callback) != CURLM_OK ||
-            curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh) != CURLM_OK ||
+        if (sym_curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, socket_callback) != CURLM_OK ||
+            sym_curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh) != CURLM_OK ||
+            sym_curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_callback) != CURLM_OK ||
+            sym_curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh) != CURLM_OK ||
             (l->max_connections > 0 &&
-             curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, l->max_connections) != CURLM_OK)) {
+             sym_curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, l->max_connections) != CURLM_OK)) {
                 shard_free(sh);
                 return -EINVAL;
         }
@@ -249,12 +253,41 @@ int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(l->epoll_io, "curl-sockets");
-        r = shard_new(l, &l->shards[0]);
-        if (r < 0)
-                return r;
-        l->n_shards = 1;
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+/* The caches the connections to keep call for: about KS_CURL_SHARD_CONNECTIONS each keeps the
+ * walk in curl_multi_remove_handle short while a shard (three hash tables and a handle of its
+ * own, ~40 KiB) stays rare. */
+static unsigned shards_wanted(long max_connections) {
+        long n = (max_connections + KS_CURL_SHARD_CONNECTIONS - 1) / KS_CURL_SHARD_CONNECTIONS;
+
+        return (unsigned) MAX(MIN(n, (long) KS_CURL_SHARDS_MAX), 1L);
+}
+
+static int add_shards(ks_curl_loop *l) {
+        unsigned want = shards_wanted(l->max_connections);
+        int r;
+
+        while (l->n_shards < want) {
+                r = shard_new(l, &l->shards[l->n_shards]);
+                if (r < 0)
+                        return r;
+                l->n_shards++;
+        }
+        return 0;
+}
+
+int ks_curl_loop_load(ks_curl_loop *l) {
+        int r;
+
+        if (l->n_shards > 0)
+                return 0;
+        r = ks_curl_dl_open();
+        if (r < 0)
+                return r;
+        return add_shards(l);
 }
 
 ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
@@ -267,19 +300,25 @@ ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
         if (l->epoll_fd >= 0)
                 close(l->epoll_fd);
         while (l->n_idle > 0)
-                curl_easy_cleanup(l->idle[--l->n_idle]);
+                sym_curl_easy_cleanup(l->idle[--l->n_idle]);
         sd_event_unref(l->event);
         return mfree(l);
 }
 
 int ks_curl_loop_add(ks_curl_loop *l, CURL *easy, unsigned key) {
-        ks_curl_shard *sh = l->shards[key % l->n_shards];
         ks_curl_done *done = NULL;
+        ks_curl_shard *sh;
         CURLMcode c;
+        int r;
 
-        if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &done) != CURLE_OK || !done)
+        /* Loaded already when easy came from ks_curl_loop_take_easy; not if it came from elsewhere. */
+        r = ks_curl_loop_load(l);
+        if (r < 0)
+                return r;
+        sh = l->shards[key % l->n_shards];
+        if (sym_curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &done) != CURLE_OK || !done)
                 return -EINVAL;
-        c = curl_multi_add_handle(sh->multi, easy);
+        c = sym_curl_multi_add_handle(sh->multi, easy);
         if (c == CURLM_OUT_OF_MEMORY)
                 return -ENOMEM;
         if (c != CURLM_OK)
@@ -293,34 +332,25 @@ void ks_curl_loop_remove(ks_curl_loop *l, CURL *easy) {
         ks_curl_done *done = NULL;
         ks_curl_shard *sh;
 
-        if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &done) != CURLE_OK || !done || !done->shard)
+        if (sym_curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &done) != CURLE_OK || !done || !done->shard)
                 return;
         sh = done->shard;
         done->shard = NULL;
-        if (curl_multi_remove_handle(sh->multi, easy) == CURLM_OK && l->running > 0)
+        if (sym_curl_multi_remove_handle(sh->multi, easy) == CURLM_OK && l->running > 0)
                 l->running--;
 }
 
 int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n) {
-        /* About this many connections per cache keeps the walk in curl_multi_remove_handle short
-         * while a shard (three hash tables and a handle of its own, ~40 KiB) stays rare. */
-        unsigned want = (unsigned) MIN((n + KS_CURL_SHARD_CONNECTIONS - 1) / KS_CURL_SHARD_CONNECTIONS,
-                                       (long) KS_CURL_SHARDS_MAX);
-        int r;
-
         /* Only ever more shards: a probe's connection lives in the shard its key picks, and the
-         * existing ones keep their (cached) connections. Each cache may hold all n. */
+         * existing ones keep their (cached) connections. Each cache may hold all n. Before
+         * libcurl is loaded only the number is kept: ks_curl_loop_load makes the shards. */
         l->max_connections = n;
         for (unsigned i = 0; i < l->n_shards; i++)
-                if (curl_multi_setopt(l->shards[i]->multi, CURLMOPT_MAXCONNECTS, n) != CURLM_OK)
+                if (sym_curl_multi_setopt(l->shards[i]->multi, CURLMOPT_MAXCONNECTS, n) != CURLM_OK)
                         return -EINVAL;
-        while (l->n_shards < want) {
-                r = shard_new(l, &l->shards[l->n_shards]);
-                if (r < 0)
-                        return r;
-                l->n_shards++;
-        }
-        return 0;
+        if (l->n_shards == 0)
+                return 0;
+        return add_shards(l);
 }
 
 unsigned ks_curl_loop_running(const ks_curl_loop *l) {
@@ -330,18 +360,24 @@ unsigned ks_curl_loop_running(const ks_curl_loop *l) {
 CURL *ks_curl_loop_take_easy(ks_curl_loop *l) {
         if (l->n_idle > 0)
                 return l->idle[--l->n_idle];
-        return curl_easy_init();
+        if (ks_curl_loop_load(l) < 0)
+                return NULL;
+        return sym_curl_easy_init();
+}
+
+bool ks_curl_loop_loaded(const ks_curl_loop *l) {
+        return l->n_shards > 0;
 }
 
 void ks_curl_loop_give_easy(ks_curl_loop *l, CURL *easy) {
         if (!easy)
                 return;
         if (l->n_idle >= ELEMENTSOF(l->idle)) {
-                curl_easy_cleanup(easy);
+                sym_curl_easy_cleanup(easy);
                 return;
         }
         /* Back to the defaults, so nothing of one check's setup leaks into another's. */
-        curl_easy_reset(easy);
+        sym_curl_easy_reset(easy);
         l->idle[l->n_idle++] = easy;
 }
 

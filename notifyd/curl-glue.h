@@ -3,10 +3,14 @@
  * libcurl's multi interface driven by an sd-event loop: the sockets curl asks us to watch in one
  * inner epoll set, a timer for curl's timeouts. Finished transfers are handed to the callback stored
  * in each easy handle's CURLOPT_PRIVATE (a ks_curl_done).
+ *
+ * libcurl is not linked but loaded (curl-dl.h) with the loop's first transfer, so creating a loop
+ * never maps it. Callers use the sym_curl_* functions of curl-dl.h on the handles they get.
  */
 #pragma once
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <systemd/sd-event.h>
 
 #include "macro.h"
@@ -31,6 +35,13 @@ int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret);
 ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ks_curl_loop *, ks_curl_loop_free);
 
+/* Loads libcurl (once per process, see ks_curl_dl_open) and sets up the loop's multi handles,
+ * unless done already. 0, or -EOPNOTSUPP when libcurl cannot be loaded (ks_curl_dl_error() says
+ * why), -EIO, -ENOMEM. ks_curl_loop_take_easy and ks_curl_loop_add call it themselves. */
+int ks_curl_loop_load(ks_curl_loop *l);
+/* Whether this loop has loaded libcurl (for tests and the daemon's status). */
+bool ks_curl_loop_loaded(const ks_curl_loop *l);
+
 /* Starts a transfer. The easy handle's CURLOPT_PRIVATE must point to a ks_curl_done. key picks
  * the connection cache: a check that reuses its connection must always pass the same key. */
 int ks_curl_loop_add(ks_curl_loop *l, CURL *easy, unsigned key);
@@ -47,8 +58,8 @@ sd_event *ks_curl_loop_get_event(const ks_curl_loop *l);
 /* Number of transfers currently running. */
 unsigned ks_curl_loop_running(const ks_curl_loop *l);
 
-/* An easy handle with default options: from the pool when one is idle, else a new one. Give it
- * back with ks_curl_loop_give_easy (not added to the multi), which resets it or frees it when
+/* An easy handle with default options: from the pool when one is idle, else a new one (NULL when
+ * libcurl cannot be loaded, see ks_curl_loop_load, or on ENOMEM). Give it back with ks_curl_loop_give_easy (not added to the multi), which resets it or frees it when
  * the pool is full. */
 CURL *ks_curl_loop_take_easy(ks_curl_loop *l);
 void ks_curl_loop_give_easy(ks_curl_loop *l, CURL *easy);

@@ -17,8 +17,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include <curl/curl.h>
-
+#include "curl-dl.h"
 #include "daemon.h"
 #include "log.h"
 #include "privilege.h"
@@ -162,9 +161,8 @@ static int run(int argc, char *argv[]) {
                 return 0;
         }
 
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return log_error_errno(-EIO, "Failed to initialize libcurl.");
-
+        /* libcurl is loaded, and curl_global_init run, by the first check that needs it
+         * (curl-dl.h): most setups never map it. */
         r = sd_event_default(&event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate the event loop: %m");
@@ -226,7 +224,7 @@ finish:
         d = ks_daemon_free(d);
         sd_bus_flush_close_unref(bus);
         sd_event_unref(event);
-        curl_global_cleanup();
+        ks_curl_dl_cleanup();
         return r;
 }
 

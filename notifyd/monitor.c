@@ -32,6 +32,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "curl-dl.h"
 #include "time-util.h"
 #include "log.h"
 #include "monitor.h"
@@ -514,8 +515,13 @@ static void start_probe(ks_monitor *m) {
         r = ks_probe_start(m->probes[m->round_index], m->ctx->curl, m->round_index == 0 ? 0 : MAX(left, 1000u),
                            on_probe_done, m);
         if (r < 0) {
-                char reason[96];
-                snprintf(reason, sizeof reason, "could not start the check: %s", strerror(-r));
+                char reason[192];
+                /* The check needs libcurl (https, a host name...) and it cannot be loaded: say
+                 * which library and why, the fix is to install it. */
+                if (r == -EOPNOTSUPP && ks_curl_dl_error())
+                        snprintf(reason, sizeof reason, "libcurl not available: %s", ks_curl_dl_error());
+                else
+                        snprintf(reason, sizeof reason, "could not start the check: %s", strerror(-r));
                 finish_round(m, false, reason, 0);
         }
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "curl-dl.h"
 #include "notifyd-test.h"
 #include "service.h"
 #include "time-util.h"
@@ -199,7 +200,6 @@ int main(void) {
                 return 77;
         }
         signal(SIGPIPE, SIG_IGN);
-        curl_global_init(CURL_GLOBAL_DEFAULT);
         start_server();
 
         ASSERT_TRUE(mkdtemp(dir) != NULL);
@@ -428,6 +428,6 @@ int main(void) {
         close(notify_fd);
         unlink(path);
         rmdir(dir);
-        curl_global_cleanup();
+        ks_curl_dl_cleanup();
         TEST_DONE();
 }

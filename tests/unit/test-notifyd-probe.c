@@ -18,6 +18,7 @@
 
 #include "probe.h"
 #include "curl-glue.h"
+#include "curl-dl.h"
 #include "notifyd-test.h"
 
 #define MAX_CONN 64
@@ -507,7 +508,6 @@ static void test_spec_equal(void) {
 
 int main(void) {
         signal(SIGPIPE, SIG_IGN);
-        curl_global_init(CURL_GLOBAL_DEFAULT);
         start_server();
         ASSERT_TRUE(sd_event_new(&event) >= 0);
         ASSERT_EQ(ks_curl_loop_new(event, &loop), 0);
@@ -524,6 +524,6 @@ int main(void) {
         loop = ks_curl_loop_free(loop);
         event = sd_event_unref(event);
         stop_server();
-        curl_global_cleanup();
+        ks_curl_dl_cleanup();
         TEST_DONE();
 }
