@@ -47,7 +47,7 @@ static int collect(const char *d, size_t n, void *userdata) {
         return 0;
 }
 
-/* step > 0: pieces of data-derived sizes; otherwise two pieces cut at split. */
+/* steps: pieces of data-derived sizes; otherwise two pieces cut at split. */
 static void run(const char *in, size_t len, bool head, size_t cap, size_t split, bool steps, outcome *o) {
         ks_http_response r;
         size_t off = 0, k = 0;
@@ -55,7 +55,8 @@ static void run(const char *in, size_t len, bool head, size_t cap, size_t split,
         *o = (outcome) { .body_hash = 14695981039346656037u, .cap = cap };
         ks_http_response_init(&r, head);
         while (off < len) {
-                size_t n = steps ? 1 + (uint8_t) in[k++ % len] % 23 : (off < split ? split - off : len - off);
+                size_t n = steps ? 1 + (uint8_t) in[k++ % len] % 23 :
+                                   off < split ? split - off : len - off;
                 int c;
 
                 if (n > len - off)

@@ -19,7 +19,7 @@ typedef int (*ks_http_body_t)(const char *data, size_t n, void *userdata);
 
 typedef struct ks_http_response {
         /* Results, valid once the header section was parsed (status != 0). */
-        int status;                     /* 100..999 of the final (non-1xx) response */
+        int status;                     /* 200..999 of the final response (1xx ones are skipped) */
         int minor_version;              /* HTTP/1.minor_version */
         bool keep_alive;                /* the connection may carry another request after this */
         bool complete;                  /* the whole response, body included, was parsed */
@@ -55,6 +55,7 @@ void ks_http_response_init(ks_http_response *r, bool head);
  * kept (RFC 9112 section 6.1). */
 int ks_http_response_feed(ks_http_response *r, const char *data, size_t n, ks_http_body_t body, void *userdata);
 
-/* The peer closed the connection. 0 when that ends the response (a body framed by the close) or
- * it had already ended; -EBADMSG (r->error set) when the response was cut short. */
+/* The peer closed the connection. 0 when that ends the response (a body framed by the close: then
+ * complete, keep_alive false) or it had already ended; -EBADMSG (r->error set: "empty response"
+ * when no byte came at all, "response truncated" otherwise) when the response was cut short. */
 int ks_http_response_eof(ks_http_response *r);

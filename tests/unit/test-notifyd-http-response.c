@@ -471,6 +471,30 @@ static void test_long_inputs(void) {
         build(OK200 "Transfer-Encoding: ", "gzip, ", 30, "chunked\r\n\r\n0\r\n\r\n");
         run_case(&(test_case) { "long-transfer-encoding", big, .rc = -EBADMSG,
                                 .error = "invalid Transfer-Encoding" });
+        /* What is kept of a line: all of a line of sizeof(line) bytes, and not one byte more. */
+        ks_http_response probe;
+        size_t keep = sizeof probe.line;
+        build(OK200 "Content-Length: ", "0", keep - 17, "2\r\n\r\nok");
+        run_case(&(test_case) { "content-length-line-kept", big, .status = 200, .minor = 1,
+                                .complete = true, .keep_alive = true, .body = "ok" });
+        build(OK200 "Content-Length: ", "0", keep - 16, "2\r\n\r\nok");
+        run_case(&(test_case) { "content-length-line-cut", big, .rc = -EBADMSG,
+                                .error = "invalid Content-Length" });
+        build(CHUNKED, "0", keep - 1, "3\r\nabc\r\n0\r\n\r\n");
+        run_case(&(test_case) { "chunk-size-line-kept", big, .status = 200, .minor = 1, .complete = true,
+                                .keep_alive = true, .body = "abc" });
+        build(CHUNKED, "0", keep, "3\r\nabc\r\n0\r\n\r\n");
+        run_case(&(test_case) { "chunk-size-line-cut", big, .rc = -EBADMSG, .error = "invalid chunk size",
+                                .status = 200, .minor = 1 });
+        build(OK200 "Connection: close", " ", keep - 17, "\r\nContent-Length: 0\r\n\r\n");
+        run_case(&(test_case) { "connection-line-kept", big, .status = 200, .minor = 1, .complete = true,
+                                .keep_alive = false });
+        build(OK200 "Connection: te", " ", keep - 14, "\r\nContent-Length: 0\r\n\r\n");
+        run_case(&(test_case) { "connection-line-kept-no-close", big, .status = 200, .minor = 1,
+                                .complete = true, .keep_alive = true });
+        build(OK200 "Connection: te", " ", keep - 13, "\r\nContent-Length: 0\r\n\r\n");
+        run_case(&(test_case) { "connection-line-cut", big, .status = 200, .minor = 1, .complete = true,
+                                .keep_alive = false });
         build(CHUNKED, "0", 200, "3\r\nabc\r\n0\r\n\r\n");
         run_case(&(test_case) { "long-chunk-size", big, .rc = -EBADMSG, .error = "invalid chunk size",
                                 .status = 200, .minor = 1 });
