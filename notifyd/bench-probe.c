@@ -3,8 +3,10 @@
  * bench-notifyd-probe: the cost of notifyd's check layer (probe.c on curl-glue.c on sd-event)
  * without systemd around it, so that changes to it can be compared on a noisy machine.
  *
- *   bench-notifyd-probe [-n CHECKS] [-s SERVICES] [-p IN_FLIGHT] [--reuse] [--tcp] URL|HOST:PORT
- *   bench-notifyd-probe --paced SECONDS [-s SERVICES] [-i INTERVAL_MS] [--base-port P] [--reuse] URL
+ *   bench-notifyd-probe [-n CHECKS] [-s SERVICES] [-p IN_FLIGHT] [--reuse] [--tcp] [--curl] URL|HOST:PORT
+ *   bench-notifyd-probe --paced SECONDS [-s SERVICES] [-i INTERVAL_MS] [--base-port P] [--reuse] [--curl] URL
+ *
+ * --curl runs every check through libcurl, also those notifyd runs itself (URLs to IP addresses).
  *
  * Creates SERVICES checks for the same endpoint (a loopback server: tests/helpers/ks-testd or
  * nginx), runs CHECKS checks in total with at most IN_FLIGHT at a time, and prints the process's
@@ -233,11 +235,12 @@ static int parse_argv(int argc, char *argv[], const char **ret_target) {
                 { "paced", required_argument, NULL, 'P' },
                 { "interval", required_argument, NULL, 'i' },
                 { "base-port", required_argument, NULL, 'b' },
+                { "curl", no_argument, NULL, 'c' },
                 {}
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "n:s:p:rtP:i:b:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "n:s:p:rtP:i:b:c", options, NULL)) >= 0)
                 switch (c) {
                 case 'n':
                         arg_checks = strtoul(optarg, NULL, 10);
@@ -263,11 +266,14 @@ static int parse_argv(int argc, char *argv[], const char **ret_target) {
                 case 'b':
                         arg_base_port = strtoul(optarg, NULL, 10);
                         break;
+                case 'c':
+                        ks_probe_set_curl_only(true);
+                        break;
                 default:
                         return -EINVAL;
                 }
         if (optind != argc - 1 || arg_services == 0 || arg_in_flight == 0) {
-                fprintf(stderr, "Usage: %s [-n CHECKS] [-s SERVICES] [-p IN_FLIGHT] [--reuse] [--tcp] URL|HOST:PORT\n",
+                fprintf(stderr, "Usage: %s [-n CHECKS] [-s SERVICES] [-p IN_FLIGHT] [--reuse] [--tcp] [--curl] URL|HOST:PORT\n",
                         argv[0]);
                 return -EINVAL;
         }

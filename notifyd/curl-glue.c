@@ -46,6 +46,7 @@ struct ks_curl_loop {
         unsigned running;
         CURL *idle[KS_CURL_POOL_MAX];   /* reset handles ready for the next check */
         unsigned n_idle;
+        ks_io_set *io;                  /* the sockets of the checks notifyd runs without curl */
 };
 
 /* What an inner epoll entry carries: the socket and the shard whose multi owns it. */
@@ -253,6 +254,9 @@ int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(l->epoll_io, "curl-sockets");
+        r = ks_io_set_new(event, &l->io);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -297,6 +301,7 @@ ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
         for (unsigned i = 0; i < l->n_shards; i++)
                 shard_free(l->shards[i]);
         sd_event_source_disable_unref(l->epoll_io);
+        ks_io_set_free(l->io);
         if (l->epoll_fd >= 0)
                 close(l->epoll_fd);
         while (l->n_idle > 0)
@@ -379,6 +384,10 @@ void ks_curl_loop_give_easy(ks_curl_loop *l, CURL *easy) {
         /* Back to the defaults, so nothing of one check's setup leaks into another's. */
         sym_curl_easy_reset(easy);
         l->idle[l->n_idle++] = easy;
+}
+
+ks_io_set *ks_curl_loop_get_io_set(const ks_curl_loop *l) {
+        return l->io;
 }
 
 sd_event *ks_curl_loop_get_event(const ks_curl_loop *l) {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include "io-set.h"
 #include "macro.h"
 
 typedef struct ks_curl_loop ks_curl_loop;
@@ -52,8 +53,9 @@ void ks_curl_loop_remove(ks_curl_loop *l, CURL *easy);
 /* Connections kept open for reuse: n in all (more caches as n grows, see curl-glue.c). */
 int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n);
 
-/* The event loop it runs on (for checks that do not need curl). */
+/* The event loop it runs on, and the socket set of the checks that do not need curl. */
 sd_event *ks_curl_loop_get_event(const ks_curl_loop *l);
+ks_io_set *ks_curl_loop_get_io_set(const ks_curl_loop *l);
 
 /* Number of transfers currently running. */
 unsigned ks_curl_loop_running(const ks_curl_loop *l);

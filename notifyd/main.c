@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "privilege.h"
+#include "probe.h"
 
 #define STATUS_INTERVAL_USEC (5 * 1000000ull)
 
@@ -34,6 +35,8 @@ static int help(void) {
                "  -h --help                 Show this help\n"
                "     --version              Show the version\n"
                "     --reuse-connections    Keep HTTP connections open between checks\n"
+               "     --curl-only            Run every check through libcurl, also those notifyd\n"
+               "                            would run itself\n"
                "     --config-path=PATH     Definitions search path (default: $KSERVICE_CONFIG_PATH\n"
                "                            or the built-in one)\n"
                "     --log-level=LEVEL      debug, info (default), notice, warning, err\n"
@@ -43,11 +46,12 @@ static int help(void) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_REUSE, ARG_CONFIG_PATH, ARG_LOG_LEVEL, ARG_CHECK_PRIVILEGE };
+        enum { ARG_VERSION = 0x100, ARG_REUSE, ARG_CONFIG_PATH, ARG_LOG_LEVEL, ARG_CHECK_PRIVILEGE, ARG_CURL_ONLY };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "reuse-connections", no_argument, NULL, ARG_REUSE },
+                { "curl-only", no_argument, NULL, ARG_CURL_ONLY },
                 { "config-path", required_argument, NULL, ARG_CONFIG_PATH },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "check-privilege", no_argument, NULL, ARG_CHECK_PRIVILEGE },
@@ -66,6 +70,9 @@ static int parse_argv(int argc, char *argv[]) {
                         return 0;
                 case ARG_REUSE:
                         arg_opts.reuse_connections = true;
+                        break;
+                case ARG_CURL_ONLY:
+                        ks_probe_set_curl_only(true);
                         break;
                 case ARG_CONFIG_PATH:
                         arg_opts.search_path = optarg;

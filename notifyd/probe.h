@@ -59,6 +59,10 @@ typedef struct ks_probe_result {
 typedef struct ks_probe ks_probe;
 typedef void (*ks_probe_done_t)(ks_probe *c, const ks_probe_result *result, void *userdata);
 
+/* Checks created after this run through libcurl even where notifyd would speak HTTP itself (an
+ * escape hatch for a server the built-in client does not get along with, and for comparisons). */
+void ks_probe_set_curl_only(bool b);
+
 int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret);
 ks_probe *ks_probe_free(ks_probe *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ks_probe *, ks_probe_free);

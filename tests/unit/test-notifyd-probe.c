@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * HTTP and TCP checks on the curl↔sd-event glue, against a small HTTP server on loopback that
- * this test forks: statuses, body substring, headers, method, redirects, response cap, garbage,
- * closed connections, timeouts (a hanging endpoint does not delay other checks), connection
- * reuse on and off, and TCP connect checks.
+ * HTTP and TCP checks, native (URLs to 127.0.0.1) and through curl (the same URLs with
+ * "localhost"), against a small HTTP server on loopback that this test forks: statuses, body
+ * substring, headers, method, redirects, response cap, chunked and close-framed answers, HEAD,
+ * garbage, closed connections, endless headers, timeouts (a hanging endpoint does not delay other
+ * checks), connection reuse on and off (and a kept connection the server closed), and TCP
+ * connect checks.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -83,7 +85,35 @@ static bool handle(conn *c, unsigned *nconn) {
         } else if (streq(path, "/header"))
                 reply(c->fd, strstr(c->buf, "\r\nX-Token: secret") ? 200 : 403, "", "");
         else if (streq(path, "/method"))
-                reply(c->fd, streq(method, "POST") ? 200 : 405, "", "");
+                reply(c->fd, streq(method, "POST") && strstr(c->buf, "\r\nContent-Length: 0") ? 200 : 405, "", "");
+        else if (streq(path, "/chunked")) {
+                static const char a[] = "HTTP/1.1 200 X\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                        "4;ext=1\r\ngood\r\n6\r\n stuff\r\n0\r\nTrailer: x\r\n\r\n";
+                (void) send(c->fd, a, sizeof a - 1, MSG_NOSIGNAL);
+        } else if (streq(path, "/until-close")) {
+                static const char a[] = "HTTP/1.0 200 X\r\n\r\nall good until the end";
+                (void) send(c->fd, a, sizeof a - 1, MSG_NOSIGNAL);
+                return false;
+        } else if (streq(path, "/then-close")) {
+                /* Says nothing of closing, then closes: the client's kept connection is dead. */
+                reply(c->fd, 200, "", "all good");
+                return false;
+        } else if (streq(path, "/head")) {
+                static const char a[] = "HTTP/1.1 200 X\r\nContent-Length: 100\r\n\r\n";
+                if (streq(method, "HEAD"))
+                        (void) send(c->fd, a, sizeof a - 1, MSG_NOSIGNAL);
+                else
+                        reply(c->fd, 405, "", "");
+        } else if (streq(path, "/endless-headers")) {
+                static char pad[20000];
+                size_t k = 0;
+                k += (size_t) snprintf(pad, sizeof pad, "HTTP/1.1 200 X\r\n");
+                while (k + 40 < sizeof pad)
+                        k += (size_t) snprintf(pad + k, sizeof pad - k, "X-Pad: aaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+                (void) send(c->fd, pad, k, MSG_NOSIGNAL);
+                c->hung = true;
+                return true;
+        }
         else
                 reply(c->fd, 404, "", "");
         c->len = 0;
@@ -180,6 +210,8 @@ static void on_done(ks_probe *c, const ks_probe_result *r, void *userdata) {
 
 static sd_event *event;
 static ks_curl_loop *loop;
+/* "127.0.0.1": notifyd's own HTTP; "localhost": curl's. */
+static const char *host = "127.0.0.1";
 
 static void run_until(outcome *const *o, size_t n) {
         uint64_t deadline = now_usec() + 10000000;
@@ -196,7 +228,7 @@ static void run_until(outcome *const *o, size_t n) {
 }
 
 static void url(char *buf, size_t size, const char *path) {
-        snprintf(buf, size, "http://127.0.0.1:%u%s", server_port, path);
+        snprintf(buf, size, "http://%s:%u%s", host, server_port, path);
 }
 
 /* Runs one HTTP check on path and returns its result. */
@@ -239,6 +271,15 @@ static void follow(ks_probe_spec *s) {
 }
 static void small_cap(ks_probe_spec *s) {
         s->max_response_bytes = 4;
+}
+static void with_head(ks_probe_spec *s) {
+        s->method = (char *) "HEAD";
+}
+static void want_stuff(ks_probe_spec *s) {
+        s->body_contains = (char *) "good stuff";
+}
+static void want_end(ks_probe_spec *s) {
+        s->body_contains = (char *) "until the end";
 }
 
 static void test_http(void) {
@@ -286,6 +327,25 @@ static void test_http(void) {
         ASSERT_TRUE(!r.passed);
         fprintf(stderr, "garbage: %s\n", r.reason);
         ASSERT_TRUE(run_http("/slow", NULL).passed);
+
+        ASSERT_TRUE(run_http("/chunked", want_stuff).passed);
+        ASSERT_TRUE(run_http("/until-close", want_end).passed);
+        ASSERT_TRUE(run_http("/head", with_head).passed);
+        ASSERT_TRUE(!run_http("/head", NULL).passed);
+
+        /* A server that sends headers without end fails a native check at once, not at its
+         * timeout (curl allows far more header bytes: it waits for the timeout). */
+        {
+                uint64_t t0 = now_usec();
+                r = run_http("/endless-headers", NULL);
+                ASSERT_TRUE(!r.passed);
+                fprintf(stderr, "endless headers (%s): %s after %" PRIu64 " ms\n", host, r.reason,
+                        (now_usec() - t0) / 1000);
+                if (streq(host, "127.0.0.1")) {
+                        ASSERT_STREQ(r.reason, "invalid HTTP response: header section too large");
+                        ASSERT_TRUE(now_usec() - t0 < 1500000);
+                }
+        }
 }
 
 static void test_hang_does_not_delay_others(void) {
@@ -359,6 +419,33 @@ static void test_reuse(void) {
         after = count_connections();
         /* With reuse: one connection for all five. */
         ASSERT_EQ(after - before, 1);
+
+        /* The server closes each connection after its answer without saying so. Whether the
+         * close is seen while the connection is idle or only when the next request goes out on
+         * it, every check passes, each on a new connection. */
+        {
+                _cleanup_(ks_probe_freep) ks_probe *closing = NULL;
+
+                url(u, sizeof u, "/then-close");
+                ASSERT_EQ(ks_probe_new(&spec, &closing), 0);
+                before = count_connections();
+                for (int i = 0; i < 6; i++) {
+                        outcome o = {};
+                        if (i % 2 == 1) {
+                                uint64_t t0 = now_usec();
+                                while (now_usec() < t0 + 50000)
+                                        ASSERT_TRUE(sd_event_run(event, 10000) >= 0);
+                        }
+                        ASSERT_EQ(ks_probe_start(closing, loop, 0, on_done, &o), 0);
+                        run_until((outcome *[]) { &o }, 1);
+                        if (!o.result.passed)
+                                fprintf(stderr, "then-close (%s) run %d: %s\n", host, i, o.result.reason);
+                        ASSERT_TRUE(o.result.passed);
+                }
+                /* curl's shared cache may hand the first run a connection another check kept. */
+                if (streq(host, "127.0.0.1"))
+                        ASSERT_EQ(count_connections() - before, 6);
+        }
 }
 
 static void test_tcp(void) {
@@ -512,12 +599,16 @@ int main(void) {
         ASSERT_TRUE(sd_event_new(&event) >= 0);
         ASSERT_EQ(ks_curl_loop_new(event, &loop), 0);
 
-        test_http();
-        test_hang_does_not_delay_others();
-        test_reuse();
+        for (int i = 0; i < 2; i++) {
+                host = i == 0 ? "127.0.0.1" : "localhost";
+                test_http();
+                test_hang_does_not_delay_others();
+                test_reuse();
+                test_timeout_after_stale_timer();
+        }
+        host = "127.0.0.1";
         test_tcp();
         test_tcp_timeout();
-        test_timeout_after_stale_timer();
         test_spec_equal();
 
         ASSERT_EQ(ks_curl_loop_running(loop), 0);
