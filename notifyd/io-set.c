@@ -16,6 +16,9 @@
 struct ks_io_set {
         int epoll_fd;
         sd_event_source *source;
+        sd_event_source *timer;
+        uint64_t timer_usec;            /* when the timer fires; UINT64_MAX: off */
+        ks_io_deadline *deadlines;      /* the armed ones, in no order */
         struct epoll_event batch[BATCH];
         int n_batch, next;              /* the batch in dispatch, and the next entry */
 };
@@ -39,6 +42,82 @@ static int on_epoll(sd_event_source *source, int fd, uint32_t revents, void *use
         return 0;
 }
 
+static int set_timer(ks_io_set *s, uint64_t usec) {
+        int r;
+
+        if (usec == UINT64_MAX) {
+                s->timer_usec = UINT64_MAX;
+                return sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+        }
+        r = sd_event_source_set_time(s->timer, usec);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return r;
+        s->timer_usec = usec;
+        return 0;
+}
+
+static void unlink_deadline(ks_io_set *s, ks_io_deadline *d) {
+        if (d->prev)
+                d->prev->next = d->next;
+        else
+                s->deadlines = d->next;
+        if (d->next)
+                d->next->prev = d->prev;
+        d->prev = d->next = NULL;
+        d->armed = false;
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        ks_io_set *s = userdata;
+        uint64_t now, next;
+        ks_io_deadline *d;
+
+        s->timer_usec = UINT64_MAX;
+        (void) sd_event_now(sd_event_source_get_event(source), CLOCK_MONOTONIC, &now);
+        /* A handler may disarm or free any other deadline: the scan starts over after each. */
+        for (;;) {
+                for (d = s->deadlines; d && d->usec > now; d = d->next)
+                        ;
+                if (!d)
+                        break;
+                unlink_deadline(s, d);
+                d->handler(d, d->userdata);
+        }
+        next = UINT64_MAX;
+        for (d = s->deadlines; d; d = d->next)
+                next = MIN(next, d->usec);
+        /* A handler may have armed the timer already, for an earlier time. */
+        if (next < s->timer_usec)
+                return set_timer(s, next);
+        return 0;
+}
+
+int ks_io_set_arm(ks_io_set *s, ks_io_deadline *d, uint64_t usec, ks_io_expired_t handler, void *userdata) {
+        if (!d->armed) {
+                d->prev = NULL;
+                d->next = s->deadlines;
+                if (d->next)
+                        d->next->prev = d;
+                s->deadlines = d;
+                d->armed = true;
+        }
+        d->usec = usec;
+        d->handler = handler;
+        d->userdata = userdata;
+        if (usec < s->timer_usec)
+                return set_timer(s, usec);
+        return 0;
+}
+
+void ks_io_set_disarm(ks_io_set *s, ks_io_deadline *d) {
+        /* The timer stays where it is: if it was for this deadline, it finds nothing then. */
+        if (d->armed)
+                unlink_deadline(s, d);
+}
+
 int ks_io_set_new(sd_event *event, ks_io_set **ret) {
         _cleanup_(ks_io_set_freep) ks_io_set *s = NULL;
         int r;
@@ -46,6 +125,7 @@ int ks_io_set_new(sd_event *event, ks_io_set **ret) {
         s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
+        s->timer_usec = UINT64_MAX;
         s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         if (s->epoll_fd < 0)
                 return -errno;
@@ -53,6 +133,15 @@ int ks_io_set_new(sd_event *event, ks_io_set **ret) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(s->source, "check-sockets");
+        /* 1 ms: the default accuracy (250 ms) would blur every check's timeout. */
+        r = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, s);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(s->timer, "check-deadlines");
+        s->timer_usec = UINT64_MAX;
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -61,6 +150,7 @@ ks_io_set *ks_io_set_free(ks_io_set *s) {
         if (!s)
                 return NULL;
         sd_event_source_disable_unref(s->source);
+        sd_event_source_disable_unref(s->timer);
         if (s->epoll_fd >= 0)
                 close(s->epoll_fd);
         return mfree(s);

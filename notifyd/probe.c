@@ -48,7 +48,7 @@ struct ks_probe {
         bool native;
         ks_io_watch conn;               /* its connection; with reuse kept between runs */
         ks_io_set *io;                  /* where conn is, while it is */
-        sd_event_source *timer;         /* its run's deadline; made once, re-armed per run */
+        ks_io_deadline deadline;        /* of its run in flight */
         ks_http_response *resp;         /* only while an HTTP run is in flight */
         size_t sent;                    /* of the request, in this run */
         int conn_errno;                 /* connect()'s own failure, reported from the loop */
@@ -392,7 +392,6 @@ ks_probe *ks_probe_free(ks_probe *c) {
         end_run(c);
         if (c->io)
                 ks_io_set_close(c->io, &c->conn);
-        sd_event_source_disable_unref(c->timer);
         ks_http_request_done(&c->native_req);
         curl_slist_free_all(c->headers);
         free(c->tcp_url);
@@ -479,8 +478,8 @@ static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
 /* Drops what only a run needs: its easy handle (back to the pool), its body buffer, the parser,
  * and a native connection that is not to be kept. */
 static void end_run(ks_probe *c) {
-        if (c->timer)
-                (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        if (c->io)
+                ks_io_set_disarm(c->io, &c->deadline);
         if (c->easy) {
                 ks_curl_loop_give_easy(c->pool, c->easy);
                 c->easy = NULL;
@@ -675,7 +674,7 @@ static int http_send(ks_probe *c) {
         return 1;
 }
 
-static int on_native_timeout(sd_event_source *source, uint64_t usec, void *userdata);
+static void on_native_timeout(ks_io_deadline *d, void *userdata);
 
 /* The deadline of the run: the connect timeout until the handshake is done, then the whole. */
 static int arm_timer(ks_probe *c) {
@@ -683,21 +682,8 @@ static int arm_timer(ks_probe *c) {
 
         if (!c->connected && c->spec.connect_timeout_usec)
                 t = MIN(t, c->spec.connect_timeout_usec);
-        t += c->started_usec;
-        if (!c->timer) {
-                /* Not relative: the loop's cached time may be from long before this call. 1 ms
-                 * accuracy: the default (250 ms) would blur every check's timeout. */
-                int r = sd_event_add_time(ks_curl_loop_get_event(c->loop), &c->timer, CLOCK_MONOTONIC, t, 1000,
-                                          on_native_timeout, c);
-                if (r < 0)
-                        return r;
-                (void) sd_event_source_set_description(c->timer, "check-timeout");
-        } else {
-                int r = sd_event_source_set_time(c->timer, t);
-                if (r < 0)
-                        return r;
-        }
-        return sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+        /* From the start of the run, not the loop's cached time, which may be from long before. */
+        return ks_io_set_arm(c->io, &c->deadline, c->started_usec + t, on_native_timeout, c);
 }
 
 static void tcp_connected(ks_probe *c) {
@@ -760,13 +746,12 @@ static void on_conn(ks_io_watch *w, uint32_t revents, void *userdata) {
         http_read(c);
 }
 
-static int on_native_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+static void on_native_timeout(ks_io_deadline *d, void *userdata) {
         ks_probe *c = userdata;
         ks_probe_result result = {};
 
         timed_out(c, !c->connected, &result);
         native_finish(c, &result, false);
-        return 0;
 }
 
 /* Starts a native run on the kept connection or a new one. Failures of the connection itself

@@ -14,9 +14,9 @@ uint64_t ks_random_next(uint64_t *state) {
 }
 
 uint64_t ks_schedule_accuracy(uint64_t interval_usec) {
-        uint64_t a = interval_usec / 100;
+        uint64_t a = interval_usec / 20;
 
-        return a < 1000 ? 1000 : a > 10000 ? 10000 : a;
+        return a < 1000 ? 1000 : a > 50000 ? 50000 : a;
 }
 
 uint64_t ks_schedule_max_jitter(uint64_t interval_usec) {
