@@ -14,6 +14,8 @@
 #
 # usage: test-packages.sh SRC WORKDIR     (exit 77 when a packaging tool is missing)
 set -uo pipefail
+# check_lint runs at the end of a pipeline: in this shell, so that its failed() counts.
+shopt -s lastpipe
 src=$(cd "$1" && pwd -P)
 work=$2
 here=$(dirname "$(readlink -f "$0")")
@@ -152,6 +154,28 @@ grep -q "^/etc/kservice/README$" < <(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf -
         failed "the .deb does not mark /etc/kservice/README as a conffile"
 rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpm" | grep -q -E '^cn +/etc/kservice/README$' ||
         failed "the .rpm does not mark /etc/kservice/README as %config(noreplace)"
+
+# ---------------------------------------------------------------------------------------------
+# notifyd dlopen()s libcurl, which neither dpkg-shlibdeps nor rpm's generator can see: both
+# packages must name it themselves, the .deb the very package holding the soname that the
+# binary's .note.dlopen names.
+if [ -e "$src/notifyd/curl-dl.c" ]; then
+        mkdir -p "$work/deb-root"
+        dpkg-deb -x "$deb" "$work/deb-root"
+        notifyd_bin=$(find "$work/deb-root" -name kservice-notifyd -type f | head -n 1)
+        soname=$(readelf -p .note.dlopen "$notifyd_bin" 2>/dev/null | sed -n -E 's/.*"soname":\["([^"]+)".*/\1/p')
+        if [ -z "$soname" ]; then
+                failed "kservice-notifyd has no .note.dlopen naming libcurl's soname"
+        else
+                curl_pkg=$(dpkg-query -S "$(pkg-config --variable=libdir libcurl)/$soname" | sed -n '1s/:.*//p')
+                depends=$(dpkg-deb -f "$deb" Depends)
+                echo "libcurl: $soname in $curl_pkg; the .deb depends on: $depends"
+                grep -q -E "(^|, )$curl_pkg \(>= [^)]+\)(,|$)" <<<"$depends" ||
+                        failed "the .deb does not depend on $curl_pkg, which holds $soname"
+        fi
+        rpm -qp --requires "$rpm" | grep -q -x -F "$soname()(64bit)" ||
+                failed "the .rpm does not require $soname()(64bit)"
+fi
 
 [ $fail = 0 ] && echo "ok: both packages built, lint clean (allowed warnings above), same files"
 exit $fail
