@@ -14,6 +14,10 @@
  * connection reuse finds its connection in the multi's shared connection cache. A TCP check to a
  * host name is an easy handle with CURLOPT_CONNECT_ONLY, so that curl resolves it without
  * blocking the loop.
+ *
+ * libcurl is called only through curl-dl.h's table and only by a run that needs it: creating a
+ * check loads nothing (a curl check's header list and what its URL's host is are made at its
+ * first run), so a notifyd whose checks are all native never maps libcurl.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +34,7 @@
 
 #include "http-request.h"
 #include "http-response.h"
+#include "curl-dl.h"
 #include "io-set.h"
 #include "time-util.h"
 #include "probe.h"
@@ -41,7 +46,7 @@ struct ks_probe {
         ks_probe_spec spec;
         CURL *easy;                     /* only while a run is in flight */
         ks_curl_loop *pool;             /* where easy came from and goes back to */
-        struct curl_slist *headers;
+        struct curl_slist *headers;     /* made at the first curl run (prepare_curl) */
         char *tcp_url;                  /* what curl connects to for a TCP check to a host name */
         /* A native check: the address (and for HTTP the request) when native is set. */
         ks_http_request native_req;
@@ -66,6 +71,7 @@ struct ks_probe {
         size_t body_len, body_size;
         bool too_large;
         bool ip_literal;                /* the URL's host is an address: nothing to resolve */
+        bool curl_prepared;             /* headers and ip_literal are made (needs libcurl) */
         unsigned key;                   /* the connection cache its connection stays in */
         char *errbuf;                   /* CURL_ERROR_SIZE bytes, only while a run is in flight */
 };
@@ -208,7 +214,7 @@ static int configure(ks_probe *c, uint64_t timeout) {
         uint64_t connect_timeout = s->connect_timeout_usec ? MIN(s->connect_timeout_usec, timeout) : timeout;
         bool ok = true;
 
-#define SET(opt, val) ok = ok && curl_easy_setopt(e, opt, val) == CURLE_OK
+#define SET(opt, val) ok = ok && sym_curl_easy_setopt(e, opt, val) == CURLE_OK
         SET(CURLOPT_PRIVATE, &c->done_glue);
         SET(CURLOPT_NOSIGNAL, 1L);
         SET(CURLOPT_ERRORBUFFER, c->errbuf);
@@ -266,21 +272,21 @@ static int configure(ks_probe *c, uint64_t timeout) {
 }
 
 static void curl_url_cleanupp(CURLU **u) {
-        curl_url_cleanup(*u);
+        sym_curl_url_cleanup(*u);
 }
 
 static void curl_freep(char **p) {
-        curl_free(*p);
+        sym_curl_free(*p);
 }
 
 static bool url_host_is_address(const char *url) {
-        _cleanup_(curl_url_cleanupp) CURLU *u = curl_url();
+        _cleanup_(curl_url_cleanupp) CURLU *u = sym_curl_url();
         _cleanup_(curl_freep) char *host = NULL;
         struct in6_addr a;
         size_t n;
 
-        if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        if (!u || sym_curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+            sym_curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
                 return false;
         if (inet_pton(AF_INET, host, &a) == 1)
                 return true;
@@ -318,6 +324,43 @@ static bool tcp_address(const ks_probe_spec *spec, ks_http_request *r) {
                 return true;
         }
         return false;
+}
+
+static int slist_add(struct curl_slist **l, const char *s) {
+        struct curl_slist *n = sym_curl_slist_append(*l, s);
+
+        if (!n)
+                return -ENOMEM;
+        *l = n;
+        return 0;
+}
+
+/* What a check's curl runs need from libcurl itself, made at its first one (libcurl is loaded by
+ * then) and kept for the next ones. */
+static int prepare_curl(ks_probe *c) {
+        const ks_probe_spec *spec = &c->spec;
+        struct curl_slist *headers = NULL;
+
+        if (c->curl_prepared)
+                return 0;
+        if (spec->headers)
+                for (char **h = spec->headers; *h; h++)
+                        if (slist_add(&headers, *h) < 0)
+                                goto fail;
+        /* As the native request says: a POST or PUT without a body says so (nginx answers 411
+         * otherwise); curl's custom method sends no length. */
+        if (spec->type == KS_PROBE_HTTP && spec->method && (streq(spec->method, "POST") || streq(spec->method, "PUT")) &&
+            !has_header(spec->headers, "Content-Length") && slist_add(&headers, "Content-Length: 0") < 0)
+                goto fail;
+        if (spec->type == KS_PROBE_HTTP)
+                c->ip_literal = url_host_is_address(spec->url);
+        c->headers = headers;
+        c->curl_prepared = true;
+        return 0;
+fail:
+        if (headers)
+                sym_curl_slist_free_all(headers);
+        return -ENOMEM;
 }
 
 static bool curl_only;
@@ -361,24 +404,6 @@ int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret) {
                         return -ENOMEM;
                 }
         }
-        if (spec->type == KS_PROBE_HTTP && !c->native)
-                c->ip_literal = url_host_is_address(spec->url);
-        if (spec->headers && !c->native)
-                for (char **h = spec->headers; *h; h++) {
-                        struct curl_slist *n = curl_slist_append(c->headers, *h);
-                        if (!n)
-                                return -ENOMEM;
-                        c->headers = n;
-                }
-        /* As the native request says: a POST or PUT without a body says so (nginx answers 411
-         * otherwise); curl's custom method sends no length. */
-        if (spec->type == KS_PROBE_HTTP && !c->native && spec->method &&
-            (streq(spec->method, "POST") || streq(spec->method, "PUT")) && !has_header(spec->headers, "Content-Length")) {
-                struct curl_slist *n = curl_slist_append(c->headers, "Content-Length: 0");
-                if (!n)
-                        return -ENOMEM;
-                c->headers = n;
-        }
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -393,7 +418,8 @@ ks_probe *ks_probe_free(ks_probe *c) {
         if (c->io)
                 ks_io_set_close(c->io, &c->conn);
         ks_http_request_done(&c->native_req);
-        curl_slist_free_all(c->headers);
+        if (c->headers)
+                sym_curl_slist_free_all(c->headers);
         free(c->tcp_url);
         ks_probe_spec_done(&c->spec);
         free(c->body);
@@ -463,7 +489,7 @@ static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
         }
         if (code != CURLE_OK) {
                 snprintf(r->reason, sizeof r->reason, "%.180s",
-                         c->errbuf[0] ? c->errbuf : curl_easy_strerror(code));
+                         c->errbuf[0] ? c->errbuf : sym_curl_easy_strerror(code));
                 return;
         }
         if (c->spec.type == KS_PROBE_TCP) {
@@ -471,7 +497,7 @@ static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
                 snprintf(r->reason, sizeof r->reason, "TCP connected");
                 return;
         }
-        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+        sym_curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
         judge_http(c, status, r);
 }
 
@@ -847,6 +873,12 @@ int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_pr
         /* An easy handle only for the run: a handle costs kilobytes, and with thousands of
          * services only the runs in flight need one. Connections to reuse live in the multi's
          * cache, not in the handle. */
+        r = ks_curl_loop_load(loop);    /* -EOPNOTSUPP, with ks_curl_dl_error(), without libcurl */
+        if (r < 0)
+                return r;
+        r = prepare_curl(c);
+        if (r < 0)
+                return r;
         c->easy = ks_curl_loop_take_easy(loop);
         if (!c->easy)
                 return -ENOMEM;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,3 +47,19 @@ static unsigned ks_test_checks;
                 printf("%u checks passed\n", ks_test_checks);                                     \
                 return 0;                                                                         \
         } while (0)
+
+/* Whether a file whose name contains name (libcurl.so.4 matches the mapped libcurl.so.4.8.0) is
+ * mapped into this process: which libraries a test has loaded. */
+static inline bool ks_test_mapped(const char *name) {
+        FILE *f = fopen("/proc/self/maps", "re");
+        char line[4096];
+        bool found = false;
+
+        ASSERT_TRUE(f != NULL);
+        while (!found && fgets(line, sizeof line, f)) {
+                const char *slash = strrchr(line, '/');
+                found = slash && strstr(slash, name);
+        }
+        fclose(f);
+        return found;
+}

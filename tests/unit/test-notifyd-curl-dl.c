@@ -21,19 +21,8 @@
 #include "curl-glue.h"
 #include "notifyd-test.h"
 
-/* Whether a file whose name contains the soname (the real file is libcurl.so.4.8.0 for
- * libcurl.so.4) is mapped into this process. */
 static bool libcurl_mapped(void) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
-        char line[4096];
-
-        ASSERT_TRUE(f != NULL);
-        while (fgets(line, sizeof line, f)) {
-                const char *slash = strrchr(line, '/');
-                if (slash && strstr(slash, KS_LIBCURL_SONAME))
-                        return true;
-        }
-        return false;
+        return ks_test_mapped(KS_LIBCURL_SONAME);
 }
 
 /* ---- a one-shot HTTP server on the same event loop ---- */

@@ -5,7 +5,8 @@
  * substring, headers, method, redirects, response cap, chunked and close-framed answers, HEAD,
  * garbage, closed connections, endless headers, timeouts (a hanging endpoint does not delay other
  * checks), connection reuse on and off (and a kept connection the server closed), and TCP
- * connect checks.
+ * connect checks; libcurl loaded only by the first check that needs it, and a check that needs
+ * it failing to start, the others running, when it cannot be loaded.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "probe.h"
 #include "curl-glue.h"
 #include "curl-dl.h"
@@ -577,6 +579,76 @@ static void test_timeout_after_stale_timer(void) {
         ASSERT_TRUE(ob.finished_usec - t0 < 1500000);
 }
 
+/* First of all: libcurl is loaded by the first check that needs it, not by the loop, by creating
+ * a check (headers and POST included) or by native checks (HTTP and TCP to an address); a check
+ * of a host name needs it. The test binary does not link libcurl, or the first assertion fails. */
+static void test_curl_on_demand(void) {
+        static char *h[] = { (char *) "X-Token: secret", NULL };
+        char u[128], native_url[128];
+        ks_probe_spec http = { .type = KS_PROBE_HTTP, .url = u, .headers = h, .method = (char *) "POST",
+                               .timeout_usec = 2000000 };
+        ks_probe_spec native = { .type = KS_PROBE_HTTP, .url = native_url, .headers = h, .timeout_usec = 2000000 };
+        ks_probe_spec tcp = { .type = KS_PROBE_TCP, .host = (char *) "127.0.0.1", .port = server_port,
+                              .timeout_usec = 1000000 };
+        _cleanup_(ks_probe_freep) ks_probe *a = NULL, *b = NULL, *n = NULL;
+        outcome oa = {}, ob = {}, on = {};
+
+        snprintf(u, sizeof u, "http://localhost:%u/ok", server_port);
+        snprintf(native_url, sizeof native_url, "http://127.0.0.1:%u/ok", server_port);
+        ASSERT_TRUE(!ks_test_mapped(KS_LIBCURL_SONAME));
+        ASSERT_EQ(ks_probe_new(&http, &a), 0);
+        ASSERT_EQ(ks_probe_new(&tcp, &b), 0);
+        ASSERT_EQ(ks_probe_new(&native, &n), 0);
+        ASSERT_EQ(ks_probe_start(b, loop, 0, on_done, &ob), 0);
+        ASSERT_EQ(ks_probe_start(n, loop, 0, on_done, &on), 0);
+        run_until((outcome *[]) { &ob, &on }, 2);
+        ASSERT_TRUE(ob.result.passed);
+        ASSERT_TRUE(on.result.passed);
+        ASSERT_EQ(on.result.http_status, 200);
+        ASSERT_TRUE(!ks_curl_loop_loaded(loop));
+        ASSERT_TRUE(!ks_test_mapped(KS_LIBCURL_SONAME));
+
+        ASSERT_EQ(ks_probe_start(a, loop, 0, on_done, &oa), 0);
+        ASSERT_TRUE(ks_curl_loop_loaded(loop));
+        ASSERT_TRUE(ks_test_mapped(KS_LIBCURL_SONAME));
+        run_until((outcome *[]) { &oa }, 1);
+        ASSERT_TRUE(oa.result.passed);
+        ASSERT_EQ(oa.result.http_status, 200);
+}
+
+/* In a child process with a loop of its own (the failure to load is process-wide): a check that
+ * needs libcurl cannot start, says why, and a check that does not need it still runs. */
+static void test_curl_unavailable(void) {
+        static const char missing[] = "libkservice-test-does-not-exist.so.9";
+        ks_probe_spec https = { .type = KS_PROBE_HTTP, .url = (char *) "https://127.0.0.1:1/ok",
+                                .timeout_usec = 1000000 };
+        ks_probe_spec tcp = { .type = KS_PROBE_TCP, .host = (char *) "127.0.0.1", .port = server_port,
+                              .timeout_usec = 1000000 };
+        _cleanup_(ks_probe_freep) ks_probe *a = NULL, *b = NULL;
+        outcome ob = {};
+
+        ASSERT_EQ(setenv("KS_CURL_SONAME", missing, 1), 0);
+        ASSERT_TRUE(sd_event_new(&event) >= 0);
+        ASSERT_EQ(ks_curl_loop_new(event, &loop), 0);
+        ASSERT_EQ(ks_probe_new(&https, &a), 0);
+        ASSERT_EQ(ks_probe_new(&tcp, &b), 0);
+
+        ASSERT_EQ(ks_probe_start(a, loop, 0, on_done, NULL), -EOPNOTSUPP);
+        ASSERT_TRUE(!ks_probe_in_flight(a));
+        ASSERT_TRUE(ks_curl_dl_error() && strstr(ks_curl_dl_error(), missing));
+        ASSERT_EQ(ks_probe_start(a, loop, 0, on_done, NULL), -EOPNOTSUPP);
+
+        ASSERT_EQ(ks_probe_start(b, loop, 0, on_done, &ob), 0);
+        run_until((outcome *[]) { &ob }, 1);
+        ASSERT_TRUE(ob.result.passed);
+        ASSERT_TRUE(!ks_test_mapped(KS_LIBCURL_SONAME));
+
+        a = ks_probe_free(a);
+        b = ks_probe_free(b);
+        loop = ks_curl_loop_free(loop);
+        event = sd_event_unref(event);
+}
+
 static void test_spec_equal(void) {
         static char *h1[] = { (char *) "A: b", NULL }, *h2[] = { (char *) "A: c", NULL };
         ks_probe_spec a = { .type = KS_PROBE_HTTP, .url = (char *) "http://x/", .headers = h1 }, b, c;
@@ -594,11 +666,27 @@ static void test_spec_equal(void) {
 }
 
 int main(void) {
+        pid_t pid;
+        int status;
+
         signal(SIGPIPE, SIG_IGN);
         start_server();
+
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                test_curl_unavailable();
+                printf("without libcurl: %u checks passed\n", ks_test_checks);
+                fflush(stdout);
+                _exit(0);
+        }
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
         ASSERT_TRUE(sd_event_new(&event) >= 0);
         ASSERT_EQ(ks_curl_loop_new(event, &loop), 0);
 
+        test_curl_on_demand();
         for (int i = 0; i < 2; i++) {
                 host = i == 0 ? "127.0.0.1" : "localhost";
                 test_http();
