@@ -176,16 +176,13 @@ static size_t max_response(const ks_probe *c) {
         return c->spec.max_response_bytes ?: KS_PROBE_DEFAULT_MAX_RESPONSE;
 }
 
-static size_t write_callback(char *ptr, size_t size, size_t nmemb, void *userdata) {
-        ks_probe *c = userdata;
-        size_t n = size * nmemb, cap = max_response(c);
+/* Takes n more body bytes of the answer, by either path: counted against the cap, and kept
+ * when the body is to be inspected. -EFBIG over the cap, -ENOMEM. */
+static int take_body(ks_probe *c, const char *data, size_t n) {
+        size_t cap = max_response(c);
 
-        if (n > cap - MIN(c->received, cap)) {
-                /* Returning less than n makes curl abort with CURLE_WRITE_ERROR: a health
-                 * endpoint that streams without end must not eat our memory or our time. */
-                c->too_large = true;
-                return 0;
-        }
+        if (n > cap - MIN(c->received, cap))
+                return -EFBIG;
         c->received += n;
         if (c->spec.body_contains) {
                 /* Grown as the body arrives: health answers are small, the cap is not. */
@@ -193,15 +190,27 @@ static size_t write_callback(char *ptr, size_t size, size_t nmemb, void *userdat
                         size_t want = MIN(MAX(c->body_size * 2, MAX(c->body_len + n + 1, (size_t) 256)), cap + 1);
                         char *b = realloc(c->body, want);
                         if (!b)
-                                return 0;
+                                return -ENOMEM;
                         c->body = b;
                         c->body_size = want;
                 }
-                memcpy(c->body + c->body_len, ptr, n);
+                memcpy(c->body + c->body_len, data, n);
                 c->body_len += n;
                 c->body[c->body_len] = 0;
         }
-        return n;
+        return 0;
+}
+
+static size_t write_callback(char *ptr, size_t size, size_t nmemb, void *userdata) {
+        ks_probe *c = userdata;
+        size_t n = size * nmemb;
+        int r = take_body(c, ptr, n);
+
+        /* Returning less than n makes curl abort with CURLE_WRITE_ERROR: a health endpoint that
+         * streams without end must not eat our memory or our time. */
+        if (r == -EFBIG)
+                c->too_large = true;
+        return r < 0 ? 0 : n;
 }
 
 static long ms_ceil(uint64_t usec) {
@@ -597,26 +606,7 @@ static bool retry_fresh(ks_probe *c) {
 }
 
 static int on_body(const char *data, size_t n, void *userdata) {
-        ks_probe *c = userdata;
-        size_t cap = max_response(c);
-
-        if (n > cap - MIN(c->received, cap))
-                return -EFBIG;
-        c->received += n;
-        if (c->spec.body_contains) {
-                if (c->body_len + n + 1 > c->body_size) {
-                        size_t want = MIN(MAX(c->body_size * 2, MAX(c->body_len + n + 1, (size_t) 256)), cap + 1);
-                        char *b = realloc(c->body, want);
-                        if (!b)
-                                return -ENOMEM;
-                        c->body = b;
-                        c->body_size = want;
-                }
-                memcpy(c->body + c->body_len, data, n);
-                c->body_len += n;
-                c->body[c->body_len] = 0;
-        }
-        return 0;
+        return take_body(userdata, data, n);
 }
 
 static void http_answered(ks_probe *c) {
@@ -644,11 +634,12 @@ static void http_read(ks_probe *c) {
                 int r;
 
                 if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
+                        int e = errno;
+                        if (e == EAGAIN || e == EINTR)
                                 return;
                         if (retry_fresh(c))
                                 return;
-                        native_fail(c, "receive failed: %s", strerror(errno));
+                        native_fail(c, "receive failed: %s", strerror(e));
                         return;
                 }
                 if (n == 0) {
@@ -685,9 +676,9 @@ static void http_read(ks_probe *c) {
 
 /* Writes what is left of the request. 1: all written, 0: the socket is full (or the handshake is
  * still going), negative errno: failed. */
-static int http_send(ks_probe *c) {
+static int http_send(ks_probe *c, int fd) {
         while (c->sent < c->native_req.size) {
-                ssize_t n = send(c->conn.fd, c->native_req.data + c->sent, c->native_req.size - c->sent,
+                ssize_t n = send(fd, c->native_req.data + c->sent, c->native_req.size - c->sent,
                                  MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n < 0) {
                         if (errno == EAGAIN || errno == EINTR)
@@ -747,7 +738,7 @@ static void on_conn(ks_io_watch *w, uint32_t revents, void *userdata) {
         }
         if (c->sent < c->native_req.size) {
                 bool was_connected = c->connected;
-                r = http_send(c);
+                r = http_send(c, w->fd);
                 if (r < 0) {
                         if (retry_fresh(c))
                                 return;
@@ -793,7 +784,7 @@ static int native_start(ks_probe *c) {
                 ks_http_response_init(c->resp, c->native_req.head);
         if (c->conn.fd >= 0) {
                 c->reused = true;
-                r = http_send(c);
+                r = http_send(c, c->conn.fd);
                 if (r == 1)
                         return 0;       /* the kept watch is for EPOLLIN already */
                 if (r == 0)
@@ -809,24 +800,21 @@ static int native_start(ks_probe *c) {
                 return -errno;
         if (connect(fd, &c->native_req.addr.sa, c->native_req.addr_len) < 0 && errno != EINPROGRESS)
                 c->conn_errno = errno;
+        /* On loopback the handshake is done by now: the request goes out at once, and the socket
+         * joins the set with the events of the next phase, one system call. A failure is reported
+         * from the loop: a failed socket is writable (and hung up) at once. */
         events = EPOLLOUT;
-        r = ks_io_set_add(c->io, &c->conn, fd, EPOLLOUT, on_conn, c);
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
-        /* On loopback the handshake is done by now: the request goes out without a wakeup. */
         if (c->conn_errno == 0 && c->spec.type == KS_PROBE_HTTP) {
-                r = http_send(c);
+                r = http_send(c, fd);
                 if (r < 0)
-                        c->conn_errno = -r;     /* reported from the loop: EPOLLOUT comes at once */
+                        c->conn_errno = -r;
                 else if (r == 1)
                         events = EPOLLIN;
         }
-        if (events != EPOLLOUT) {
-                r = ks_io_set_modify(c->io, &c->conn, events);
-                if (r < 0)
-                        return r;
+        r = ks_io_set_add(c->io, &c->conn, fd, events, on_conn, c);
+        if (r < 0) {
+                close(fd);
+                return r;
         }
         return 0;
 }

@@ -135,6 +135,8 @@ ks_rootfs_trixie() {
 # of the build (BUILD/tests/integration/stage, remade when a file of the build is newer than its
 # stamp) and copied from there: parallel tests share one install under a lock.
 ks_stage() {
+        # Absolute: meson install takes a relative --destdir as relative to the build dir.
+        KS_BUILDDIR=$(cd "$KS_BUILDDIR" && pwd)
         local stage=$1 bdir=$KS_BUILDDIR prefix dir=$KS_BUILDDIR/tests/integration
         local cache=$KS_BUILDDIR/tests/integration/stage
         # The prefix without starting python: the introspection file is one JSON line.
