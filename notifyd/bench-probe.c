@@ -14,8 +14,8 @@
  * us) and its RSS at each stage: at start, with the SERVICES checks created, at the end and the
  * peak, and whether libcurl was loaded (curl-dl.h: only checks that need it load it). Exits 1 if any check failed, so a broken endpoint cannot pass for a fast one.
  *
- * --paced runs the checks the way the daemon does instead: each service on its own timer, once per
- * interval (ks_schedule: random phase, jitter), for SECONDS. With --base-port, service i checks
+ * --paced runs the checks the way the daemon does instead: each service once per interval on its
+ * schedule (ks_schedule: random phase, jitter) in one due set, for SECONDS. With --base-port, service i checks
  * port P+i (the URL's %u), so each has its own connection. It prints checks/s achieved vs asked and
  * the fewest checks any service got: a starved service shows there.
  */
@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "curl-dl.h"
+#include "due-set.h"
 #include "probe.h"
 #include "schedule.h"
 
@@ -94,26 +95,29 @@ static void on_done(ks_probe *c, const ks_probe_result *result, void *userdata) 
                 (void) sd_event_exit(event, 0);
 }
 
-/* ---- --paced: the daemon's pattern, one timer per service ---- */
+/* ---- --paced: the daemon's pattern, each service's next check in one due set ---- */
 
 typedef struct paced {
         ks_probe *probe;
         ks_schedule sched;
-        sd_event_source *timer;
+        ks_due due;
         unsigned long checks;
         bool busy;
 } paced;
 
 static paced *services;
+static ks_due_set *due_set;
 static unsigned long skipped;
 static uint64_t mark_cpu, mark_wall;
 static unsigned long mark_finished;
 
+static void on_paced_due(ks_due *d, uint64_t usec, void *userdata);
+
 static void paced_arm(paced *p) {
         uint64_t now = wall_usec();
 
-        (void) sd_event_source_set_time(p->timer, ks_schedule_when(&p->sched, now));
-        (void) sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
+        (void) ks_due_set_schedule(due_set, &p->due, ks_schedule_when(&p->sched, now),
+                                   ks_schedule_accuracy(p->sched.interval_usec), on_paced_due, p);
 }
 
 static void on_paced_done(ks_probe *c, const ks_probe_result *result, void *userdata) {
@@ -129,23 +133,23 @@ static void on_paced_done(ks_probe *c, const ks_probe_result *result, void *user
         paced_arm(p);
 }
 
-static int on_paced_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+static void on_paced_due(ks_due *d, uint64_t usec, void *userdata) {
         paced *p = userdata;
         int r;
 
         if (p->busy) {
                 skipped++;
-                return 0;
+                return;
         }
         ks_schedule_advance(&p->sched, wall_usec());
         r = ks_probe_start(p->probe, loop, 0, on_paced_done, p);
         if (r < 0) {
                 fprintf(stderr, "Failed to start a check: %s\n", strerror(-r));
-                return sd_event_exit(event, 2);
+                (void) sd_event_exit(event, 2);
+                return;
         }
         p->busy = true;
         started++;
-        return 0;
 }
 
 static int on_mark(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -169,6 +173,9 @@ static int run_paced(const ks_probe_spec *tmpl, const char *url_format) {
         services = calloc(arg_services, sizeof *services);
         if (!services)
                 return -ENOMEM;
+        r = ks_due_set_new(event, &due_set);
+        if (r < 0)
+                return r;
         for (unsigned long i = 0; i < arg_services; i++) {
                 ks_probe_spec spec = *tmpl;
                 char url[512];
@@ -185,10 +192,7 @@ static int run_paced(const ks_probe_spec *tmpl, const char *url_format) {
                 if (r < 0)
                         return r;
                 ks_schedule_init(&services[i].sched, interval, now, interval, 0);
-                r = sd_event_add_time(event, &services[i].timer, CLOCK_MONOTONIC, UINT64_MAX,
-                                      ks_schedule_accuracy(interval), on_paced_timer, &services[i]);
-                if (r < 0)
-                        return r;
+                services[i].due = (ks_due) KS_DUE_INIT;
                 paced_arm(&services[i]);
         }
         rss_services = proc_status_kib("VmRSS");
@@ -218,9 +222,10 @@ static int run_paced(const ks_probe_spec *tmpl, const char *url_format) {
         if (failed)
                 printf("last failure: %s\n", last_failure);
         for (unsigned long i = 0; i < arg_services; i++) {
-                sd_event_source_disable_unref(services[i].timer);
+                ks_due_set_cancel(due_set, &services[i].due);
                 ks_probe_free(services[i].probe);
         }
+        due_set = ks_due_set_free(due_set);
         free(services);
         return failed ? 1 : 0;
 }

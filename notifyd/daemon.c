@@ -70,6 +70,9 @@ int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, k
         d->ctx.reuse_connections = opts->reuse_connections;
         d->ctx.max_in_flight = KS_MONITOR_MAX_IN_FLIGHT;
 
+        r = ks_due_set_new(event, &d->ctx.due);
+        if (r < 0)
+                return r;
         r = ks_curl_loop_new(event, &d->ctx.curl);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up libcurl: %m");
@@ -96,6 +99,7 @@ ks_daemon *ks_daemon_free(ks_daemon *d) {
         ks_watcher_free(d->watcher);
         ks_curl_loop_free(d->ctx.curl);
         ks_notifier_free(d->ctx.notifier);
+        ks_due_set_free(d->ctx.due);
         sd_bus_unref(d->bus);
         sd_event_unref(d->event);
         return mfree(d);

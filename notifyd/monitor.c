@@ -75,7 +75,7 @@ struct ks_monitor {
         ks_tracker tracker;
         ks_schedule sched;
         bool sched_ready;               /* the schedule's interval is the ready one */
-        sd_event_source *timer;
+        ks_due due;                     /* the next round, in ctx->due */
 
         bool round_active;              /* counted in ctx->in_flight */
         bool waiting;                   /* due, in the context's FIFO for a free slot */
@@ -257,7 +257,8 @@ static bool ping_due(const ks_monitor *m, uint64_t now) {
         uint64_t interval = m->sched.interval_usec;
 
         return ks_watchdog_ping_due(m->last_ping, now, effective_watchdog(m),
-                                    interval + ks_schedule_max_jitter(interval) + (m->params.timeout_usec ?: interval));
+                                    interval + ks_schedule_max_jitter(interval) + ks_schedule_accuracy(interval) +
+                                            (m->params.timeout_usec ?: interval));
 }
 
 /* We said READY=1 (or would have, for readiness not gated on checks) but systemd has not taken
@@ -526,7 +527,7 @@ static void start_probe(ks_monitor *m) {
         }
 }
 
-static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+static void on_due(ks_due *d, uint64_t usec, void *userdata) {
         ks_monitor *m = userdata;
         uint64_t now = ks_now_usec();
 
@@ -535,7 +536,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 note_lag(m->ctx, now - usec - MIN(now - usec, ks_schedule_accuracy(m->sched.interval_usec)), now);
 
         if (!m->checking || m->round_active || m->waiting)
-                return 0;
+                return;
         ks_schedule_advance(&m->sched, now);
         if (m->ctx->max_in_flight > 0 && m->ctx->in_flight >= m->ctx->max_in_flight) {
                 /* Its timeout starts when it does, not while it waits for a slot. */
@@ -546,10 +547,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 else
                         m->ctx->wait_head = m;
                 m->ctx->wait_tail = m;
-                return 0;
+                return;
         }
         start_round(m, now);
-        return 0;
 }
 
 static void start_round(ks_monitor *m, uint64_t now) {
@@ -572,13 +572,10 @@ static void arm(ks_monitor *m) {
         uint64_t now = ks_now_usec();
         int r;
 
-        if (m->sched.interval_usec != current_interval(m)) {
+        if (m->sched.interval_usec != current_interval(m))
                 ks_schedule_set_interval(&m->sched, current_interval(m), now);
-                (void) sd_event_source_set_time_accuracy(m->timer, ks_schedule_accuracy(current_interval(m)));
-        }
-        r = sd_event_source_set_time(m->timer, ks_schedule_when(&m->sched, now));
-        if (r >= 0)
-                r = sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+        r = ks_due_set_schedule(m->ctx->due, &m->due, ks_schedule_when(&m->sched, now),
+                                ks_schedule_accuracy(m->sched.interval_usec), on_due, m);
         if (r < 0)
                 log_error_errno(r, "%s: cannot arm the check timer: %m", m->svc->unit);
 }
@@ -595,7 +592,7 @@ static void stop_checks(ks_monitor *m) {
         if (!m->checking)
                 return;
         cancel_round(m);
-        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        ks_due_set_cancel(m->ctx->due, &m->due);
         m->checking = false;
         log_debug("%s: checks stopped (%s/%s)", m->svc->unit, m->unit.active_state, m->unit.sub_state);
 }
@@ -644,7 +641,6 @@ static void begin_invocation(ks_monitor *m, bool first_seen) {
          * started one right away, for prompt readiness. */
         ks_schedule_init(&m->sched, current_interval(m), now, first_seen && m->already_ready ? current_interval(m) : 0,
                          0);
-        (void) sd_event_source_set_time_accuracy(m->timer, ks_schedule_accuracy(current_interval(m)));
         arm(m);
 
         hello(m);
@@ -717,10 +713,7 @@ int ks_monitor_new(ks_monitor_context *ctx, ks_service *svc, ks_monitor **ret) {
                 return r;
         m->params = params_from_service(svc);
         ks_ratelimit_init(&m->rl, 30 * 1000000ull, 20);
-        r = sd_event_add_time(ctx->event, &m->timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_timer, m);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        m->due = (ks_due) KS_DUE_INIT;
         m->svc = svc;
         *ret = TAKE_PTR(m);
         return 0;
@@ -730,7 +723,7 @@ ks_monitor *ks_monitor_free(ks_monitor *m) {
         if (!m)
                 return NULL;
         cancel_round(m);
-        sd_event_source_disable_unref(m->timer);
+        ks_due_set_cancel(m->ctx->due, &m->due);
         free_probes(m->probes, m->n_probes);
         ks_service_free(m->svc);
         return mfree(m);

@@ -13,6 +13,7 @@
 #include <systemd/sd-id128.h>
 
 #include "curl-glue.h"
+#include "due-set.h"
 #include "notifier.h"
 #include "service.h"
 
@@ -21,6 +22,7 @@ typedef struct ks_monitor_context {
         sd_event *event;
         ks_curl_loop *curl;
         ks_notifier *notifier;
+        ks_due_set *due;                /* every service's next round */
         bool reuse_connections;         /* HTTP checks keep their connection between rounds */
         /* How late the loop runs: the largest lateness of a check timer in the current and the
          * previous second (monitor.c), and when the current second began. */
