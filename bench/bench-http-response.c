@@ -3,9 +3,10 @@
  * Micro-benchmark of notifyd's HTTP/1.x response parser (notifyd/http-response.c): the CPU cost of
  * parsing one response as a health check receives it, fed in one piece. A few realistic responses
  * (nginx's keep-alive 200 with a tiny body, a chunked one, one with a larger header set) are each
- * parsed --iterations times per run; every run prints ns per response, and the end the median over
- * --runs runs. Each parse is checked (status, framing, body length), so a broken parser cannot look
- * fast. No peer: compare a build before and after a change, on the same machine.
+ * parsed --iterations times per run, and the median ns per response over --runs runs is printed
+ * (with the fastest and slowest run). Each parse is checked (status, framing, body length), so a
+ * broken parser cannot look fast. No peer: compare builds before and after a change, on the same
+ * machine, run by run in turn.
  */
 #include <stdbool.h>
 #include <stdio.h>

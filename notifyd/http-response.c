@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The incremental HTTP/1.x response parser of http-response.h. A state machine over bytes: the
- * status line, header lines, chunk-size lines and trailer lines go through one line accumulator that
- * keeps only the start of each line (r->line); body bytes are handed to the callback straight from
- * the caller's buffer. Framing follows RFC 9112 section 6.3.
+ * The incremental HTTP/1.x response parser of http-response.h. A state machine: the status line,
+ * header lines, chunk-size lines and trailer lines are scanned eight bytes at a time for their line
+ * end (or a NUL), and a line that arrived whole is parsed in the caller's buffer. One cut by the end
+ * of a feed goes through a line accumulator that keeps only its start (r->line), and the bytes
+ * around a cut (a CR, a NUL, the byte over a limit) one at a time. Either way each line byte is
+ * counted and checked as if it came alone, so how the input is split never changes the result.
+ * Body bytes are handed to the callback straight from the caller's buffer. Framing follows RFC 9112
+ * section 6.3.
  */
 #include <errno.h>
 #include <limits.h>
@@ -60,10 +64,16 @@ static bool is_digit(char c) {
         return c >= '0' && c <= '9';
 }
 
-/* tchar of RFC 9110 section 5.6.2. */
+/* tchar of RFC 9110 section 5.6.2, by table: every byte of every header name goes through here. */
+static const bool tchar_table[256] = {
+        ['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+        ['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true, ['\''] = true,
+        ['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true, ['^'] = true, ['_'] = true,
+        ['`'] = true, ['|'] = true, ['~'] = true,
+};
+
 static bool is_tchar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-                (c && strchr("!#$%&'*+-.^_`|~", c));
+        return tchar_table[(unsigned char) c];
 }
 
 static int hex_value(char c) {
@@ -108,7 +118,7 @@ static void finish(ks_http_response *r, bool framed_by_close) {
 static int parse_status_line(ks_http_response *r, const char *l, size_t n) {
         if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || !is_digit(l[7]) || l[8] != ' ' ||
             !is_digit(l[9]) || !is_digit(l[10]) || !is_digit(l[11]) || l[9] == '0' ||
-            (r->line_len > 12 && l[12] != ' '))
+            (n > 12 && l[12] != ' '))
                 return fail(r, -EBADMSG, "malformed status line");
 
         r->minor = l[7] - '0';
@@ -204,29 +214,51 @@ static void parse_connection(ks_http_response *r, const char *v, size_t n, bool 
         }
 }
 
-static int parse_header_line(ks_http_response *r, const char *l, size_t n) {
-        bool truncated = r->line_len > n;
-        const char *colon;
-        size_t name_len;
+/* Which of the headers that frame the message a name is; H_OTHER for all the rest. */
+enum { H_OTHER, H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION };
+
+static int header_kind(const char *name, size_t n) {
+        /* By length and first letter first: most names are none of the three. */
+        if ((name[0] | 0x20) != 'c' && (name[0] | 0x20) != 't')
+                return H_OTHER;
+        switch (n) {
+        case 10:
+                return strncasecmp(name, "Connection", n) == 0 ? H_CONNECTION : H_OTHER;
+        case 14:
+                return strncasecmp(name, "Content-Length", n) == 0 ? H_CONTENT_LENGTH : H_OTHER;
+        case 17:
+                return strncasecmp(name, "Transfer-Encoding", n) == 0 ? H_TRANSFER_ENCODING : H_OTHER;
+        default:
+                return H_OTHER;
+        }
+}
+
+/* l[0..n) is what is kept of the line, truncated: the line was longer. */
+static int parse_header_line(ks_http_response *r, const char *l, size_t n, bool truncated) {
+        size_t name_len = 0;
+        int kind;
 
         if (is_ows(l[0]))
                 return fail(r, -EBADMSG, "obsolete line folding");
 
-        colon = memchr(l, ':', n);
-        name_len = colon ? (size_t) (colon - l) : n;
-        if (name_len == 0)
-                return fail(r, -EBADMSG, "malformed header line");
-        for (size_t i = 0; i < name_len; i++)
-                if (!is_tchar(l[i]))
-                        return fail(r, -EBADMSG, "malformed header line");
-        if (!colon) {
+        /* The name runs up to the first colon and must be all tchar; ':' is none, so the first
+         * byte that is not a tchar has to be the colon. */
+        while (name_len < n && is_tchar(l[name_len]))
+                name_len++;
+        if (name_len == n) {
                 /* A name longer than what is kept: no header we care about, skipped. */
-                if (truncated)
+                if (truncated && n > 0)
                         return 0;
                 return fail(r, -EBADMSG, "malformed header line");
         }
+        if (name_len == 0 || l[name_len] != ':')
+                return fail(r, -EBADMSG, "malformed header line");
 
-        const char *v = colon + 1;
+        kind = header_kind(l, name_len);
+        if (kind == H_OTHER)
+                return 0;
+
+        const char *v = l + name_len + 1;
         size_t vn = n - name_len - 1;
         while (vn > 0 && is_ows(v[0]))
                 v++, vn--;
@@ -234,13 +266,15 @@ static int parse_header_line(ks_http_response *r, const char *l, size_t n) {
         while (!truncated && vn > 0 && is_ows(v[vn - 1]))
                 vn--;
 
-        if (token_eq(l, name_len, "Content-Length"))
+        switch (kind) {
+        case H_CONTENT_LENGTH:
                 return parse_content_length(r, v, vn, truncated);
-        if (token_eq(l, name_len, "Transfer-Encoding"))
+        case H_TRANSFER_ENCODING:
                 return parse_transfer_encoding(r, v, vn, truncated);
-        if (token_eq(l, name_len, "Connection"))
+        default:
                 parse_connection(r, v, vn, truncated);
-        return 0;
+                return 0;
+        }
 }
 
 static int end_of_headers(ks_http_response *r) {
@@ -271,7 +305,7 @@ static int end_of_headers(ks_http_response *r) {
 }
 
 /* chunk-size [ chunk-ext ]: hex digits, then optional whitespace and ";..." (not validated). */
-static int parse_chunk_size(ks_http_response *r, const char *l, size_t n) {
+static int parse_chunk_size(ks_http_response *r, const char *l, size_t n, bool truncated) {
         uint64_t size = 0;
         size_t i = 0;
 
@@ -284,7 +318,7 @@ static int parse_chunk_size(ks_http_response *r, const char *l, size_t n) {
                 return fail(r, -EBADMSG, "invalid chunk size");
         while (i < n && is_ows(l[i]))
                 i++;
-        if (i < n ? l[i] != ';' : r->line_len > n)
+        if (i < n ? l[i] != ';' : truncated)
                 return fail(r, -EBADMSG, "invalid chunk size");
 
         if (size == 0) {
@@ -297,20 +331,23 @@ static int parse_chunk_size(ks_http_response *r, const char *l, size_t n) {
         return 0;
 }
 
-static int end_of_line(ks_http_response *r) {
-        size_t n = MIN((size_t) r->line_len, sizeof r->line);
+/* A line of len bytes (without its line end) starting at l: in the caller's buffer, or r->line, which
+ * has its first sizeof(r->line) bytes. Either way the parsers see only those first bytes, and whether
+ * there were more, so a line parses the same whether it arrived whole or cut. */
+static int end_of_line(ks_http_response *r, const char *l, size_t len) {
+        size_t n = MIN(len, sizeof r->line);
+        bool truncated = len > n;
         int k;
 
-        /* The parsers see line_len (the whole length) to tell a cut line from a short one. */
         switch (r->state) {
         case S_STATUS:
-                k = parse_status_line(r, r->line, n);
+                k = parse_status_line(r, l, n);
                 break;
         case S_HEADER:
-                k = n == 0 ? end_of_headers(r) : parse_header_line(r, r->line, n);
+                k = n == 0 ? end_of_headers(r) : parse_header_line(r, l, n, truncated);
                 break;
         case S_CHUNK_SIZE:
-                k = parse_chunk_size(r, r->line, n);
+                k = parse_chunk_size(r, l, n, truncated);
                 break;
         case S_TRAILER:
                 /* Trailer fields are discarded; only the empty line that ends them matters. */
@@ -341,7 +378,7 @@ static int line_byte(ks_http_response *r, char c) {
         }
         switch (c) {
         case '\n':
-                return end_of_line(r);
+                return end_of_line(r, r->line, r->line_len);
         case '\r':
                 r->cr = true;
                 return 0;
@@ -353,6 +390,74 @@ static int line_byte(ks_http_response *r, char c) {
                 r->line_len++;
                 return 0;
         }
+}
+
+static bool is_line_special(char c) {
+        return c == '\r' || c == '\n' || c == '\0';
+}
+
+/* How many bytes at the start of p[0..m) are ordinary line bytes: not CR, LF or NUL. */
+static size_t ordinary_run(const char *p, size_t m) {
+        const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+        size_t i = 0;
+
+        /* Eight bytes at a time: x - ones & ~x has a high bit set exactly when some byte of x is 0,
+         * and x is the word itself, or xor'ed with CR or LF in every byte. */
+        for (; i + 8 <= m; i += 8) {
+                uint64_t v, cr, lf;
+
+                memcpy(&v, p + i, 8);
+                cr = v ^ (ones * '\r');
+                lf = v ^ (ones * '\n');
+                if ((((v - ones) & ~v) | ((cr - ones) & ~cr) | ((lf - ones) & ~lf)) & highs)
+                        break;
+        }
+        while (i < m && !is_line_special(p[i]))
+                i++;
+        return i;
+}
+
+/* Some bytes of a line (status, header, chunk-size or trailer line) from data[0..n), n > 0: a whole
+ * line at once when it is all there and within the limits, else the ordinary bytes before the next
+ * special one in bulk, else one byte through line_byte(). Returns how many were consumed, > 0. */
+static int line_bytes(ks_http_response *r, const char *data, size_t n) {
+        size_t budget, m, run;
+        int k;
+
+        /* Bytes line_byte() would take without failing on a limit: in chunk-size lines, line_len
+         * (CR and LF excluded) is checked before each byte; elsewhere every byte counts. */
+        if (r->cr)
+                budget = 0;
+        else if (r->state == S_CHUNK_SIZE)
+                budget = r->line_len < CHUNK_LINE_MAX ? CHUNK_LINE_MAX - r->line_len : 0;
+        else
+                budget = KS_HTTP_MAX_HEADER_BYTES - r->header_bytes;
+        m = MIN(n, budget);
+        run = ordinary_run(data, m);
+
+        if (r->line_len == 0 && run < m) {
+                /* A whole line, if its end is here: parsed where it lies, never copied. In a
+                 * chunk-size line run < m <= CHUNK_LINE_MAX, so its CR and LF pass the check too. */
+                size_t end = data[run] == '\n' ? 1 :
+                             data[run] == '\r' && run + 1 < n && data[run + 1] == '\n' ? 2 : 0;
+
+                if (end > 0 && (r->state == S_CHUNK_SIZE || run + end <= budget)) {
+                        if (r->state != S_CHUNK_SIZE)
+                                r->header_bytes += (unsigned) (run + end);
+                        k = end_of_line(r, data, run);
+                        return k < 0 ? k : (int) (run + end);
+                }
+        }
+        if (run > 0) {
+                if (r->line_len < sizeof r->line)
+                        memcpy(r->line + r->line_len, data, MIN(run, sizeof r->line - r->line_len));
+                r->line_len += (unsigned) run;
+                if (r->state != S_CHUNK_SIZE)
+                        r->header_bytes += (unsigned) run;
+                return (int) run;
+        }
+        k = line_byte(r, data[0]);
+        return k < 0 ? k : 1;
 }
 
 static int deliver(ks_http_response *r, const char *data, size_t n, ks_http_body_t body, void *userdata) {
@@ -418,9 +523,10 @@ int ks_http_response_feed(ks_http_response *r, const char *data, size_t n,
                         break;
                 }
                 default:
-                        k = line_byte(r, data[i++]);
+                        k = line_bytes(r, data + i, n - i);
                         if (k < 0)
                                 return k;
+                        i += (size_t) k;
                 }
         }
         return (int) i;

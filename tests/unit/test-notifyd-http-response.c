@@ -280,6 +280,23 @@ static const test_case cases[] = {
         { "bad-name", OK200 "X(y): z\r\n\r\n", .rc = -EBADMSG, .error = "malformed header line" },
         { "header-bare-cr", OK200 "X-A: a\rb\r\n\r\n", .rc = -EBADMSG, .error = "malformed header line" },
         { "header-nul", BIN(OK200 "X-A: a\0b\r\n\r\n"), .rc = -EBADMSG, .error = "malformed header line" },
+        { "header-nul-first", BIN(OK200 "\0X-A: a\r\n\r\n"), .rc = -EBADMSG, .error = "malformed header line" },
+        { "header-nul-before-crlf", BIN(OK200 "X-A: a\0\r\n\r\n"), .rc = -EBADMSG,
+          .error = "malformed header line" },
+        { "header-cr-cr-lf", OK200 "X-A: a\r\r\n\r\n", .rc = -EBADMSG, .error = "malformed header line" },
+        { "header-bare-cr-in-empty-line", OK200 "X-A: a\r\n\rX\r\n", .rc = -EBADMSG,
+          .error = "malformed header line" },
+        /* Other control bytes and bytes over 0x7f are ordinary in a value. */
+        { "header-odd-value-bytes", OK200 "X-A: \t\x01\x0b\x0c\x0e\x7f\x80\xff\r\nContent-Length: 0\r\n\r\n",
+          .status = 200, .minor = 1, .complete = true, .keep_alive = true },
+        { "header-name-high-byte", OK200 "X-\xc3\xa4: a\r\n\r\n", .rc = -EBADMSG,
+          .error = "malformed header line" },
+        { "trailer-nul", BIN(CHUNKED "0\r\nX: a\0b\r\n\r\n"), .rc = -EBADMSG,
+          .error = "malformed trailer line", .status = 200, .minor = 1 },
+        { "trailer-bare-cr", CHUNKED "0\r\nX: a\rb\r\n\r\n", .rc = -EBADMSG,
+          .error = "malformed trailer line", .status = 200, .minor = 1 },
+        { "chunk-size-nul", BIN(CHUNKED "3\0\r\nabc\r\n0\r\n\r\n"), .rc = -EBADMSG,
+          .error = "invalid chunk size", .status = 200, .minor = 1 },
 
         /* Cut short, and the body callback's own error. */
         { "empty", "", .eof = EOF_AFTER, .rc = -EBADMSG, .error = "empty response" },
@@ -435,6 +452,27 @@ static void test_long_inputs(void) {
         build(OK200 "X-Pad: ", "p", pad + 1, "\r\nContent-Length: 0\r\n\r\n");
         run_case(&(test_case) { "header-over-limit", big, .rc = -E2BIG,
                                 .error = "header section too large" });
+        /* The limit falls between a header line's CR and its LF. Fixed part: status line (17),
+         * "Content-Length: 0\r\n" (19), "X-Pad: " (7), CR (1) = 44. */
+        build(OK200 "Content-Length: 0\r\nX-Pad: ", "p", KS_HTTP_MAX_HEADER_BYTES - 44, "\r\n\r\n");
+        run_case(&(test_case) { "header-limit-inside-crlf", big, .rc = -E2BIG,
+                                .error = "header section too large" });
+        /* A NUL (or bare CR) past the part of a line that is kept is still seen, even at the limit. */
+        size_t nul = build(OK200 "X-Long: ", "v", 200, "?\r\nContent-Length: 0\r\n\r\n") - 24;
+        big[nul] = '\0';
+        run_case(&(test_case) { "nul-past-kept-part", big, .len = nul + 24, .rc = -EBADMSG,
+                                .error = "malformed header line" });
+        big[nul] = '\r';
+        run_case(&(test_case) { "cr-past-kept-part", big, .rc = -EBADMSG, .error = "malformed header line" });
+        /* The NUL as the last byte within the limit, then as the first one over it. */
+        nul = build(OK200 "X-Pad: ", "p", KS_HTTP_MAX_HEADER_BYTES - 25, "?\r\n\r\n") - 5;
+        big[nul] = '\0';
+        run_case(&(test_case) { "nul-at-limit", big, .len = nul + 5, .rc = -EBADMSG,
+                                .error = "malformed header line" });
+        nul = build(OK200 "X-Pad: ", "p", KS_HTTP_MAX_HEADER_BYTES - 24, "?\r\n\r\n") - 5;
+        big[nul] = '\0';
+        run_case(&(test_case) { "nul-over-limit", big, .len = nul + 5, .rc = -E2BIG,
+                                .error = "header section too large" });
         build(OK200 "X-Pad: ", "p", 40000, "");
         run_case(&(test_case) { "endless-header-line", big, .rc = -E2BIG,
                                 .error = "header section too large" });
@@ -503,6 +541,13 @@ static void test_long_inputs(void) {
                                 .keep_alive = true, .body = "abc" });
         build(CHUNKED "3;", "x", 5000, "\r\nabc\r\n0\r\n\r\n");
         run_case(&(test_case) { "endless-chunk-extension", big, .rc = -EBADMSG,
+                                .error = "chunk extension too long", .status = 200, .minor = 1 });
+        /* The longest chunk-size line: CHUNK_LINE_MAX - 1 = 4095 bytes before its line end. */
+        build(CHUNKED "3;", "x", 4093, "\r\nabc\r\n0\r\n\r\n");
+        run_case(&(test_case) { "chunk-extension-at-limit", big, .status = 200, .minor = 1, .complete = true,
+                                .keep_alive = true, .body = "abc" });
+        build(CHUNKED "3;", "x", 4094, "\r\nabc\r\n0\r\n\r\n");
+        run_case(&(test_case) { "chunk-extension-over-limit", big, .rc = -EBADMSG,
                                 .error = "chunk extension too long", .status = 200, .minor = 1 });
         build(CHUNKED "0\r\n", "X-Trailer: 0123456789\r\n", 1000, "\r\n");
         run_case(&(test_case) { "trailers-too-large", big, .rc = -E2BIG,
