@@ -268,25 +268,30 @@ static bool ready_unconfirmed(const ks_monitor *m) {
                streq(m->unit.active_state, "activating");
 }
 
-/* FNV-1a: only to tell whether a STATUS= text changed, without keeping the text. 0 is "none". */
-static uint64_t text_hash(const char *t) {
+/* FNV-1a over what the STATUS= text says but its latency (the inputs of ks_status_line), only to
+ * tell whether it changed without formatting it at every check. 0 is "none". */
+static uint64_t status_hash(const ks_monitor *m, bool in_start) {
+        const unsigned fields[] = { m->tracker.state, m->tracker.failures, m->tracker.params.failure_threshold,
+                                    m->tracker.ready, in_start, m->have_result };
         uint64_t h = 0xcbf29ce484222325ull;
 
-        for (; *t; t++)
-                h = (h ^ (uint8_t) *t) * 0x100000001b3ull;
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                h = (h ^ fields[i]) * 0x100000001b3ull;
+        if (m->have_result)
+                for (const char *t = m->last_result; *t; t++)
+                        h = (h ^ (uint8_t) *t) * 0x100000001b3ull;
         return h ?: 1;
 }
 
 static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool force_status) {
-        char status[KS_STATUS_MAX], key[KS_STATUS_MAX];
+        char status[KS_STATUS_MAX];
         uint64_t now = ks_now_usec(), key_hash;
         bool in_start = ks_tracker_in_start_period(&m->tracker, now);
         const char *st = NULL;
         int r;
 
         /* The STATUS= text without the latency decides whether it changed. */
-        ks_status_line(key, sizeof key, &m->tracker, in_start, m->have_result ? m->last_result : NULL, 0);
-        key_hash = text_hash(key);
+        key_hash = status_hash(m, in_start);
         if (force_status || key_hash != m->status_key || now >= m->status_sent + STATUS_REFRESH_USEC) {
                 ks_status_line(status, sizeof status, &m->tracker, in_start, m->have_result ? m->last_result : NULL,
                                m->last_latency);
