@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The heap of due.h. Each slot carries the time next to the entry, so sifting compares only
- * within the array; the entry learns its slot on every move, for O(log n) reschedules.
+ * The heap of due-set.h. Each slot carries the time next to the entry, so sifting reads and
+ * writes only the array: entries are not told their slot, whose update on every move was a
+ * cache miss per heap level (the entries live in thousands of monitors). A round's entry is
+ * taken off when it runs and put back when the round ends, both O(log n); only moving or
+ * cancelling a scheduled entry (a changed definition, a stopped service) searches the array.
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "due-set.h"
@@ -22,11 +26,6 @@ struct ks_due_set {
         unsigned gen;                           /* counts dispatches */
 };
 
-static void put(ks_due_set *s, unsigned i, slot v) {
-        s->heap[i] = v;
-        v.due->idx = i;
-}
-
 static void sift_up(ks_due_set *s, unsigned i) {
         slot v = s->heap[i];
 
@@ -34,10 +33,10 @@ static void sift_up(ks_due_set *s, unsigned i) {
                 unsigned p = (i - 1) / 2;
                 if (s->heap[p].usec <= v.usec)
                         break;
-                put(s, i, s->heap[p]);
+                s->heap[i] = s->heap[p];
                 i = p;
         }
-        put(s, i, v);
+        s->heap[i] = v;
 }
 
 static void sift_down(ks_due_set *s, unsigned i) {
@@ -51,20 +50,27 @@ static void sift_down(ks_due_set *s, unsigned i) {
                         c++;
                 if (v.usec <= s->heap[c].usec)
                         break;
-                put(s, i, s->heap[c]);
+                s->heap[i] = s->heap[c];
                 i = c;
         }
-        put(s, i, v);
+        s->heap[i] = v;
+}
+
+/* A scheduled entry's slot (UINT_MAX cannot happen: scheduled means in the heap). */
+static unsigned find(const ks_due_set *s, const ks_due *d) {
+        for (unsigned i = 0; i < s->n; i++)
+                if (s->heap[i].due == d)
+                        return i;
+        return UINT_MAX;
 }
 
 static void remove_at(ks_due_set *s, unsigned i) {
-        ks_due *d = s->heap[i].due;
         uint64_t old = s->heap[i].usec;
 
-        d->idx = UINT_MAX;
+        s->heap[i].due->scheduled = false;
         if (--s->n == i)
                 return;
-        put(s, i, s->heap[s->n]);
+        s->heap[i] = s->heap[s->n];
         if (s->heap[i].usec < old)
                 sift_up(s, i);
         else
@@ -140,7 +146,7 @@ ks_due_set *ks_due_set_free(ks_due_set *s) {
         if (!s)
                 return NULL;
         for (unsigned i = 0; i < s->n; i++)
-                s->heap[i].due->idx = UINT_MAX;
+                s->heap[i].due->scheduled = false;
         sd_event_source_disable_unref(s->timer);
         free(s->heap);
         return mfree(s);
@@ -148,17 +154,19 @@ ks_due_set *ks_due_set_free(ks_due_set *s) {
 
 int ks_due_set_schedule(ks_due_set *s, ks_due *d, uint64_t usec, uint64_t accuracy, ks_due_fire_t fire,
                         void *userdata) {
+        unsigned i = d->scheduled ? find(s, d) : UINT_MAX;
+
         d->accuracy = accuracy;
         d->fire = fire;
         d->userdata = userdata;
         d->gen = s->gen;
-        if (d->idx != UINT_MAX) {
-                uint64_t old = s->heap[d->idx].usec;
-                s->heap[d->idx].usec = usec;
+        if (i != UINT_MAX) {
+                uint64_t old = s->heap[i].usec;
+                s->heap[i].usec = usec;
                 if (usec < old)
-                        sift_up(s, d->idx);
+                        sift_up(s, i);
                 else
-                        sift_down(s, d->idx);
+                        sift_down(s, i);
         } else {
                 if (s->n == s->size) {
                         unsigned size = s->size ? s->size * 2 : 64;
@@ -169,19 +177,20 @@ int ks_due_set_schedule(ks_due_set *s, ks_due *d, uint64_t usec, uint64_t accura
                         s->size = size;
                 }
                 s->heap[s->n] = (slot) { .usec = usec, .due = d };
-                d->idx = s->n++;
-                sift_up(s, d->idx);
+                d->scheduled = true;
+                sift_up(s, s->n++);
         }
         return arm(s);
 }
 
 void ks_due_set_cancel(ks_due_set *s, ks_due *d) {
-        if (d->idx == UINT_MAX)
-                return;
+        unsigned i = d->scheduled ? find(s, d) : UINT_MAX;
+
         /* The timer stays: a wakeup that finds nothing due moves it to the next entry. */
-        remove_at(s, d->idx);
+        if (i != UINT_MAX)
+                remove_at(s, i);
 }
 
 bool ks_due_scheduled(const ks_due *d) {
-        return d->idx != UINT_MAX;
+        return d->scheduled;
 }

@@ -27,20 +27,21 @@ typedef struct ks_due ks_due;
 typedef void (*ks_due_fire_t)(ks_due *d, uint64_t due_usec, void *userdata);
 
 struct ks_due {
-        unsigned idx;                   /* in the heap; UINT_MAX: not scheduled */
+        bool scheduled;
         unsigned gen;                   /* the dispatch it was scheduled in */
         uint64_t accuracy;
         ks_due_fire_t fire;
         void *userdata;
 };
 
-#define KS_DUE_INIT { .idx = UINT_MAX }
+#define KS_DUE_INIT { .scheduled = false }
 
 int ks_due_set_new(sd_event *event, ks_due_set **ret);
 ks_due_set *ks_due_set_free(ks_due_set *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ks_due_set *, ks_due_set_free);
 
-/* (Re)schedules d at usec (CLOCK_MONOTONIC); it runs once. */
+/* (Re)schedules d at usec (CLOCK_MONOTONIC); it runs once. Scheduling an entry that is not
+ * scheduled is O(log n); rescheduling and cancelling one that is are O(n) (see due-set.c). */
 int ks_due_set_schedule(ks_due_set *s, ks_due *d, uint64_t usec, uint64_t accuracy, ks_due_fire_t fire,
                         void *userdata);
 /* Unschedules d; nothing when it is not scheduled. */

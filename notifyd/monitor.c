@@ -59,6 +59,7 @@ struct ks_monitor {
         ks_probe **probes;
         size_t n_probes;
         ks_tracker_params params;
+        uint64_t watchdog_usec;         /* the definition's, ks_service_watchdog_usec(svc) */
         ks_ratelimit rl;
 
         ks_unit_state unit;
@@ -243,7 +244,7 @@ static void unit_log(ks_monitor *m, int priority, const char *format, ...) {
 /* The watchdog systemd enforces: the one the generator wrote, or a shorter one from a drop-in.
  * 0 (always ping) while systemd's value has not been read: only then is skipping pings safe. */
 static uint64_t effective_watchdog(const ks_monitor *m) {
-        uint64_t ours = ks_service_watchdog_usec(m->svc), theirs = m->unit.watchdog_usec;
+        uint64_t ours = m->watchdog_usec, theirs = m->unit.watchdog_usec;
 
         if (!m->unit_watchdog_known)
                 return 0;
@@ -283,9 +284,9 @@ static uint64_t status_hash(const ks_monitor *m, bool in_start) {
         return h ?: 1;
 }
 
-static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool force_status) {
+static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool force_status, uint64_t now) {
         char status[KS_STATUS_MAX];
-        uint64_t now = ks_now_usec(), key_hash;
+        uint64_t key_hash;
         bool in_start = ks_tracker_in_start_period(&m->tracker, now);
         const char *st = NULL;
         int r;
@@ -320,8 +321,8 @@ static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool fo
 
 /* ---- rounds ---- */
 
-static void arm(ks_monitor *m);
-static void start_probe(ks_monitor *m);
+static void arm(ks_monitor *m, uint64_t now);
+static void start_probe(ks_monitor *m, uint64_t now);
 
 static void start_round(ks_monitor *m, uint64_t now);
 
@@ -375,8 +376,7 @@ static void cancel_round(ks_monitor *m) {
         drain_waiting(m->ctx);
 }
 
-static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_t latency) {
-        uint64_t now = ks_now_usec();
+static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_t latency, uint64_t now) {
         bool was_ready = m->tracker.ready;
         ks_tracker_state before = m->tracker.state;
         unsigned a, what = 0;
@@ -411,7 +411,7 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
                                                           : READY_REPEAT_MIN_USEC;
                 m->ready_repeat_at = now + m->ready_repeat_gap;
         }
-        notify(m, what, 0, a & (KS_TRACKER_STATE_CHANGED | KS_TRACKER_SEND_READY));
+        notify(m, what, 0, a & (KS_TRACKER_STATE_CHANGED | KS_TRACKER_SEND_READY), now);
 
         if (a & KS_TRACKER_SEND_READY)
                 unit_log(m, LOG_INFO, "ready: health check passed (%s in %" PRIu64 " ms)", reason,
@@ -435,7 +435,7 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
                 unit_log(m, LOG_ERR, "restarting: %u consecutive failures (last: %s)", m->tracker.failures, reason);
 
         if (m->checking)
-                arm(m);
+                arm(m, now);
         drain_waiting(m->ctx);
 }
 
@@ -496,7 +496,7 @@ static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata)
                                  "(the machine or notifyd is overloaded)", r->reason, late / 1000);
                 m->uncounted_streak = true;
                 if (m->checking)
-                        arm(m);
+                        arm(m, now);
                 drain_waiting(m->ctx);
                 return;
         }
@@ -505,14 +505,13 @@ static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata)
         m->last_probe = m->round_index;
         if (r->passed && m->round_index + 1 < m->n_probes) {
                 m->round_index++;
-                start_probe(m);
+                start_probe(m, now);
                 return;
         }
-        finish_round(m, r->passed, r->reason, ks_now_usec() - m->round_start);
+        finish_round(m, r->passed, r->reason, now - m->round_start, now);
 }
 
-static void start_probe(ks_monitor *m) {
-        uint64_t now = ks_now_usec();
+static void start_probe(ks_monitor *m, uint64_t now) {
         uint64_t left = m->round_deadline > now ? m->round_deadline - now : 1000;
         int r;
 
@@ -528,7 +527,7 @@ static void start_probe(ks_monitor *m) {
                         snprintf(reason, sizeof reason, "libcurl not available: %s", ks_curl_dl_error());
                 else
                         snprintf(reason, sizeof reason, "could not start the check: %s", strerror(-r));
-                finish_round(m, false, reason, 0);
+                finish_round(m, false, reason, 0, now);
         }
 }
 
@@ -563,7 +562,7 @@ static void start_round(ks_monitor *m, uint64_t now) {
         m->round_index = 0;
         m->round_start = now;
         m->round_deadline = now + (m->params.timeout_usec ?: m->params.interval_usec);
-        start_probe(m);
+        start_probe(m, now);
 }
 
 static uint64_t current_interval(const ks_monitor *m) {
@@ -573,8 +572,7 @@ static uint64_t current_interval(const ks_monitor *m) {
         return MIN(m->params.interval_usec, NOT_READY_INTERVAL_MAX_USEC);
 }
 
-static void arm(ks_monitor *m) {
-        uint64_t now = ks_now_usec();
+static void arm(ks_monitor *m, uint64_t now) {
         int r;
 
         if (m->sched.interval_usec != current_interval(m))
@@ -614,11 +612,11 @@ static void hello(ks_monitor *m) {
         if (m->already_ready) {
                 /* notifyd (re)started while the service ran: feed it at once, and undo a relax. */
                 what |= KS_NOTIFY_WATCHDOG;
-                wd = ks_service_watchdog_usec(m->svc);
+                wd = m->watchdog_usec;
                 if (wd > 0 && wd != KS_USEC_INFINITY)
                         what |= KS_NOTIFY_WATCHDOG_USEC;
         }
-        notify(m, what, wd, true);
+        notify(m, what, wd, true, ks_now_usec());
         if (m->hello_actions & KS_TRACKER_SEND_READY)
                 unit_log(m, LOG_INFO, "ready: readiness not gated on health checks");
         m->hello_actions = 0;
@@ -646,7 +644,7 @@ static void begin_invocation(ks_monitor *m, bool first_seen) {
          * started one right away, for prompt readiness. */
         ks_schedule_init(&m->sched, current_interval(m), now, first_seen && m->already_ready ? current_interval(m) : 0,
                          0);
-        arm(m);
+        arm(m, now);
 
         hello(m);
 }
@@ -717,6 +715,7 @@ int ks_monitor_new(ks_monitor_context *ctx, ks_service *svc, ks_monitor **ret) {
         if (r < 0)
                 return r;
         m->params = params_from_service(svc);
+        m->watchdog_usec = ks_service_watchdog_usec(svc);
         ks_ratelimit_init(&m->rl, 30 * 1000000ull, 20);
         m->due = (ks_due) KS_DUE_INIT;
         m->svc = svc;
@@ -756,9 +755,10 @@ int ks_monitor_reconfigure(ks_monitor *m, ks_service *svc) {
         ks_service_free(m->svc);
         m->svc = svc;
         m->params = params_from_service(svc);
+        m->watchdog_usec = ks_service_watchdog_usec(svc);
         ks_tracker_update_params(&m->tracker, &m->params);
         if (m->checking)
-                arm(m);
+                arm(m, ks_now_usec());
         unit_log(m, LOG_INFO, "health checks reconfigured: %zu check(s) every %" PRIu64 " ms, timeout %" PRIu64
                  " ms, failure threshold %u", n, m->params.interval_usec / 1000, m->params.timeout_usec / 1000,
                  m->params.failure_threshold);

@@ -54,7 +54,7 @@ struct ks_probe {
         ks_io_watch conn;               /* its connection; with reuse kept between runs */
         ks_io_set *io;                  /* where conn is, while it is */
         ks_io_deadline deadline;        /* of its run in flight */
-        ks_http_response *resp;         /* only while an HTTP run is in flight */
+        ks_http_response *resp;         /* the parser, from the first native HTTP run on */
         size_t sent;                    /* of the request, in this run */
         int conn_errno;                 /* connect()'s own failure, reported from the loop */
         bool connected;                 /* the handshake finished (in this run, or a kept one) */
@@ -427,6 +427,7 @@ ks_probe *ks_probe_free(ks_probe *c) {
         if (c->io)
                 ks_io_set_close(c->io, &c->conn);
         ks_http_request_done(&c->native_req);
+        free(c->resp);
         if (c->headers)
                 sym_curl_slist_free_all(c->headers);
         free(c->tcp_url);
@@ -520,7 +521,6 @@ static void end_run(ks_probe *c) {
                 c->easy = NULL;
                 c->pool = NULL;
         }
-        c->resp = mfree(c->resp);
         c->body = mfree(c->body);
         c->body_len = c->body_size = 0;
         c->errbuf = mfree(c->errbuf);
