@@ -41,12 +41,11 @@ static ks_monitor *find(ks_daemon *d, const char *unit) {
         return m ? *m : NULL;
 }
 
-static void on_unit(const char *unit, const ks_unit_state *st, unsigned mask, void *userdata) {
+static bool on_unit(const char *unit, const ks_unit_state *st, unsigned mask, void *userdata) {
         ks_daemon *d = userdata;
         ks_monitor *m = find(d, unit);
 
-        if (m)
-                ks_monitor_update_unit(m, st, mask);
+        return m && ks_monitor_update_unit(m, st, mask);
 }
 
 static void on_reloaded(void *userdata) {

@@ -649,8 +649,8 @@ static void begin_invocation(ks_monitor *m, bool first_seen) {
         hello(m);
 }
 
-void ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mask) {
-        bool first_seen = m->unit.active_state[0] == 0;
+bool ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mask) {
+        bool first_seen = m->unit.active_state[0] == 0, new_invocation = false;
 
         if (mask & KS_UNIT_ACTIVE_STATE)
                 snprintf(m->unit.active_state, sizeof m->unit.active_state, "%s", st->active_state);
@@ -659,6 +659,7 @@ void ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mas
         if (mask & KS_UNIT_MAIN_PID)
                 m->unit.main_pid = st->main_pid;
         if ((mask & KS_UNIT_INVOCATION_ID) && !sd_id128_equal(m->unit.invocation_id, st->invocation_id)) {
+                new_invocation = !sd_id128_is_null(st->invocation_id);
                 m->unit.invocation_id = st->invocation_id;
                 /* systemd fixes each invocation's watchdog when it starts; until the watcher has
                  * read this one's (it does on every new InvocationID), ping at every check. */
@@ -673,11 +674,11 @@ void ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mas
 
         if (!unit_running(&m->unit)) {
                 stop_checks(m);
-                return;
+                return new_invocation;
         }
         if (!m->checking || !sd_id128_equal(m->unit.invocation_id, m->tracked_invocation)) {
                 begin_invocation(m, first_seen);
-                return;
+                return new_invocation;
         }
         /* systemd sends the Unit and the Service properties in two signals, so a new InvocationID
          * can come with the old MainPID for a moment: greet again when the MainPID changes. */
@@ -686,6 +687,7 @@ void ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mas
         /* activating → active: our READY=1 (or the service's own) went through. */
         if (!m->tracker.ready && streq(m->unit.active_state, "active"))
                 m->tracker.ready = true;
+        return new_invocation;
 }
 
 void ks_monitor_relax(ks_monitor *m) {

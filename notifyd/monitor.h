@@ -76,8 +76,8 @@ int ks_monitor_reconfigure(ks_monitor *m, ks_service *svc);
 
 /* Merges the fields named in mask and acts on the result: starts checks for a running
  * invocation (a new one resets the health state and greets the new MainPID), stops them for a
- * stopped unit. */
-void ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mask);
+ * stopped unit. Returns true when mask brought an InvocationID not seen before. */
+bool ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mask);
 
 /* notifyd stops cleanly: relax the watchdog of a service we were feeding, so it survives
  * notifyd's absence; restored on the next start (see monitor.c). */

@@ -16,7 +16,11 @@
 
 typedef struct ks_watcher ks_watcher;
 
-typedef void (*ks_watch_unit_t)(const char *unit, const ks_unit_state *st, unsigned mask, void *userdata);
+/* Returns true when the unit's properties should be read again in full: a new invocation, whose
+ * WatchdogUSec systemd fixed at its start without a signal. systemd sends InvocationID with every
+ * PropertiesChanged of the Unit interface (every STATUS= of a service makes one), so only the
+ * receiver, which knows the invocation it tracks, can tell a new one. */
+typedef bool (*ks_watch_unit_t)(const char *unit, const ks_unit_state *st, unsigned mask, void *userdata);
 typedef void (*ks_watch_reloaded_t)(void *userdata);
 
 int ks_watcher_new(sd_bus *bus, ks_watch_unit_t on_unit, ks_watch_reloaded_t on_reloaded, void *userdata,

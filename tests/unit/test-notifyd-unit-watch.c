@@ -7,7 +7,9 @@
  * are all read without a refusal; a read whose third call fails for a passing reason applies no
  * later reply of that round (MainPID stays unknown) and is retried after a delay; a permanent
  * error is not retried; forgetting a unit stops its calls and callbacks; freeing the watcher
- * with calls in flight and retries armed leaves nothing behind (run under ASan).
+ * with calls in flight and retries armed leaves nothing behind (run under ASan); a
+ * PropertiesChanged that repeats the known InvocationID (systemd sends one with every STATUS=)
+ * reads nothing again, one with a new InvocationID reads the unit once.
  */
 #include <errno.h>
 #include <poll.h>
@@ -38,6 +40,7 @@ enum {
 
 typedef struct shared {
         int mode;
+        unsigned signals_same, signals_new;     /* PropertiesChanged for unit 0 to send */
         unsigned refused;               /* LimitsExceeded replies sent */
         unsigned max_pending;
         unsigned gets[MAX_UNITS];       /* Get calls seen per unit */
@@ -58,6 +61,45 @@ static int unit_index(const char *path) {
 }
 
 /* ---- the fake systemd (child process) ---- */
+
+/* A PropertiesChanged of the Unit interface of unit 0, as systemd sends after a STATUS=:
+ * ActiveState, SubState and InvocationID with all its other properties. */
+static int emit_changed(sd_bus *bus, uint8_t invocation_last_byte) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        uint8_t id[16] = { 0x42 };
+        int r;
+
+        id[15] = invocation_last_byte;
+        r = sd_bus_message_new_signal(bus, &m, "/org/freedesktop/systemd1/unit/konivrer_40s0_2eservice",
+                                      "org.freedesktop.DBus.Properties", "PropertiesChanged");
+        if (r >= 0)
+                r = sd_bus_message_set_sender(m, "org.freedesktop.systemd1");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "org.freedesktop.systemd1.Unit");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}{sv}", "ActiveState", "s", "active", "SubState", "s", "running");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "InvocationID");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "ay");
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', id, sizeof id);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "as", 0);
+        if (r >= 0)
+                r = sd_bus_send(bus, m, NULL);
+        return r;
+}
 
 static sd_bus_message *held[4096];
 static unsigned n_held;
@@ -148,6 +190,18 @@ static _Noreturn void fake_systemd(int fd) {
                         _exit(0);       /* the test closed its end */
                 if (r > 0)
                         continue;
+                if (sh->signals_same > 0 || sh->signals_new > 0) {
+                        /* Unit 0's known invocation ends in 0 (see answer()), a new one in 0x99. */
+                        bool same = sh->signals_same > 0;
+                        if (emit_changed(bus, same ? 0 : 0x99) < 0)
+                                _exit(3);
+                        if (same)
+                                sh->signals_same--;
+                        else
+                                sh->signals_new--;
+                        (void) sd_bus_flush(bus);
+                        continue;
+                }
                 /* Idle: answer the oldest few held calls, like a busy PID 1 would. */
                 if (n_held > 0 && sh->mode != MODE_HOLD) {
                         unsigned k = MIN(n_held, 24u);
@@ -174,12 +228,15 @@ typedef struct seen {
         unsigned main_pid_before_rest;  /* MainPID applied while another field was still unknown */
         unsigned main_pid_round;        /* the fake's round count when MainPID was applied */
         uint32_t main_pid;
+        sd_id128_t invocation_id;
 } seen;
 
 static seen units_seen[MAX_UNITS];
 static unsigned callbacks;
 
-static void on_unit(const char *unit, const ks_unit_state *st, unsigned mask, void *userdata) {
+/* Like a monitor: true for an InvocationID other than the last one seen. */
+static bool on_unit(const char *unit, const ks_unit_state *st, unsigned mask, void *userdata) {
+        bool new_invocation = false;
         unsigned i;
 
         callbacks++;
@@ -195,7 +252,12 @@ static void on_unit(const char *unit, const ks_unit_state *st, unsigned mask, vo
         }
         if (mask & KS_UNIT_ACTIVE_STATE)
                 ASSERT_STREQ(st->active_state, "active");
+        if ((mask & KS_UNIT_INVOCATION_ID) && !sd_id128_equal(st->invocation_id, units_seen[i].invocation_id)) {
+                new_invocation = true;
+                units_seen[i].invocation_id = st->invocation_id;
+        }
         units_seen[i].masks |= mask;
+        return new_invocation;
 }
 
 static void on_reloaded(void *userdata) {
@@ -382,6 +444,36 @@ static void test_forget_and_free(void) {
         teardown(&f);
 }
 
+static void test_signals(void) {
+        fixture f;
+        unsigned before;
+
+        setup(&f, MODE_ANSWER);
+        refresh_all(&f, 1);
+        run_until_idle(&f, 5000);
+        ASSERT_EQ(sh->gets[0], PROPS);
+        before = units_seen[0].calls;
+
+        /* 50 signals with the invocation the watcher read: each applied (one callback), nothing
+         * read again. */
+        sh->signals_same = 50;
+        for (unsigned k = 0; k < 200 && (sh->signals_same > 0 || units_seen[0].calls < before + 50); k++)
+                ASSERT_TRUE(sd_event_run(f.event, 10000) >= 0);
+        run_for(&f, 100);
+        ASSERT_EQ(units_seen[0].calls, before + 50);
+        ASSERT_EQ(sh->gets[0], PROPS);
+        ASSERT_EQ(ks_watcher_refreshes_queued(f.w), 0);
+
+        /* One with a new invocation: read once more, in full. */
+        sh->signals_new = 1;
+        for (unsigned k = 0; k < 200 && sh->gets[0] < 2 * PROPS; k++)
+                ASSERT_TRUE(sd_event_run(f.event, 10000) >= 0);
+        run_until_idle(&f, 5000);
+        run_for(&f, 100);
+        ASSERT_EQ(sh->gets[0], 2 * PROPS);
+        teardown(&f);
+}
+
 int main(void) {
         sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         ASSERT_TRUE(sh != MAP_FAILED);
@@ -389,6 +481,7 @@ int main(void) {
         test_transient_failure_retried();
         test_permanent_failure_not_retried();
         test_forget_and_free();
+        test_signals();
         printf("%u checks passed\n", ks_test_checks);
         return 0;
 }
