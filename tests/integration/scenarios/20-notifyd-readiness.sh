@@ -59,7 +59,8 @@ Type=oneshot
 ExecStart=/bin/sh -c 'systemctl show -p ActiveState --value $u > /run/after-web.seen'
 EOF
 ks_reload
-ks_exec systemctl start after-web.service
+# Both in one start (after-web waits for web by After=); ks_start retries a spawn flake of either.
+ks_start $u after-web.service
 ks_assert_eq active "$(ks_exec cat /run/after-web.seen)" "web's state as seen by a unit ordered after it"
 ks_exec systemctl stop after-web.service $u
 
