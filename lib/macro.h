@@ -81,3 +81,14 @@ static inline int negative_errno(void) {
 static inline int streq(const char *a, const char *b) {
         return strcmp(a, b) == 0;
 }
+
+/* The value of one hex digit, or -1. */
+static inline int unhexchar(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}

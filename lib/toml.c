@@ -555,16 +555,6 @@ static char *skip_wsnl(parser *p, char *q) {
 /* ---------------------------------------------------------------------------------------------
  * Strings */
 
-static inline int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static size_t utf8_put(char *o, uint32_t cp) {
         if (cp < 0x80) {
                 o[0] = cp;
@@ -622,7 +612,7 @@ static void decode_basic(parser *p, const char *s, const char *e, bool ml, const
                         nd = *s == 'u' ? 4 : 8;
                         s++;
                         for (int i = 0; i < nd; i++, s++) {
-                                int h = s < e ? hexval(*s) : -1;
+                                int h = s < e ? unhexchar(*s) : -1;
                                 if (h < 0)
                                         fail(p, s, "\\%c escape needs %d hexadecimal digits", nd == 4 ? 'u' : 'U', nd);
                                 cp = cp << 4 | h;
@@ -930,17 +920,17 @@ done:
 static char *scan_digits(parser *p, char *q, int base) {
         char b[32];
 
-        if (hexval(*q) < 0 || hexval(*q) >= base) {
+        if (unhexchar(*q) < 0 || unhexchar(*q) >= base) {
                 if (*q == '_')
                         fail(p, q, "'_' is only allowed between digits");
                 fail(p, q, "expected a digit, found %s", describe(p, q, b));
         }
         for (;;) {
-                int h = hexval(*q);
+                int h = unhexchar(*q);
                 if (h >= 0 && h < base)
                         q++;
                 else if (*q == '_') {
-                        h = hexval(q[1]);
+                        h = unhexchar(q[1]);
                         if (h < 0 || h >= base)
                                 fail(p, q, "'_' is only allowed between digits");
                         q++;
@@ -1042,9 +1032,9 @@ static void parse_number(parser *p, ks_toml_value *v) {
                 for (char *t = q + 2; t < e; t++) {
                         if (*t == '_')
                                 continue;
-                        if (val > ((uint64_t) INT64_MAX - hexval(*t)) / base)
+                        if (val > ((uint64_t) INT64_MAX - unhexchar(*t)) / base)
                                 fail(p, s, "integer out of range (64 bits)");
-                        val = val * base + hexval(*t);
+                        val = val * base + unhexchar(*t);
                 }
                 v->type = KS_TOML_INTEGER;
                 v->integer = (int64_t) val;

@@ -76,16 +76,6 @@ static bool is_tchar(char c) {
         return tchar_table[(unsigned char) c];
 }
 
-static int hex_value(char c) {
-        if (is_digit(c))
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static bool token_eq(const char *s, size_t n, const char *word) {
         return n == strlen(word) && strncasecmp(s, word, n) == 0;
 }
@@ -309,10 +299,10 @@ static int parse_chunk_size(ks_http_response *r, const char *l, size_t n, bool t
         uint64_t size = 0;
         size_t i = 0;
 
-        for (; i < n && hex_value(l[i]) >= 0; i++) {
+        for (; i < n && unhexchar(l[i]) >= 0; i++) {
                 if (size > UINT64_MAX >> 4)
                         return fail(r, -EBADMSG, "invalid chunk size");
-                size = size << 4 | (unsigned) hex_value(l[i]);
+                size = size << 4 | (unsigned) unhexchar(l[i]);
         }
         if (i == 0)
                 return fail(r, -EBADMSG, "invalid chunk size");

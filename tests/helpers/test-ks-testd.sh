@@ -98,9 +98,16 @@ rc=0; "$testd" --port 0 --control "$tmp/cmd" 2>>"$tmp/log" || rc=$?
 # Port ranges in one process.
 base=$(( 40000 + RANDOM % 20000 ))
 if "$testd" --port "$base-$((base + 49))" --control "$tmp/cmd" 2>>"$tmp/log" & pids+=($!); then
-        sleep 0.3
+        # Listening on the last port of the range, or exited (a port was taken): up to 5 s on
+        # a loaded machine, where a fixed pause was once too short.
+        port=$((base + 49))
+        for _ in $(seq 50); do
+                kill -0 "${pids[-1]}" 2>/dev/null || break
+                [ "$(get /ping 1)" = 200 ] && break
+                sleep 0.1
+        done
         if kill -0 "${pids[-1]}" 2>/dev/null; then
-                port=$((base + 49)); expect /health 200
+                expect /health 200
                 kill -TERM "${pids[-1]}"
                 wait "${pids[-1]}" || fail "SIGTERM: non-zero exit"
         else

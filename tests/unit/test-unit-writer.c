@@ -48,16 +48,6 @@ static void strv_clear(strv *s) {
         *s = (strv) {};
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* systemd's "UTF-8 clean" rule for a whole assignment line: valid UTF-8 without the
  * noncharacters U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF. Decoded independently of the writer. */
 static bool utf8_clean(const char *str) {
@@ -106,8 +96,8 @@ static int unescape_one(const char **p, char *out) {
         case '"': *out = '"'; return 0;
         case '\'': *out = '\''; return 0;
         case 'x':
-                a = hexval((*p)[0]);
-                b = a >= 0 ? hexval((*p)[1]) : -1;
+                a = unhexchar((*p)[0]);
+                b = a >= 0 ? unhexchar((*p)[1]) : -1;
                 if (a < 0 || b < 0 || (a == 0 && b == 0))
                         return -EINVAL;
                 *out = (char) (a * 16 + b);
