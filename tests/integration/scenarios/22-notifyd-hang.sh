@@ -9,8 +9,10 @@ ks_require /usr/libexec/kservice-notifyd
 ks_testd_set hung ok
 ks_testd_set hungc ok
 ks_testd_set fast ok
-ks_def hung <<EOF
-exec = $(ks_testd_exec hung 8081)
+# hung_def NAME PORT HOST: 3 s interval, 2 s timeout, restarted after 2 failures.
+hung_def() {
+        ks_def "$1" <<EOF
+exec = $(ks_testd_exec "$1" "$2")
 restart_delay = "100ms"
 [health]
 interval = "3s"
@@ -18,19 +20,11 @@ timeout = "2s"
 failure_threshold = 2
 [[health.check]]
 type = "http"
-url = "http://127.0.0.1:8081/health"
+url = "http://$3:$2/health"
 EOF
-ks_def hungc <<EOF
-exec = $(ks_testd_exec hungc 8083)
-restart_delay = "100ms"
-[health]
-interval = "3s"
-timeout = "2s"
-failure_threshold = 2
-[[health.check]]
-type = "http"
-url = "http://localhost:8083/health"
-EOF
+}
+hung_def hung 8081 127.0.0.1
+hung_def hungc 8083 localhost
 ks_def fast <<EOF
 exec = $(ks_testd_exec fast 8082)
 [health]
