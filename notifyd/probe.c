@@ -629,7 +629,10 @@ static void http_parse_failed(ks_probe *c, int r) {
 static void http_read(ks_probe *c) {
         char buf[NATIVE_READ_BYTES];
 
-        for (;;) {
+        /* At most 16 reads per wakeup: an endpoint streaming a large body (max_response_bytes may
+         * be 64M) gets its turn again with the next wakeup instead of holding up every other
+         * check until it is done. */
+        for (unsigned k = 0; k < 16; k++) {
                 ssize_t n = recv(c->conn.fd, buf, sizeof buf, 0);
                 int r;
 
