@@ -82,6 +82,22 @@ static int parse_port(const url_parts *u, unsigned *ret) {
         return 0;
 }
 
+int ks_http_address(int family, const char *ip, uint16_t port, ks_http_request *r) {
+        if (family != AF_INET6 && inet_pton(AF_INET, ip, &r->addr.in.sin_addr) == 1) {
+                r->addr.in.sin_family = AF_INET;
+                r->addr.in.sin_port = htons(port);
+                r->addr_len = sizeof r->addr.in;
+                return 0;
+        }
+        if (family != AF_INET && inet_pton(AF_INET6, ip, &r->addr.in6.sin6_addr) == 1) {
+                r->addr.in6.sin6_family = AF_INET6;
+                r->addr.in6.sin6_port = htons(port);
+                r->addr_len = sizeof r->addr.in6;
+                return 0;
+        }
+        return -EPROTONOSUPPORT;
+}
+
 static int parse_address(const url_parts *u, unsigned port, ks_http_request *r) {
         char host[INET6_ADDRSTRLEN + 2];
 
@@ -89,31 +105,25 @@ static int parse_address(const url_parts *u, unsigned port, ks_http_request *r) 
                 return -EPROTONOSUPPORT;
         memcpy(host, u->host, u->host_len);
         host[u->host_len] = 0;
+        /* inet_pton takes the dotted quad only, not "127.1" or "2130706433": those are curl's. An
+         * IPv6 address is in brackets. */
         if (host[0] == '[') {
                 host[u->host_len - 1] = 0;
-                if (inet_pton(AF_INET6, host + 1, &r->addr.in6.sin6_addr) != 1)
-                        return -EPROTONOSUPPORT;
-                r->addr.in6.sin6_family = AF_INET6;
-                r->addr.in6.sin6_port = htons((uint16_t) port);
-                r->addr_len = sizeof r->addr.in6;
-        } else {
-                /* inet_pton takes the dotted quad only, not "127.1" or "2130706433": those are curl's. */
-                if (inet_pton(AF_INET, host, &r->addr.in.sin_addr) != 1)
-                        return -EPROTONOSUPPORT;
-                r->addr.in.sin_family = AF_INET;
-                r->addr.in.sin_port = htons((uint16_t) port);
-                r->addr_len = sizeof r->addr.in;
+                return ks_http_address(AF_INET6, host + 1, (uint16_t) port, r);
         }
-        return 0;
+        return ks_http_address(AF_INET, host, (uint16_t) port, r);
 }
 
-/* The header among headers named name, or NULL. */
-static const char *find_header(char *const *headers, const char *name) {
+static bool header_named(const char *h, const char *name) {
         size_t n = strlen(name);
 
+        return strncasecmp(h, name, n) == 0 && h[n] == ':';
+}
+
+const char *ks_http_find_header(char *const *headers, const char *name) {
         if (headers)
                 for (char *const *h = headers; *h; h++)
-                        if (strncasecmp(*h, name, n) == 0 && (*h)[n] == ':')
+                        if (header_named(*h, name))
                                 return *h;
         return NULL;
 }
@@ -121,16 +131,14 @@ static const char *find_header(char *const *headers, const char *name) {
 static bool is_default(const char *h) {
         static const char *const names[] = { "Host", "User-Agent", "Accept", "Connection", "Content-Length" };
 
-        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-                size_t n = strlen(names[i]);
-                if (strncasecmp(h, names[i], n) == 0 && h[n] == ':')
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (header_named(h, names[i]))
                         return true;
-        }
         return false;
 }
 
 static void put_header(FILE *f, char *const *headers, const char *name, const char *fallback) {
-        const char *h = find_header(headers, name);
+        const char *h = ks_http_find_header(headers, name);
 
         if (h)
                 fprintf(f, "%s\r\n", h);

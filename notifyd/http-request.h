@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 typedef struct ks_http_request {
@@ -31,3 +32,11 @@ typedef struct ks_http_request {
 int ks_http_request_build(const char *url, const char *method, char *const *headers, bool keep_alive,
                           ks_http_request *ret);
 void ks_http_request_done(ks_http_request *r);
+
+/* Fills r's address from an IP address in text (family AF_INET, AF_INET6, or AF_UNSPEC for
+ * either). -EPROTONOSUPPORT when ip is not one (a host name: curl's). */
+int ks_http_address(int family, const char *ip, uint16_t port, ks_http_request *r);
+
+/* The "Name: value" string among headers (NULL-terminated, or NULL) whose name is name, in any
+ * case, or NULL. */
+const char *ks_http_find_header(char *const *headers, const char *name);

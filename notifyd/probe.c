@@ -308,33 +308,6 @@ static bool url_host_is_address(const char *url) {
         return inet_pton(AF_INET6, host + 1, &a) == 1;
 }
 
-static bool has_header(char *const *headers, const char *name) {
-        size_t n = strlen(name);
-
-        if (headers)
-                for (char *const *h = headers; *h; h++)
-                        if (strncasecmp(*h, name, n) == 0 && (*h)[n] == ':')
-                                return true;
-        return false;
-}
-
-/* A TCP check to an IP address is native: only the address is needed. */
-static bool tcp_address(const ks_probe_spec *spec, ks_http_request *r) {
-        if (inet_pton(AF_INET, spec->host, &r->addr.in.sin_addr) == 1) {
-                r->addr.in.sin_family = AF_INET;
-                r->addr.in.sin_port = htons(spec->port);
-                r->addr_len = sizeof r->addr.in;
-                return true;
-        }
-        if (inet_pton(AF_INET6, spec->host, &r->addr.in6.sin6_addr) == 1) {
-                r->addr.in6.sin6_family = AF_INET6;
-                r->addr.in6.sin6_port = htons(spec->port);
-                r->addr_len = sizeof r->addr.in6;
-                return true;
-        }
-        return false;
-}
-
 static int slist_add(struct curl_slist **l, const char *s) {
         struct curl_slist *n = sym_curl_slist_append(*l, s);
 
@@ -359,7 +332,7 @@ static int prepare_curl(ks_probe *c) {
         /* As the native request says: a POST or PUT without a body says so (nginx answers 411
          * otherwise); curl's custom method sends no length. */
         if (spec->type == KS_PROBE_HTTP && spec->method && (streq(spec->method, "POST") || streq(spec->method, "PUT")) &&
-            !has_header(spec->headers, "Content-Length") && slist_add(&headers, "Content-Length: 0") < 0)
+            !ks_http_find_header(spec->headers, "Content-Length") && slist_add(&headers, "Content-Length: 0") < 0)
                 goto fail;
         if (spec->type == KS_PROBE_HTTP)
                 c->ip_literal = url_host_is_address(spec->url);
@@ -397,7 +370,7 @@ int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret) {
         c->conn = (ks_io_watch) KS_IO_WATCH_INIT;
         c->key = next_key++;
         if (spec->type == KS_PROBE_TCP && !curl_only)
-                c->native = tcp_address(spec, &c->native_req);
+                c->native = ks_http_address(AF_UNSPEC, spec->host, spec->port, &c->native_req) >= 0;
         else if (spec->type == KS_PROBE_HTTP && !curl_only && !spec->follow_redirects) {
                 r = ks_http_request_build(spec->url, spec->method, spec->headers, spec->reuse_connection,
                                           &c->native_req);
