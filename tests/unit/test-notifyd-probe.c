@@ -657,6 +657,29 @@ static void test_curl_unavailable(void) {
         event = sd_event_unref(event);
 }
 
+/* --curl-only: checks created after it run through libcurl even to 127.0.0.1, which shows in
+ * the reason for a garbage answer (curl's words, not the native parser's); checks created before
+ * keep their way. */
+static void test_curl_only(void) {
+        char u[128];
+        ks_probe_spec spec = { .type = KS_PROBE_HTTP, .url = u, .timeout_usec = 2000000 };
+        _cleanup_(ks_probe_freep) ks_probe *before = NULL, *after = NULL;
+        outcome o1 = {}, o2 = {};
+
+        snprintf(u, sizeof u, "http://127.0.0.1:%u/garbage", server_port);
+        ASSERT_EQ(ks_probe_new(&spec, &before), 0);
+        ks_probe_set_curl_only(true);
+        ASSERT_EQ(ks_probe_new(&spec, &after), 0);
+        ks_probe_set_curl_only(false);
+        ASSERT_EQ(ks_probe_start(before, loop, 0, on_done, &o1), 0);
+        ASSERT_EQ(ks_probe_start(after, loop, 0, on_done, &o2), 0);
+        run_until((outcome *[]) { &o1, &o2 }, 2);
+        ASSERT_TRUE(!o1.result.passed && !o2.result.passed);
+        fprintf(stderr, "garbage, native: %s; curl only: %s\n", o1.result.reason, o2.result.reason);
+        ASSERT_STREQ(o1.result.reason, "invalid HTTP response: malformed status line");
+        ASSERT_TRUE(strncmp(o2.result.reason, "invalid HTTP response", 21) != 0);
+}
+
 static void test_spec_equal(void) {
         static char *h1[] = { (char *) "A: b", NULL }, *h2[] = { (char *) "A: c", NULL };
         ks_probe_spec a = { .type = KS_PROBE_HTTP, .url = (char *) "http://x/", .headers = h1 }, b, c;
@@ -705,6 +728,7 @@ int main(void) {
         host = "127.0.0.1";
         test_tcp();
         test_tcp_timeout();
+        test_curl_only();
         test_spec_equal();
 
         ASSERT_EQ(ks_curl_loop_running(loop), 0);
