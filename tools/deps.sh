@@ -10,9 +10,18 @@ KS_DEPS_INTEGRATION="systemd-container debootstrap iproute2 util-linux ca-certif
 KS_DEPS_TEST="clang-14 libclang-rt-14-dev llvm-14 g++ libtomlplusplus-dev monit nginx-light
         debhelper dpkg-dev fakeroot lintian rpm rpmlint elfutils"
 
-install_deps() {  # test|demo
-        local pkgs="$KS_DEPS_BUILD $KS_DEPS_INTEGRATION"
-        [ "$1" = test ] && pkgs="$pkgs $KS_DEPS_TEST"
+# install_deps build|demo|test: the build set (what "Building by hand" in README.md needs), the
+# demo's (build + containers), or everything the test suite uses. The default build must never
+# need more than the build set: the suite "fresh" (tests/fresh) builds in a clean Debian 12 root
+# holding exactly that.
+install_deps() {
+        local pkgs
+        case $1 in
+        build) pkgs=$KS_DEPS_BUILD ;;
+        demo) pkgs="$KS_DEPS_BUILD $KS_DEPS_INTEGRATION" ;;
+        test) pkgs="$KS_DEPS_BUILD $KS_DEPS_INTEGRATION $KS_DEPS_TEST" ;;
+        *) echo "install_deps: unknown set $1" >&2; return 2 ;;
+        esac
         [ "${KS_SKIP_DEPS:-0}" = 1 ] && return 0
         # shellcheck disable=SC2086
         if dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | grep -qv '^install ok installed$' ||

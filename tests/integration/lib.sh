@@ -86,33 +86,35 @@ ks_rootfs() {
         esac
 }
 
-ks_trixie_stamp() {
-        printf 'suite=trixie variant=minbase include=%s mirror=%s debootstrap=%s format=2\n' \
-                "$KS_TRIXIE_INCLUDE" "$KS_MIRROR" "$(dpkg-query -W -f='${Version}' debootstrap 2>/dev/null)"
-}
+# Debian 13 root for systemd 257: see ks_debootstrap_cache.
+ks_rootfs_trixie() { ks_debootstrap_cache trixie "$KS_TRIXIE_INCLUDE" "Debian 13 (systemd 257)"; }
 
-# Debian 13 root in $KS_CACHEDIR/trixie. Rebuilt when absent, when the stamp (include list, mirror,
-# debootstrap version, this recipe's format) differs, or when older than KS_TRIXIE_MAX_AGE_DAYS
-# (security updates). Parallel tests serialise on a lock; the cache is replaced atomically.
-ks_rootfs_trixie() {
+# ks_debootstrap_cache SUITE INCLUDE WHAT: prints the path of a `debootstrap --variant=minbase`
+# root of SUITE (with the packages INCLUDE, comma-separated, may be empty) cached in
+# $KS_CACHEDIR/SUITE. Rebuilt when absent, when the stamp (include list, mirror, debootstrap
+# version, this recipe's format) differs, or when older than KS_TRIXIE_MAX_AGE_DAYS (security
+# updates). Parallel tests serialise on a lock; the cache is replaced atomically.
+ks_debootstrap_cache() {
+        local suite=$1 include=$2 what=$3
         local cache=${KS_CACHEDIR:-$KS_BUILDDIR/tests/integration/cache}
-        local root=$cache/trixie stamp=$cache/trixie.stamp want
-        want=$(ks_trixie_stamp)
+        local root=$cache/$suite stamp=$cache/$suite.stamp want
+        want=$(printf 'suite=%s variant=minbase include=%s mirror=%s debootstrap=%s format=2\n' \
+                "$suite" "$include" "$KS_MIRROR" "$(dpkg-query -W -f='${Version}' debootstrap 2>/dev/null)")
         mkdir -p "$cache"
         (
-                flock -w 900 9 || ks_die "timed out waiting for the trixie cache lock"
+                flock -w 900 9 || ks_die "timed out waiting for the $suite cache lock"
                 if [ -d "$root" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
                    [ -z "$(find "$stamp" -mtime +"$KS_TRIXIE_MAX_AGE_DAYS")" ]; then
                         exit 0
                 fi
                 command -v debootstrap >/dev/null || ks_die "debootstrap not found (Debian package debootstrap)"
-                ks_log "building the Debian 13 (systemd 257) root in $root (takes about a minute)"
+                ks_log "building the $what root in $root (takes about a minute)"
                 rm -rf "$root.new" "$stamp"
-                if ! timeout 900 debootstrap --variant=minbase --include="$KS_TRIXIE_INCLUDE" \
-                        trixie "$root.new" "$KS_MIRROR" >"$cache/debootstrap.log" 2>&1; then
-                        tail -n 30 "$cache/debootstrap.log" >&2
+                if ! timeout 900 debootstrap --variant=minbase ${include:+--include="$include"} \
+                        "$suite" "$root.new" "$KS_MIRROR" >"$cache/debootstrap-$suite.log" 2>&1; then
+                        tail -n 30 "$cache/debootstrap-$suite.log" >&2
                         rm -rf "$root.new"
-                        ks_die "debootstrap failed (log: $cache/debootstrap.log)"
+                        ks_die "debootstrap failed (log: $cache/debootstrap-$suite.log)"
                 fi
                 # Each run writes its own machine-id into its overlay; the cache keeps none, and
                 # no package caches.
@@ -121,8 +123,8 @@ ks_rootfs_trixie() {
                 rm -rf "$root"
                 mv "$root.new" "$root"
                 echo "$want" >"$stamp"
-                ks_log "Debian 13 root ready"
-        ) 9>"$cache/trixie.lock" || exit $?
+                ks_log "$what root ready"
+        ) 9>"$cache/$suite.lock" || exit $?
         echo "$root"
 }
 

@@ -43,7 +43,9 @@ for page in "$@"; do
                 echo "FAIL: $name: .TH line does not name $title($section): $th"; fail=1
         fi
 
-        text=$(MANWIDTH=80 mandoc -Tutf8 -man "$page" 2>/dev/null | col -bx)
+        # Overstrikes (bold X^HX, underline _^HX) removed with sed: col(1) is in bsdextrautils,
+        # which a build root need not have.
+        text=$(MANWIDTH=80 mandoc -Tutf8 -man "$page" 2>/dev/null | sed 's/.\x08//g')
         for sec in NAME SYNOPSIS DESCRIPTION 'SEE ALSO'; do
                 if [ "$title" = kservice.toml ] && [ "$sec" = SYNOPSIS ]; then
                         continue        # a file format page has no command line
