@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The curl multi ↔ sd-event glue. curl tells us through the socket callback which sockets to
- * watch for what (we keep them in one inner epoll set, watched by a single io source) and through
- * the timer callback when it next wants to be called (we only re-arm one timer there: calling
- * curl from inside its own callback is not allowed). Both event handlers call
- * curl_multi_socket_action and then drain the finished transfers.
+ * watch for what and through the timer callback when it next wants to be called. Both go into
+ * the io set the native checks use (io-set.h): curl's sockets as watches (one small allocation
+ * per socket, found again through curl_multi_assign), its timeout as a deadline per multi, so
+ * that every check socket and every check deadline of notifyd is behind one io source and one
+ * timer. We only arm there: calling curl from inside its own callback is not allowed. Both event
+ * handlers call curl_multi_socket_action and then drain the finished transfers.
  *
  * The loop also keeps a small pool of idle easy handles: setting up a handle (curl_easy_init and
  * its first transfer's allocations) costs more than a loopback check itself, so a finished
@@ -27,32 +29,32 @@
 
 #include "curl-dl.h"
 #include "curl-glue.h"
+#include "time-util.h"
 
 typedef struct ks_curl_shard {
         ks_curl_loop *loop;
-        unsigned index;                 /* in loop->shards */
         CURLM *multi;
-        sd_event_source *timer;
-        sd_event_source *now;           /* for curl's timeout 0: run at the next iteration */
+        ks_io_deadline timeout;         /* the one curl keeps per multi */
 } ks_curl_shard;
+
+/* A socket curl asked us to watch: curl_multi_assign points it here until CURL_POLL_REMOVE. */
+typedef struct ks_curl_socket {
+        ks_io_watch watch;
+        ks_curl_shard *shard;
+        struct ks_curl_socket *prev, *next;
+} ks_curl_socket;
 
 struct ks_curl_loop {
         sd_event *event;
         ks_curl_shard *shards[KS_CURL_SHARDS_MAX];
         unsigned n_shards;
         long max_connections;           /* per shard; 0: curl's default */
-        int epoll_fd;                   /* every socket curl asked us to watch */
-        sd_event_source *epoll_io;
+        ks_curl_socket *sockets;        /* watched for curl, to free any it never removes */
         unsigned running;
         CURL *idle[KS_CURL_POOL_MAX];   /* reset handles ready for the next check */
         unsigned n_idle;
-        ks_io_set *io;                  /* the sockets of the checks notifyd runs without curl */
+        ks_io_set *io;                  /* every check socket and deadline, curl's and ours */
 };
-
-/* What an inner epoll entry carries: the socket and the shard whose multi owns it. */
-static uint64_t socket_key(unsigned shard, curl_socket_t fd) {
-        return (uint64_t) shard << 32 | (uint32_t) fd;
-}
 
 static void drain(ks_curl_shard *sh) {
         ks_curl_loop *l = sh->loop;
@@ -79,80 +81,78 @@ static void drain(ks_curl_shard *sh) {
         }
 }
 
-/* All of curl's sockets are in one inner epoll set, watched by one sd-event source: a wakeup
- * handles every socket that became ready, instead of one sd-event iteration (an epoll_wait and
- * the loop's bookkeeping) per socket. */
-static int on_epoll(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        ks_curl_loop *l = userdata;
-        struct epoll_event ev[64];
-        int n;
+static void on_socket(ks_io_watch *w, uint32_t revents, void *userdata) {
+        ks_curl_socket *cs = userdata;
+        /* curl may remove (and we free) this very socket while it handles the event. */
+        ks_curl_shard *sh = cs->shard;
+        curl_socket_t fd = w->fd;
+        int action = 0, still;
 
-        n = epoll_wait(l->epoll_fd, ev, ELEMENTSOF(ev), 0);
-        if (n < 0)
-                return errno == EINTR ? 0 : -errno;
-        for (int i = 0; i < n; i++) {
-                unsigned shard = (unsigned) (ev[i].data.u64 >> 32);
-                curl_socket_t s = (curl_socket_t) (uint32_t) ev[i].data.u64;
-                int action = 0, still;
-
-                /* A socket curl closed while handling an earlier one may have been reused by
-                 * another transfer: curl ignores an event for a socket it does not watch. */
-                if (shard >= l->n_shards)
-                        continue;
-                if (ev[i].events & EPOLLIN)
-                        action |= CURL_CSELECT_IN;
-                if (ev[i].events & EPOLLOUT)
-                        action |= CURL_CSELECT_OUT;
-                if (ev[i].events & (EPOLLERR | EPOLLHUP))
-                        action |= CURL_CSELECT_ERR;
-                sym_curl_multi_socket_action(l->shards[shard]->multi, s, action, &still);
-                drain(l->shards[shard]);
-        }
-        return 0;
+        if (revents & EPOLLIN)
+                action |= CURL_CSELECT_IN;
+        if (revents & EPOLLOUT)
+                action |= CURL_CSELECT_OUT;
+        if (revents & (EPOLLERR | EPOLLHUP))
+                action |= CURL_CSELECT_ERR;
+        sym_curl_multi_socket_action(sh->multi, fd, action, &still);
+        drain(sh);
 }
 
-static void on_timeout(ks_curl_shard *sh) {
+static void on_timeout(ks_io_deadline *d, void *userdata) {
+        ks_curl_shard *sh = userdata;
         int still;
 
         sym_curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &still);
         drain(sh);
 }
 
-static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
-        on_timeout(userdata);
-        return 0;
-}
-
-static int on_now(sd_event_source *source, void *userdata) {
-        on_timeout(userdata);
-        return 0;
+static void socket_unwatch(ks_curl_loop *l, ks_curl_socket *cs) {
+        ks_io_set_remove(l->io, &cs->watch);
+        if (cs->prev)
+                cs->prev->next = cs->next;
+        else
+                l->sockets = cs->next;
+        if (cs->next)
+                cs->next->prev = cs->prev;
+        free(cs);
 }
 
 static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
         ks_curl_shard *sh = userp;
         ks_curl_loop *l = sh->loop;
-        struct epoll_event ev = { .data.u64 = socket_key(sh->index, fd) };
+        ks_curl_socket *cs = socketp;
+        uint32_t events = 0;
 
         if (what == CURL_POLL_REMOVE) {
-                /* curl says so before it closes the socket; if it is closed already, the kernel
-                 * dropped it from the set by itself. */
-                if (socketp)
-                        (void) epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+                /* curl says so before it closes the socket. */
+                if (cs)
+                        socket_unwatch(l, cs);
                 return 0;
         }
 
         if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-                ev.events |= EPOLLIN;
+                events |= EPOLLIN;
         if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-                ev.events |= EPOLLOUT;
+                events |= EPOLLOUT;
 
-        if (socketp)
-                return epoll_ctl(l->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -1 : 0;
-        if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        if (cs)
+                return ks_io_set_modify(l->io, &cs->watch, events) < 0 ? -1 : 0;
+
+        cs = calloc(1, sizeof *cs);
+        if (!cs)
                 return -1;
-        /* Any non-NULL pointer: only "this socket is in the set" is remembered. */
-        if (sym_curl_multi_assign(sh->multi, fd, sh) != CURLM_OK) {
-                (void) epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        cs->watch = (ks_io_watch) KS_IO_WATCH_INIT;
+        cs->shard = sh;
+        if (ks_io_set_add(l->io, &cs->watch, fd, events, on_socket, cs) < 0) {
+                free(cs);
+                return -1;
+        }
+        cs->next = l->sockets;
+        if (cs->next)
+                cs->next->prev = cs;
+        l->sockets = cs;
+        if (sym_curl_multi_assign(sh->multi, fd, cs) != CURLM_OK) {
+                socket_unwatch(l, cs);
                 return -1;
         }
         return 0;
@@ -160,66 +160,37 @@ static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, 
 
 static int timer_callback(CURLM *multi, long timeout_ms, void *userp) {
         ks_curl_shard *sh = userp;
-        uint64_t usec;
-        int r;
+        ks_io_set *io = sh->loop->io;
 
-        /* curl keeps one deadline: each call replaces the previous one. */
-        if (timeout_ms <= 0)
-                (void) sd_event_source_set_enabled(sh->timer, SD_EVENT_OFF);
-        else
-                (void) sd_event_source_set_enabled(sh->now, SD_EVENT_OFF);
-        if (timeout_ms < 0)
-                return sd_event_source_set_enabled(sh->now, SD_EVENT_OFF) < 0 ? -1 : 0;
-        /* 0: "as soon as possible", which curl asks for with every new transfer. A defer source
-         * runs in the next iteration without arming the timerfd and waking up for it. It is
-         * one-shot, and curl asks again only for new work, so it cannot keep the loop from
-         * polling. */
-        if (timeout_ms == 0)
-                return sd_event_source_set_enabled(sh->now, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
-
-        /* Rounded up to whole milliseconds by curl already. */
-        usec = (uint64_t) timeout_ms * 1000;
-        r = sd_event_source_set_time_relative(sh->timer, usec);
-        if (r < 0)
-                return -1;
-        r = sd_event_source_set_enabled(sh->timer, SD_EVENT_ONESHOT);
-        return r < 0 ? -1 : 0;
+        /* curl keeps one deadline per multi: each call replaces the previous one. -1: none. */
+        if (timeout_ms < 0) {
+                ks_io_set_disarm(io, &sh->timeout);
+                return 0;
+        }
+        /* 0 ("at once", asked with every new transfer) becomes the next wakeup: the io set
+         * never runs a deadline armed while it is running its expired ones. curl has rounded
+         * up to whole milliseconds already. */
+        return ks_io_set_arm(io, &sh->timeout, ks_now_usec() + (uint64_t) timeout_ms * 1000,
+                             on_timeout, sh) < 0 ? -1 : 0;
 }
 
 static ks_curl_shard *shard_free(ks_curl_shard *sh) {
         if (!sh)
                 return NULL;
+        /* curl may still tell us about sockets and its timeout while it closes them. */
         if (sh->multi)
                 sym_curl_multi_cleanup(sh->multi);
-        sd_event_source_disable_unref(sh->timer);
-        sd_event_source_disable_unref(sh->now);
+        ks_io_set_disarm(sh->loop->io, &sh->timeout);
         return mfree(sh);
 }
 
 static int shard_new(ks_curl_loop *l, ks_curl_shard **ret) {
         ks_curl_shard *sh;
-        int r;
 
         sh = calloc(1, sizeof *sh);
         if (!sh)
                 return -ENOMEM;
         sh->loop = l;
-        sh->index = l->n_shards;
-        /* A disabled timer made once and re-armed by timer_callback; 1 ms accuracy, because the
-         * default (250 ms) would blur every check's timeout. */
-        r = sd_event_add_time_relative(l->event, &sh->timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 1000, on_timer, sh);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(sh->timer, SD_EVENT_OFF);
-        if (r >= 0)
-                r = sd_event_add_defer(l->event, &sh->now, on_now, sh);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(sh->now, SD_EVENT_OFF);
-        if (r < 0) {
-                shard_free(sh);
-                return r;
-        }
-        (void) sd_event_source_set_description(sh->timer, "curl-timer");
-        (void) sd_event_source_set_description(sh->now, "curl-now");
 
         sh->multi = sym_curl_multi_init();
         if (!sh->multi) {
@@ -247,13 +218,6 @@ int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
         if (!l)
                 return -ENOMEM;
         l->event = sd_event_ref(event);
-        l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (l->epoll_fd < 0)
-                return -errno;
-        r = sd_event_add_io(event, &l->epoll_io, l->epoll_fd, EPOLLIN, on_epoll, l);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_description(l->epoll_io, "curl-sockets");
         r = ks_io_set_new(event, &l->io);
         if (r < 0)
                 return r;
@@ -300,10 +264,9 @@ ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
         /* curl may still tell us about sockets while it closes them: the set goes last. */
         for (unsigned i = 0; i < l->n_shards; i++)
                 shard_free(l->shards[i]);
-        sd_event_source_disable_unref(l->epoll_io);
+        while (l->sockets)
+                socket_unwatch(l, l->sockets);
         ks_io_set_free(l->io);
-        if (l->epoll_fd >= 0)
-                close(l->epoll_fd);
         while (l->n_idle > 0)
                 sym_curl_easy_cleanup(l->idle[--l->n_idle]);
         sd_event_unref(l->event);

@@ -19,6 +19,8 @@ struct ks_io_set {
         sd_event_source *timer;
         uint64_t timer_usec;            /* when the timer fires; UINT64_MAX: off */
         ks_io_deadline *deadlines;      /* the armed ones, in no order */
+        uint64_t generation;            /* of the timer's runs: see on_timer */
+        unsigned n_watches;
         struct epoll_event batch[BATCH];
         int n_batch, next;              /* the batch in dispatch, and the next entry */
 };
@@ -77,9 +79,12 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
 
         s->timer_usec = UINT64_MAX;
         (void) sd_event_now(sd_event_source_get_event(source), CLOCK_MONOTONIC, &now);
-        /* A handler may disarm or free any other deadline: the scan starts over after each. */
+        /* A handler may disarm or free any other deadline: the scan starts over after each. One
+         * it arms now waits for the next wakeup, even if it is due already (curl asks for "at
+         * once" from inside the handler that called it): this run cannot go on for ever. */
+        s->generation++;
         for (;;) {
-                for (d = s->deadlines; d && d->usec > now; d = d->next)
+                for (d = s->deadlines; d && (d->usec > now || d->generation == s->generation); d = d->next)
                         ;
                 if (!d)
                         break;
@@ -105,6 +110,7 @@ int ks_io_set_arm(ks_io_set *s, ks_io_deadline *d, uint64_t usec, ks_io_expired_
                 d->armed = true;
         }
         d->usec = usec;
+        d->generation = s->generation;
         d->handler = handler;
         d->userdata = userdata;
         if (usec < s->timer_usec)
@@ -164,6 +170,7 @@ int ks_io_set_add(ks_io_set *s, ks_io_watch *w, int fd, uint32_t events, ks_io_h
         if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &e) < 0)
                 return -errno;
         *w = (ks_io_watch) { .fd = fd, .events = events, .handler = handler, .userdata = userdata };
+        s->n_watches++;
         return 0;
 }
 
@@ -185,6 +192,11 @@ static void forget(ks_io_set *s, ks_io_watch *w) {
                 if (s->batch[i].data.ptr == w)
                         s->batch[i].data.ptr = NULL;
         w->fd = -1;
+        s->n_watches--;
+}
+
+unsigned ks_io_set_watches(const ks_io_set *s) {
+        return s->n_watches;
 }
 
 void ks_io_set_remove(ks_io_set *s, ks_io_watch *w) {

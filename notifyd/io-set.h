@@ -45,6 +45,7 @@ struct ks_io_deadline {
         ks_io_expired_t handler;
         void *userdata;
         ks_io_deadline *prev, *next;
+        uint64_t generation;            /* the set's, when armed */
         bool armed;
 };
 
@@ -61,7 +62,11 @@ void ks_io_set_remove(ks_io_set *s, ks_io_watch *w);
  * for that). A watch not added is left alone. */
 void ks_io_set_close(ks_io_set *s, ks_io_watch *w);
 
-/* handler runs once, at usec (1 ms accuracy) unless disarmed before. Arming an armed deadline
- * moves it. Disarming one that is not armed does nothing. */
+/* How many sockets are watched (the native checks' and curl's). */
+unsigned ks_io_set_watches(const ks_io_set *s);
+
+/* handler runs once, at usec (1 ms accuracy) unless disarmed before; if armed by a handler of
+ * another deadline, not before the next wakeup. Arming an armed deadline moves it. Disarming one
+ * that is not armed does nothing. */
 int ks_io_set_arm(ks_io_set *s, ks_io_deadline *d, uint64_t usec, ks_io_expired_t handler, void *userdata);
 void ks_io_set_disarm(ks_io_set *s, ks_io_deadline *d);

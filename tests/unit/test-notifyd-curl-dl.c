@@ -74,6 +74,8 @@ static void start_server(sd_event *event) {
 
 typedef struct transfer {
         ks_curl_done done;
+        ks_io_set *io;
+        unsigned watched;       /* sockets in the io set while the body arrived */
         char body[64];
         size_t len;
         bool finished;
@@ -86,6 +88,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
 
         if (n > sizeof t->body - 1 - t->len)
                 return 0;
+        t->watched = ks_io_set_watches(t->io);
         memcpy(t->body + t->len, ptr, n);
         t->len += n;
         return n;
@@ -136,6 +139,8 @@ static void test_loaded_on_demand(void) {
         ASSERT_EQ(sym_curl_easy_setopt(easy, CURLOPT_PROXY, ""), CURLE_OK);
         ASSERT_EQ(ks_curl_loop_add(loop, easy, 7), 0);
         ASSERT_EQ(ks_curl_loop_running(loop), 1);
+        t.io = ks_curl_loop_get_io_set(loop);
+        ASSERT_EQ(ks_io_set_watches(t.io), 0);
 
         /* Bounded: the transfer's own timeout is 5 s. */
         for (unsigned i = 0; i < 1000 && !t.finished; i++)
@@ -146,6 +151,8 @@ static void test_loaded_on_demand(void) {
         ASSERT_EQ(status, 200);
         t.body[t.len] = 0;
         ASSERT_STREQ(t.body, "dl-okay");
+        /* curl's socket was in the one set of check sockets, and is not any more. */
+        ASSERT_EQ(t.watched, 1);
         ASSERT_EQ(served, 1);
         ASSERT_EQ(ks_curl_loop_running(loop), 0);
         ks_curl_loop_give_easy(loop, easy);
