@@ -98,6 +98,18 @@ static size_t strv_len(char *const *l) {
         return n;
 }
 
+uint64_t ks_unit_job_timeout_usec(const ks_service *s) {
+        uint64_t start = ks_service_start_timeout_usec(s), stop = s->stop_timeout_usec;
+
+        if (start == KS_USEC_UNSET)
+                start = KS_SYSTEMD_DEFAULT_TIMEOUT_USEC;
+        if (stop == KS_USEC_UNSET)
+                stop = KS_SYSTEMD_DEFAULT_TIMEOUT_USEC;
+        if (start == KS_USEC_INFINITY || stop == KS_USEC_INFINITY || start > KS_USEC_INFINITY - stop)
+                return KS_USEC_INFINITY;
+        return start + stop;
+}
+
 static int add_file(ks_unit_files *f, char *path, char *content, size_t size, char *symlink) {
         ks_unit_file *p = reallocarray(f->items, f->n + 1, sizeof(ks_unit_file));
         if (!p) {
@@ -289,6 +301,21 @@ static int unit_section(gen *g, ks_unit_text *t) {
                 }
                 if (r < 0)
                         return r;
+        }
+
+        /* With RestartMode=direct (below) an automatic restart never passes through "failed", so
+         * the job of "systemctl start" stays running across restarts: a start that keeps timing
+         * out blocked once per restart, up to the start limit, or for ever with max_restarts =
+         * "infinity". Bounded as before 254, where the job fails with the first attempt: one
+         * attempt (and a restart job: a stop, then a start) takes at most start + stop timeout. */
+        if (s->restart != KS_RESTART_NO && g->o->systemd_version >= KS_SYSTEMD_VERSION_RESTART_MODE) {
+                uint64_t job = ks_unit_job_timeout_usec(s);
+                if (job != KS_USEC_INFINITY) {
+                        format_duration(buf, sizeof buf, job);
+                        r = ks_unit_text_add_raw(t, "JobRunningTimeoutSec", buf);
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }

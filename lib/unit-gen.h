@@ -35,6 +35,8 @@
  * RestartMode= need 254. */
 #define KS_SYSTEMD_VERSION_RESTART_STEPS 254
 #define KS_SYSTEMD_VERSION_RESTART_MODE 254
+/* systemd's DefaultTimeoutStartSec= and DefaultTimeoutStopSec=, for a timeout a definition leaves unset. */
+#define KS_SYSTEMD_DEFAULT_TIMEOUT_USEC (90 * KS_USEC_PER_SEC)
 
 typedef struct ks_unit_file {
         char *path;             /* relative to the output directory, e.g. "konivrer@web.service" */
@@ -51,6 +53,11 @@ typedef struct ks_unit_files {
 typedef struct ks_unit_gen_options {
         unsigned systemd_version;       /* 0: unknown, treated as older than every feature */
 } ks_unit_gen_options;
+
+/* The longest a job of the unit may run, written as JobRunningTimeoutSec= where RestartMode=direct
+ * would otherwise keep a start job running across restarts: start_timeout + stop_timeout (each
+ * KS_SYSTEMD_DEFAULT_TIMEOUT_USEC when unset), KS_USEC_INFINITY when either is infinite. */
+uint64_t ks_unit_job_timeout_usec(const ks_service *s);
 
 /* Builds the files for s. Values a unit file cannot carry become diagnostics ("FILE:LINE:COL:
  * key ...") and the result is -EINVAL with nothing in *ret. Notices (a feature degraded for an
