@@ -241,6 +241,17 @@ def exit_statuses(tmp):
 
 
 @test
+def unreadable_files_say_why(tmp):
+    # A file that cannot be used fails verify (exit 1) with the reason, not "ignoring".
+    os.makedirs(tmp + '/dir.toml')
+    for path, why in (('/nonexistent/x.toml', 'cannot read: No such file or directory'),
+                      (tmp + '/dir.toml', 'not a regular file')):
+        v = subprocess.run([CTL, 'verify', path], env=env_for('/nonexistent'), capture_output=True, text=True)
+        assert v.returncode == 1, (path, v.returncode)
+        assert v.stderr == '%s: %s\n' % (path, why), v.stderr
+
+
+@test
 def no_dbus_no_kmsg_when_asked(tmp):
     # KSERVICE_LOG_TARGET=stderr wins over SYSTEMD_SCOPE; messages then reach stderr.
     put(tmp + '/cfg/bad.toml', 'exec = 1\n')
