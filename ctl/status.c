@@ -22,7 +22,7 @@
 #include "time-util.h"
 
 typedef struct unit_state {
-        char *load_state, *active_state, *sub_state, *status_text, *result;
+        char *load_state, *active_state, *sub_state, *status_text, *result, *fragment_path;
         uint32_t main_pid, n_restarts;
 } unit_state;
 
@@ -32,6 +32,7 @@ static void unit_state_done(unit_state *u) {
         free(u->sub_state);
         free(u->status_text);
         free(u->result);
+        free(u->fragment_path);
 }
 
 static int get_string(sd_bus *bus, const char *path, const char *iface, const char *prop, char **ret) {
@@ -56,7 +57,8 @@ static int unit_state_read(sd_bus *bus, const char *unit, unit_state *ret) {
         const char *uif = "org.freedesktop.systemd1.Unit", *sif = "org.freedesktop.systemd1.Service";
         if ((r = get_string(bus, path, uif, "LoadState", &u.load_state)) < 0 ||
             (r = get_string(bus, path, uif, "ActiveState", &u.active_state)) < 0 ||
-            (r = get_string(bus, path, uif, "SubState", &u.sub_state)) < 0) {
+            (r = get_string(bus, path, uif, "SubState", &u.sub_state)) < 0 ||
+            (r = get_string(bus, path, uif, "FragmentPath", &u.fragment_path)) < 0) {
                 unit_state_done(&u);
                 return r;
         }
@@ -131,6 +133,12 @@ static bool restarts_done(const ks_service *s, const unit_state *u, uint32_t *re
 
 enum { STATUS_OK = 0, STATUS_FAILED = 1, STATUS_INACTIVE = 3 };
 
+/* The installed template konivrer@.service, which systemd loads when no unit was generated. */
+static bool endswith_fallback(const char *path) {
+        const char *slash = strrchr(path, '/');
+        return streq(slash ? slash + 1 : path, KS_UNIT_PREFIX KS_UNIT_SUFFIX);
+}
+
 static int show_one(sd_bus *bus, const ks_config_entry *e, bool verbose, int *worst) {
         _cleanup_free_ char *unit = NULL, *error = NULL;
         _cleanup_(ks_service_freep) ks_service *s = NULL;
@@ -180,7 +188,13 @@ static int show_one(sd_bus *bus, const ks_config_entry *e, bool verbose, int *wo
                 printf("       Drop-in: %s\n", e->dropins[i]);
         if (error)
                 printf("         Error: %s\n", error);
-        printf("        Loaded: %s\n", u.load_state);
+        /* LoadState says "loaded" for the fallback template too: say which unit systemd has. */
+        if (streq(u.load_state, "loaded") && u.fragment_path && endswith_fallback(u.fragment_path))
+                printf("        Loaded: fallback %s, which fails: %s\n", u.fragment_path,
+                       error ? "the definition is invalid, no unit was generated"
+                             : "no unit generated yet (run systemctl daemon-reload)");
+        else
+                printf("        Loaded: %s\n", u.load_state);
         printf("        Active: %s\n", active);
         if (streq(u.load_state, "loaded")) {
                 if (u.main_pid > 0)

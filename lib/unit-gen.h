@@ -80,8 +80,19 @@ int ks_unit_files_format(const ks_unit_files *f, char **ret, size_t *ret_size);
 typedef struct ks_unit_gen_callbacks {
         void (*log)(int level, const char *text, void *userdata);
         int (*emit)(const ks_service *s, const ks_unit_files *files, void *userdata);
+        /* Optional: the drop-in of ks_unit_gen_invalid() for each definition that does not load
+         * (path: the definition's file), which the generator writes and a dry run does not. */
+        int (*emit_invalid)(const char *path, const ks_unit_files *files, void *userdata);
         void *userdata;
 } ks_unit_gen_callbacks;
+
+/* For a definition NAME that does not load, no unit is generated and systemd falls back to the
+ * installed template konivrer@.service, which fails. This builds the drop-in
+ * konivrer@NAME.service.d/50-kservice-invalid.conf that makes the fallback say so where the user
+ * looks (systemctl status): a Description= with the first error (FILE:LINE:COL: message), and
+ * an ExecStart= printing it with the number of errors into the unit's journal. */
+int ks_unit_gen_invalid(const char *name, const char *path, const char *first_error, size_t n_errors,
+                        ks_unit_files *ret);
 
 typedef struct ks_config_set ks_config_set;
 int ks_unit_gen_set(const ks_config_set *set, const ks_unit_gen_options *o, const ks_unit_gen_callbacks *cb);

@@ -92,6 +92,22 @@ def bad_among_good(tmp):
     assert 'konivrer@a.service' in t and 'konivrer@c.service' in t, sorted(t)
     assert 'konivrer@b.service' not in t, sorted(t)
     assert t['multi-user.target.wants/konivrer@c.service'] == ('link', '../konivrer@c.service')
+    # Only a drop-in for the fallback template, which then fails with the first error.
+    assert [p for p in t if 'konivrer@b.' in p] == ['konivrer@b.service.d/50-kservice-invalid.conf'], sorted(t)
+    dropin = t['konivrer@b.service.d/50-kservice-invalid.conf'][1].decode().replace(cfg, '/etc/kservice')
+    assert dropin.endswith(
+        '[Unit]\n'
+        'Description=kservice b (invalid definition: /etc/kservice/b.toml:2:1: unknown key "restrat"; '
+        'did you mean "restart"?)\n\n'
+        '[Service]\n'
+        'ExecStart=\n'
+        'ExecStart=/bin/echo "konivrer@b.service: invalid kservice definition, not started: '
+        '/etc/kservice/b.toml:2:1: unknown key \\"restrat\\"; did you mean \\"restart\\"? (1 error; '
+        '\\"kservicectl verify /etc/kservice/b.toml\\" shows it). See man 5 kservice.toml."\n'
+        'ExecStart=/bin/false\n'), dropin
+    # A dry run prints units only.
+    d = subprocess.run([GEN, '--dry-run'], env=env_for(cfg), capture_output=True, text=True, timeout=60)
+    assert 'kservice-invalid' not in d.stdout, d.stdout
 
 
 @test
