@@ -19,9 +19,10 @@
 #include "macro.h"
 #include "service.h"
 #include "status.h"
+#include "time-util.h"
 
 typedef struct unit_state {
-        char *load_state, *active_state, *sub_state, *status_text, *result;
+        char *load_state, *active_state, *sub_state, *status_text, *result, *fragment_path;
         uint32_t main_pid, n_restarts;
 } unit_state;
 
@@ -31,6 +32,7 @@ static void unit_state_done(unit_state *u) {
         free(u->sub_state);
         free(u->status_text);
         free(u->result);
+        free(u->fragment_path);
 }
 
 static int get_string(sd_bus *bus, const char *path, const char *iface, const char *prop, char **ret) {
@@ -55,7 +57,8 @@ static int unit_state_read(sd_bus *bus, const char *unit, unit_state *ret) {
         const char *uif = "org.freedesktop.systemd1.Unit", *sif = "org.freedesktop.systemd1.Service";
         if ((r = get_string(bus, path, uif, "LoadState", &u.load_state)) < 0 ||
             (r = get_string(bus, path, uif, "ActiveState", &u.active_state)) < 0 ||
-            (r = get_string(bus, path, uif, "SubState", &u.sub_state)) < 0) {
+            (r = get_string(bus, path, uif, "SubState", &u.sub_state)) < 0 ||
+            (r = get_string(bus, path, uif, "FragmentPath", &u.fragment_path)) < 0) {
                 unit_state_done(&u);
                 return r;
         }
@@ -73,8 +76,8 @@ static int unit_state_read(sd_bus *bus, const char *unit, unit_state *ret) {
         return 0;
 }
 
-/* Loads a definition to report its first error; the service itself is not needed here. */
-static int definition_check(const ks_config_entry *e, char **ret_error) {
+/* Loads a definition: its first error, or the service (for its restart policy). */
+static int definition_check(const ks_config_entry *e, char **ret_error, ks_service **ret_service) {
         _cleanup_(ks_service_freep) ks_service *s = NULL;
         _cleanup_diag_list_ ks_diag_list diags = {};
         int r;
@@ -87,18 +90,62 @@ static int definition_check(const ks_config_entry *e, char **ret_error) {
                 if (!t)
                         return -ENOMEM;
                 *ret_error = t;
+                *ret_service = NULL;
                 return 1;
         }
         *ret_error = NULL;
+        *ret_service = TAKE_PTR(s);
         return 0;
+}
+
+/* Whether the restart policy restarts after a run that ended with this Result. */
+static bool restart_covers(ks_restart restart, const char *result) {
+        switch (restart) {
+        case KS_RESTART_ALWAYS:
+        case KS_RESTART_ON_FAILURE:
+                return !streq(result, "success");
+        case KS_RESTART_ON_ABNORMAL:
+                return streq(result, "signal") || streq(result, "core-dump") || streq(result, "timeout") ||
+                       streq(result, "watchdog");
+        case KS_RESTART_ON_WATCHDOG:
+                return streq(result, "watchdog");
+        default:
+                return false;
+        }
+}
+
+/* systemd's NRestarts counts the restarts it scheduled, and when the start limit stops it, the
+ * one it then refused too: with max_restarts = 3 a service that gave up shows NRestarts=4 after
+ * 3 restarts. A failed unit whose Result the restart policy covers was not restarted only because
+ * of that limit; report the restarts that happened, which the user compares with max_restarts.
+ * Returns whether the unit gave up at the limit. */
+static bool restarts_done(const ks_service *s, const unit_state *u, uint32_t *ret) {
+        *ret = u->n_restarts;
+        if (!s || !u->result || !streq(u->active_state, "failed") || s->max_restarts == KS_RESTARTS_INFINITY)
+                return false;
+        if (streq(u->result, "start-limit-hit"))
+                return true;    /* a start refused by the limit, no restart counted for it */
+        if (!restart_covers(s->restart, u->result) || u->n_restarts == 0)
+                return false;
+        *ret = u->n_restarts - 1;
+        return true;
 }
 
 enum { STATUS_OK = 0, STATUS_FAILED = 1, STATUS_INACTIVE = 3 };
 
+/* The installed template konivrer@.service, which systemd loads when no unit was generated. */
+static bool endswith_fallback(const char *path) {
+        const char *slash = strrchr(path, '/');
+        return streq(slash ? slash + 1 : path, KS_UNIT_PREFIX KS_UNIT_SUFFIX);
+}
+
 static int show_one(sd_bus *bus, const ks_config_entry *e, bool verbose, int *worst) {
         _cleanup_free_ char *unit = NULL, *error = NULL;
+        _cleanup_(ks_service_freep) ks_service *s = NULL;
         _cleanup_(unit_state_done) unit_state u = {};
         char active[64];
+        uint32_t restarts;
+        bool gave_up;
         int r;
 
         if (asprintf(&unit, KS_UNIT_PREFIX "%s" KS_UNIT_SUFFIX, e->name) < 0)
@@ -108,7 +155,7 @@ static int show_one(sd_bus *bus, const ks_config_entry *e, bool verbose, int *wo
                 printf(verbose ? "%s: masked by %s\n" : "%-16s masked (%s)\n", e->name, e->path);
                 return 0;
         }
-        r = definition_check(e, &error);
+        r = definition_check(e, &error, &s);
         if (r < 0)
                 return r;
         if (error)
@@ -124,11 +171,13 @@ static int show_one(sd_bus *bus, const ks_config_entry *e, bool verbose, int *wo
         if (!streq(u.active_state, "active") && !streq(u.active_state, "reloading") && *worst == STATUS_OK)
                 *worst = STATUS_INACTIVE;
 
+        gave_up = restarts_done(s, &u, &restarts);
+
         if (!verbose) {
-                char restarts[16] = "-";
+                char nr[16] = "-";
                 if (streq(u.load_state, "loaded"))
-                        snprintf(restarts, sizeof(restarts), "%" PRIu32, u.n_restarts);
-                printf("%-16s %-20s %-8s %s\n", e->name, active, restarts,
+                        snprintf(nr, sizeof(nr), "%" PRIu32, restarts);
+                printf("%-16s %-20s %-8s %s\n", e->name, active, nr,
                        error ? error : (u.status_text && u.status_text[0] ? u.status_text : "-"));
                 return 0;
         }
@@ -139,12 +188,25 @@ static int show_one(sd_bus *bus, const ks_config_entry *e, bool verbose, int *wo
                 printf("       Drop-in: %s\n", e->dropins[i]);
         if (error)
                 printf("         Error: %s\n", error);
-        printf("        Loaded: %s\n", u.load_state);
+        /* LoadState says "loaded" for the fallback template too: say which unit systemd has. */
+        if (streq(u.load_state, "loaded") && u.fragment_path && endswith_fallback(u.fragment_path))
+                printf("        Loaded: fallback %s, which fails: %s\n", u.fragment_path,
+                       error ? "the definition is invalid, no unit was generated"
+                             : "no unit generated yet (run systemctl daemon-reload)");
+        else
+                printf("        Loaded: %s\n", u.load_state);
         printf("        Active: %s\n", active);
         if (streq(u.load_state, "loaded")) {
                 if (u.main_pid > 0)
                         printf("      Main PID: %" PRIu32 "\n", u.main_pid);
-                printf("      Restarts: %" PRIu32 "\n", u.n_restarts);
+                printf("      Restarts: %" PRIu32, restarts);
+                if (gave_up) {
+                        char window[64];
+                        if (ks_format_timespan(window, sizeof window, s->restart_window_usec) < 0)
+                                snprintf(window, sizeof window, "its window");
+                        printf(" (limit of %" PRIu32 " in %s reached, gave up)", s->max_restarts, window);
+                }
+                putchar('\n');
                 if (u.result && !streq(u.result, "success"))
                         printf("        Result: %s\n", u.result);
                 if (u.status_text && u.status_text[0])

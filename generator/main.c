@@ -6,8 +6,9 @@
  * lib/unit-gen.c; this file only chooses where output and logs go.
  *
  * It never talks to D-Bus (the manager is busy running generators) and never fails the boot: a
- * broken definition is logged as FILE:LINE:COL and skipped, the others are still written, and the
- * exit status (1) only tells that something was skipped.
+ * broken definition is logged as FILE:LINE:COL and gets no unit, only a drop-in that makes the
+ * fallback template fail with its first error; the others are still written, and the exit status
+ * (1) only tells that something was skipped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -267,6 +268,21 @@ static int emit_write(const ks_service *s, const ks_unit_files *files, void *use
         return 0;
 }
 
+/* The drop-in that makes the fallback template name the error of an invalid definition. */
+static int emit_invalid_write(const char *path, const ks_unit_files *files, void *userdata) {
+        writer *w = userdata;
+
+        for (size_t i = 0; i < files->n; i++) {
+                int r = write_atomic(w, &files->items[i]);
+                if (r < 0) {
+                        log_full(LOG_ERR, "%s: cannot write %s/%s: %s", path, w->dir, files->items[i].path,
+                                 strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
 static int emit_print(const ks_service *s, const ks_unit_files *files, void *userdata) {
         _cleanup_free_ char *text = NULL;
         size_t size;
@@ -348,7 +364,8 @@ static int run(const char *normal, const char *early, const char *late) {
                 return log_full(LOG_ERR, "Cannot open output directory %s: %m", normal);
 
         writer w = { .dir = normal, .dir_fd = dfd, .pid = (int) getpid() };
-        ks_unit_gen_callbacks cb = { .log = log_cb, .emit = emit_write, .userdata = &w };
+        ks_unit_gen_callbacks cb = { .log = log_cb, .emit = emit_write, .emit_invalid = emit_invalid_write,
+                                     .userdata = &w };
         r = ks_unit_gen_set(set, &o, &cb);
         if (r < 0)
                 log_full(LOG_ERR, "Out of memory");

@@ -90,6 +90,17 @@ static int add_problem(ks_config_set *s, const char *path, int error, const char
         return 0;
 }
 
+/* A definition or drop-in that cannot be used: why, in words (no "ignoring": the caller fails). */
+static int add_unreadable(ks_config_set *s, const char *path, int error) {
+        char msg[128];
+
+        if (error == -EBADFD)
+                snprintf(msg, sizeof msg, "not a regular file");
+        else
+                snprintf(msg, sizeof msg, "cannot read: %s", strerror(-error));
+        return add_problem(s, path, error, msg);
+}
+
 static int push(candidate **array, size_t *n, size_t *allocated, candidate c) {
         if (*n == *allocated) {
                 size_t a = MAX(*allocated * 2, (size_t) 64);
@@ -283,8 +294,7 @@ static int finish(collector *c, ks_config_set **ret) {
 
                 r = check_masked(m->path);
                 if (r < 0) {
-                        r = add_problem(s, m->path, r,
-                                        r == -EBADFD ? "not a regular file, ignoring" : "cannot read, ignoring");
+                        r = add_unreadable(s, m->path, r);
                         if (r < 0)
                                 return r;
                         continue;
@@ -318,8 +328,7 @@ static int finish(collector *c, ks_config_set **ret) {
                         if (r > 0)
                                 continue;
                         if (r < 0) {
-                                r = add_problem(s, d->path, r,
-                                                r == -EBADFD ? "not a regular file, ignoring" : "cannot read, ignoring");
+                                r = add_unreadable(s, d->path, r);
                                 if (r < 0)
                                         return r;
                                 continue;

@@ -35,6 +35,8 @@
  * RestartMode= need 254. */
 #define KS_SYSTEMD_VERSION_RESTART_STEPS 254
 #define KS_SYSTEMD_VERSION_RESTART_MODE 254
+/* systemd's DefaultTimeoutStartSec= and DefaultTimeoutStopSec=, for a timeout a definition leaves unset. */
+#define KS_SYSTEMD_DEFAULT_TIMEOUT_USEC (90 * KS_USEC_PER_SEC)
 
 typedef struct ks_unit_file {
         char *path;             /* relative to the output directory, e.g. "konivrer@web.service" */
@@ -51,6 +53,11 @@ typedef struct ks_unit_files {
 typedef struct ks_unit_gen_options {
         unsigned systemd_version;       /* 0: unknown, treated as older than every feature */
 } ks_unit_gen_options;
+
+/* The longest a job of the unit may run, written as JobRunningTimeoutSec= where RestartMode=direct
+ * would otherwise keep a start job running across restarts: start_timeout + stop_timeout (each
+ * KS_SYSTEMD_DEFAULT_TIMEOUT_USEC when unset), KS_USEC_INFINITY when either is infinite. */
+uint64_t ks_unit_job_timeout_usec(const ks_service *s);
 
 /* Builds the files for s. Values a unit file cannot carry become diagnostics ("FILE:LINE:COL:
  * key ...") and the result is -EINVAL with nothing in *ret. Notices (a feature degraded for an
@@ -73,8 +80,19 @@ int ks_unit_files_format(const ks_unit_files *f, char **ret, size_t *ret_size);
 typedef struct ks_unit_gen_callbacks {
         void (*log)(int level, const char *text, void *userdata);
         int (*emit)(const ks_service *s, const ks_unit_files *files, void *userdata);
+        /* Optional: the drop-in of ks_unit_gen_invalid() for each definition that does not load
+         * (path: the definition's file), which the generator writes and a dry run does not. */
+        int (*emit_invalid)(const char *path, const ks_unit_files *files, void *userdata);
         void *userdata;
 } ks_unit_gen_callbacks;
+
+/* For a definition NAME that does not load, no unit is generated and systemd falls back to the
+ * installed template konivrer@.service, which fails. This builds the drop-in
+ * konivrer@NAME.service.d/50-kservice-invalid.conf that makes the fallback say so where the user
+ * looks (systemctl status): a Description= with the first error (FILE:LINE:COL: message), and
+ * an ExecStart= printing it with the number of errors into the unit's journal. */
+int ks_unit_gen_invalid(const char *name, const char *path, const char *first_error, size_t n_errors,
+                        ks_unit_files *ret);
 
 typedef struct ks_config_set ks_config_set;
 int ks_unit_gen_set(const ks_config_set *set, const ks_unit_gen_options *o, const ks_unit_gen_callbacks *cb);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * notifyd's own diagnostics: one line per message on stderr with a <N> syslog prefix, which
- * systemd's stdout/stderr→journal stream turns into the right priority. Messages about a
- * monitored service go to that service's journal view instead (unit-log.h).
+ * notifyd's own diagnostics: one line per message on stderr, with a <N> syslog prefix when stderr
+ * is the journal ($JOURNAL_STREAM names it), which systemd's stdout/stderr→journal stream turns
+ * into the right priority; plain text on a terminal or file. Messages about a monitored service
+ * go to that service's journal view instead (unit-log.h).
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <syslog.h>
 
@@ -13,6 +15,8 @@
 
 void ks_log_set_max_level(int level);
 int ks_log_get_max_level(void);
+/* Whether $JOURNAL_STREAM names stderr's device and inode (read again at each call). */
+bool ks_log_stderr_is_journal(void);
 
 /* Logs and returns -abs(error) (or 0 when error is 0), so callers can "return log_error_errno(r, ...)".
  * errno is set to abs(error) while formatting, so %m prints it. */

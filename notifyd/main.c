@@ -39,7 +39,8 @@ static int help(void) {
                "                            would run itself\n"
                "     --config-path=PATH     Definitions search path (default: $KSERVICE_CONFIG_PATH\n"
                "                            or the built-in one)\n"
-               "     --log-level=LEVEL      debug, info (default), notice, warning, err\n"
+               "     --log-level=LEVEL      emerg, alert, crit, err, warning, notice, info (default)\n"
+               "                            or debug\n"
                "     --check-privilege      Only test whether notifications on behalf of other\n"
                "                            processes work, and exit\n");
         return 0;

@@ -158,9 +158,18 @@ def check_bad(gen, case_dir, name, update, tmp):
     problems = []
     if rc != 1:
         problems.append('exit status %d, expected 1' % rc)
-    if not tree_is_empty(os.path.join(out, 'normal')):
-        problems.append('a broken definition produced output')
+    # No unit; only the drop-in that makes the fallback template name the first error.
+    normal = os.path.join(out, 'normal')
+    dropin = 'konivrer@%s.service.d/50-kservice-invalid.conf' % name
+    got = sorted(os.path.relpath(os.path.join(d, f), normal) for d, _dirs, fs in os.walk(normal) for f in fs)
+    if got not in ([], [dropin]):
+        problems.append('a broken definition produced output other than %s: %s' % (dropin, got))
     want = read_text(err_file)
+    if got == [dropin] and want:
+        first = want.splitlines()[0].replace(cfg, '/etc/kservice')
+        text = read_text(os.path.join(normal, dropin)).replace(cfg, '/etc/kservice')
+        if 'invalid kservice definition, not started: ' + first.replace('\\', '\\\\').replace('"', '\\"') not in text:
+            problems.append('%s does not name the first error %r:\n%s' % (dropin, first, text))
     if want is None:
         problems.append('%s is missing' % err_file)
     elif err != want:

@@ -92,6 +92,22 @@ def bad_among_good(tmp):
     assert 'konivrer@a.service' in t and 'konivrer@c.service' in t, sorted(t)
     assert 'konivrer@b.service' not in t, sorted(t)
     assert t['multi-user.target.wants/konivrer@c.service'] == ('link', '../konivrer@c.service')
+    # Only a drop-in for the fallback template, which then fails with the first error.
+    assert [p for p in t if 'konivrer@b.' in p] == ['konivrer@b.service.d/50-kservice-invalid.conf'], sorted(t)
+    dropin = t['konivrer@b.service.d/50-kservice-invalid.conf'][1].decode().replace(cfg, '/etc/kservice')
+    assert dropin.endswith(
+        '[Unit]\n'
+        'Description=kservice b (invalid definition: /etc/kservice/b.toml:2:1: unknown key "restrat"; '
+        'did you mean "restart"?)\n\n'
+        '[Service]\n'
+        'ExecStart=\n'
+        'ExecStart=/bin/echo "konivrer@b.service: invalid kservice definition, not started: '
+        '/etc/kservice/b.toml:2:1: unknown key \\"restrat\\"; did you mean \\"restart\\"? (1 error; '
+        '\\"kservicectl verify /etc/kservice/b.toml\\" shows it). See man 5 kservice.toml."\n'
+        'ExecStart=/bin/false\n'), dropin
+    # A dry run prints units only.
+    d = subprocess.run([GEN, '--dry-run'], env=env_for(cfg), capture_output=True, text=True, timeout=60)
+    assert 'kservice-invalid' not in d.stdout, d.stdout
 
 
 @test
@@ -238,6 +254,17 @@ def exit_statuses(tmp):
     put(tmp + '/cfg/web.toml', GOOD)
     r = subprocess.run([GEN, tmp + '/one'], env=env_for(tmp + '/cfg'), capture_output=True, text=True)
     assert r.returncode == 0 and os.path.exists(tmp + '/one/konivrer@web.service'), r.stderr
+
+
+@test
+def unreadable_files_say_why(tmp):
+    # A file that cannot be used fails verify (exit 1) with the reason, not "ignoring".
+    os.makedirs(tmp + '/dir.toml')
+    for path, why in (('/nonexistent/x.toml', 'cannot read: No such file or directory'),
+                      (tmp + '/dir.toml', 'not a regular file')):
+        v = subprocess.run([CTL, 'verify', path], env=env_for('/nonexistent'), capture_output=True, text=True)
+        assert v.returncode == 1, (path, v.returncode)
+        assert v.stderr == '%s: %s\n' % (path, why), v.stderr
 
 
 @test

@@ -148,6 +148,16 @@ int main(void) {
         CHECK(e && e->masked);
         s = ks_config_set_free(s);
 
+        /* A file that cannot be read: a problem with the reason. */
+        char *missing[] = { at("etc/nonexistent.toml") };
+        CHECK(ks_config_set_load_files(missing, 1, &s) == 0);
+        CHECK(s && s->n_entries == 0 && s->n_problems == 1);
+        if (s && s->n_problems == 1) {
+                CHECK(s->problems[0].error == -ENOENT);
+                CHECK(streq(s->problems[0].message, "cannot read: No such file or directory"));
+        }
+        s = ks_config_set_free(s);
+
         /* Many definitions: sorted and found. */
         put("many/.keep", "");
         for (unsigned i = 0; i < 3000; i++) {

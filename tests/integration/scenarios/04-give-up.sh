@@ -40,6 +40,17 @@ alert_ran() { [ "$(ks_exec cat /run/kstest/alert 2>/dev/null)" = "$u" ]; }
 ks_wait_until 10 "on_give_up started ks-alert@$u" alert_ran
 ks_assert_eq 1 "$(ks_sh 'wc -l </run/kstest/alert')" "number of alert runs"
 
+ks_log "kservicectl status: the restarts that happened, against max_restarts"
+# systemd's NRestarts also counts the restart the start limit refused.
+ks_log "NRestarts=$(ks_show $u NRestarts)"
+if ks_exec test -x /usr/bin/kservicectl; then
+        out=$(ks_exec kservicectl status web) || true
+        ks_log "$out"
+        ks_assert_match 'Restarts: 3 \(limit of 3 in 1min reached, gave up\)' "$out" "kservicectl status web"
+        out=$(ks_exec kservicectl status) || true
+        ks_assert_match '^web +failed \(failed\) +3 ' "$(grep '^web ' <<<"$out")" "web's line in kservicectl status"
+fi
+
 ks_log "given up means given up: no further starts"
 ks_assert_stays $u ActiveState failed 2
 ks_assert_eq 4 "$(starts)" "process starts after giving up"

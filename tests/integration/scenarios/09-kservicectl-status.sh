@@ -52,3 +52,12 @@ ks_assert_match '^broken .*/etc/kservice/broken.toml:2:1: .*restrat.*restart' "$
 
 rc=0; ks_exec kservicectl status nosuch >/dev/null 2>&1 || rc=$?
 ks_assert_eq 1 "$rc" "exit status for an unknown name"
+
+# A masked definition is shown as masked and does not change the exit status (kservicectl(1)).
+ks_exec ln -s /dev/null /etc/kservice/off.toml
+rc=0; out=$(ks_exec kservicectl status off) || rc=$?
+ks_log "$out"
+ks_assert_match '^off: masked by /etc/kservice/off.toml' "$out" "status off"
+ks_assert_eq 0 "$rc" "exit status for a masked definition"
+rc=0; ks_exec kservicectl status web off >/dev/null || rc=$?
+ks_assert_eq 0 "$rc" "exit status for an active service and a masked definition"
