@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The kservice.toml model: reading parsed TOML documents into a ks_service, merging drop-ins,
- * and validating every key and every combination. See service.h and kservice.toml(5).
+ * The kservice.toml model: reading parsed TOML documents into a ks_service through the key table
+ * (ks_service_keys[]), merging drop-ins, and validating every key; the combinations of keys are
+ * judged in service-validate.c. See service.h and kservice.toml(5).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "service-keys.h"
+#include "service-validate.h"
 #include "service.h"
 #include "time-util.h"
 
@@ -332,17 +334,6 @@ _printf_(4, 5) static int fail_at(ctx *c, unsigned line, unsigned column, const 
         return r < 0 ? r : -EINVAL;
 }
 #define fail(c, v, ...) fail_at(c, (v)->line, (v)->column, __VA_ARGS__)
-
-_printf_(3, 4) static int fail_origin(ctx *c, const ks_origin *o, const char *fmt, ...) {
-        va_list ap;
-        int r;
-
-        c->failed = true;
-        va_start(ap, fmt);
-        r = ks_diag_addv(c->diags, o->file, o->line, o->column, fmt, ap);
-        va_end(ap);
-        return r < 0 ? r : -EINVAL;
-}
 
 static const char *type_with_article(ks_toml_type t) {
         switch (t) {
@@ -1150,26 +1141,13 @@ static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
         if (r < 0)
                 return r;
 
-        if (chk->type == _KS_CHECK_TYPE_MAX)
-                return fail(c, t, "[[health.check]] needs \"type\" (\"http\" or \"tcp\")");
-
-        /* Keys of the other check type are errors: they would silently do nothing. */
-        static const int http_only[] = { K_CHECK_URL,     K_CHECK_METHOD,     K_CHECK_EXPECT_STATUS,
-                                         K_CHECK_EXPECT_BODY, K_CHECK_HEADERS, K_CHECK_TLS_VERIFY,
-                                         K_CHECK_FOLLOW_REDIRECTS, K_CHECK_MAX_RESPONSE_BYTES };
-        static const int tcp_only[] = { K_CHECK_HOST, K_CHECK_PORT };
-        const int *other = chk->type == KS_CHECK_HTTP ? tcp_only : http_only;
-        size_t n_other = chk->type == KS_CHECK_HTTP ? ELEMENTSOF(tcp_only) : ELEMENTSOF(http_only);
-        for (size_t i = 0; i < n_other; i++)
-                if (o[other[i]].file) {
-                        r = fail_origin(c, &o[other[i]], "\"%s\" does not apply to type = \"%s\"",
-                                        ks_service_keys[other[i]].path, check_type_names[chk->type]);
-                        CHECK_NOMEM(r);
-                }
+        r = ks_check_validate(chk, o, c->diags);
+        if (r == -EINVAL)
+                c->failed = true;
+        if (r < 0)
+                return r;
 
         if (chk->type == KS_CHECK_HTTP) {
-                if (!o[K_CHECK_URL].file)
-                        return fail(c, t, "an http check needs \"url\"");
                 if (!chk->method && set_string(&chk->method, "GET") < 0)
                         return -ENOMEM;
                 if (!chk->expect_status) {
@@ -1179,14 +1157,8 @@ static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
                         chk->expect_status[0] = (ks_status_range) { 200, 299 };
                         chk->n_expect_status = 1;
                 }
-                if (chk->url && strncmp(chk->url, "http://", 7) == 0 && o[K_CHECK_TLS_VERIFY].file)
-                        return fail_origin(c, &o[K_CHECK_TLS_VERIFY], "\"health.check.tls_verify\" needs an https:// URL");
-        } else {
-                if (!o[K_CHECK_PORT].file)
-                        return fail(c, t, "a tcp check needs \"port\"");
-                if (!chk->host && set_string(&chk->host, "127.0.0.1") < 0)
-                        return -ENOMEM;
-        }
+        } else if (!chk->host && set_string(&chk->host, "127.0.0.1") < 0)
+                return -ENOMEM;
         return 0;
 }
 
@@ -1829,9 +1801,7 @@ int ks_service_apply(ks_service *s, const ks_toml_document *doc, const char *fil
 }
 
 int ks_service_finalize(ks_service *s, ks_diag_list *diags) {
-        ctx c = { .s = s, .diags = diags, .file = s->files ? s->files[0] : NULL };
         ks_health *h = &s->health;
-        const ks_origin *o = s->key_origin;
         int r;
 
         /* ---- derived defaults */
@@ -1854,152 +1824,7 @@ int ks_service_finalize(ks_service *s, ks_diag_list *diags) {
                         return r;
         }
 
-        /* ---- required keys */
-        if (!s->exec) {
-                r = fail_at(&c, 1, 1, "\"exec\" is required: the command line of the service");
-                CHECK_NOMEM(r);
-        }
-
-        /* ---- restart policy */
-        if (s->restart == KS_RESTART_NO) {
-                static const key_id moot[] = { K_RESTART_DELAY, K_RESTART_MAX_DELAY, K_RESTART_STEPS,
-                                               K_MAX_RESTARTS, K_RESTART_WINDOW };
-                for (size_t i = 0; i < ELEMENTSOF(moot); i++)
-                        if (key_set(s, moot[i])) {
-                                r = fail_origin(&c, &o[moot[i]], "\"%s\" has no effect with restart = \"no\"",
-                                                ks_service_keys[moot[i]].path);
-                                CHECK_NOMEM(r);
-                        }
-        } else {
-                if (key_set(s, K_RESTART_STEPS) && s->restart_max_delay_usec == KS_USEC_UNSET) {
-                        r = fail_origin(&c, &o[K_RESTART_STEPS], "\"restart_steps\" needs \"restart_max_delay\"");
-                        CHECK_NOMEM(r);
-                }
-                if (s->restart_max_delay_usec != KS_USEC_UNSET && s->restart_max_delay_usec <= s->restart_delay_usec) {
-                        r = fail_origin(&c, &o[K_RESTART_MAX_DELAY],
-                                        "\"restart_max_delay\" must be longer than \"restart_delay\"");
-                        CHECK_NOMEM(r);
-                }
-                if (s->max_restarts == KS_RESTARTS_INFINITY) {
-                        if (key_set(s, K_RESTART_WINDOW)) {
-                                r = fail_origin(&c, &o[K_RESTART_WINDOW],
-                                                "\"restart_window\" has no effect with max_restarts = \"infinity\"");
-                                CHECK_NOMEM(r);
-                        }
-                        /* With restart = "always" nothing ever ends the service, so nothing can
-                         * give up; with other policies an uncovered failure still ends it. */
-                        if (s->on_give_up && s->restart == KS_RESTART_ALWAYS) {
-                                r = fail_origin(&c, &o[K_ON_GIVE_UP],
-                                                "\"on_give_up\" is never reached with max_restarts = \"infinity\" "
-                                                "and restart = \"always\"");
-                                CHECK_NOMEM(r);
-                        }
-                } else if (s->restart_window_usec / s->max_restarts <= s->restart_delay_usec) {
-                        /* max_restarts + 1 starts take at least max_restarts * restart_delay. */
-                        key_id at = key_set(s, K_RESTART_WINDOW) ? K_RESTART_WINDOW
-                                    : key_set(s, K_MAX_RESTARTS) ? K_MAX_RESTARTS
-                                                                 : K_RESTART_DELAY;
-                        r = fail_origin(&c, &o[at],
-                                        "max_restarts = %" PRIu32 " within \"restart_window\" can never be reached "
-                                        "when restarts are \"restart_delay\" apart: make the window longer than "
-                                        "max_restarts * restart_delay",
-                                        s->max_restarts);
-                        CHECK_NOMEM(r);
-                }
-        }
-
-        /* ---- dependencies and boot */
-        static const struct {
-                key_id id;
-                size_t offset;
-        } dep_lists[] = {
-                { K_AFTER, offsetof(ks_service, after) },       { K_BEFORE, offsetof(ks_service, before) },
-                { K_REQUIRES, offsetof(ks_service, requires) }, { K_WANTS, offsetof(ks_service, wants) },
-                { K_PART_OF, offsetof(ks_service, part_of) },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(dep_lists); i++) {
-                char **l = *(char ***) ((uint8_t *) s + dep_lists[i].offset);
-                for (size_t j = 0; l && l[j]; j++)
-                        if (streq(l[j], s->unit)) {
-                                r = fail_origin(&c, &o[dep_lists[i].id], "\"%s\" names the service itself (%s)",
-                                                ks_service_keys[dep_lists[i].id].path, s->unit);
-                                CHECK_NOMEM(r);
-                        }
-        }
-        if (s->enabled && (!s->wanted_by || !s->wanted_by[0])) {
-                r = fail_origin(&c, &o[K_WANTED_BY], "\"wanted_by\" must name at least one unit when enabled = true");
-                CHECK_NOMEM(r);
-        }
-
-        /* ---- reload */
-        if (s->reload_on_change && s->reload_on_change[0] && !s->reload_signal) {
-                r = fail_origin(&c, &o[K_RELOAD_ON_CHANGE],
-                                "\"reload_on_change\" needs \"reload_signal\": the signal that makes the service reload");
-                CHECK_NOMEM(r);
-        }
-
-        /* ---- health */
-        if (key_set(s, K_HEALTH) && h->n_checks == 0 && !key_set(s, K_HEALTH_CHECK)) {
-                r = fail_origin(&c, &o[K_HEALTH], "[health] needs at least one [[health.check]]");
-                CHECK_NOMEM(r);
-        }
-        if (ks_service_has_health(s)) {
-                if (s->restart == KS_RESTART_NO) {
-                        r = fail_origin(&c, &o[K_RESTART],
-                                        "restart = \"no\" cannot be combined with [health]: an unhealthy service "
-                                        "would be stopped for good instead of restarted");
-                        CHECK_NOMEM(r);
-                }
-                if (s->type == KS_SERVICE_FORKING) {
-                        r = fail_origin(&c, &o[K_TYPE],
-                                        "type = \"forking\" cannot be combined with [health]: notifyd speaks for "
-                                        "the main process, which systemd can only guess for a forking service");
-                        CHECK_NOMEM(r);
-                }
-                if (s->type == KS_SERVICE_NOTIFY && h->ready_on_pass) {
-                        r = fail_origin(&c, &o[K_HEALTH_READY_ON_PASS],
-                                        "\"health.ready_on_pass\" cannot be true with type = \"notify\": the "
-                                        "program reports readiness itself");
-                        CHECK_NOMEM(r);
-                }
-                if (h->timeout_usec > h->interval_usec) {
-                        if (key_set(s, K_HEALTH_TIMEOUT))
-                                r = fail_origin(&c, &o[K_HEALTH_TIMEOUT],
-                                                "\"health.timeout\" must not be longer than \"health.interval\"");
-                        else
-                                r = fail_origin(&c, &o[K_HEALTH_INTERVAL],
-                                                "\"health.interval\" must not be shorter than \"health.timeout\" "
-                                                "(5s unless set)");
-                        CHECK_NOMEM(r);
-                }
-                if (h->watchdog_usec != KS_USEC_UNSET && h->watchdog_usec <= h->interval_usec + h->timeout_usec) {
-                        r = fail_origin(&c, &o[K_HEALTH_WATCHDOG],
-                                        "\"health.watchdog\" must be longer than health.interval + health.timeout, "
-                                        "or a healthy service is killed between two checks");
-                        CHECK_NOMEM(r);
-                }
-                if (h->ready_on_pass && s->start_timeout_usec != KS_USEC_UNSET &&
-                    s->start_timeout_usec != KS_USEC_INFINITY && s->start_timeout_usec <= h->start_period_usec) {
-                        r = fail_origin(&c, &o[K_START_TIMEOUT],
-                                        "\"start_timeout\" must be longer than \"health.start_period\", or the "
-                                        "service is killed before its health checks count");
-                        CHECK_NOMEM(r);
-                }
-        } else {
-                /* Health keys without checks were reported above (when [health] exists). */
-        }
-
-        /* ---- resources */
-        const ks_resources *res = &s->resources;
-        if (res->memory_high.kind == res->memory_max.kind &&
-            (res->memory_high.kind == KS_LIMIT_ABSOLUTE || res->memory_high.kind == KS_LIMIT_PERCENT) &&
-            res->memory_high.value > res->memory_max.value) {
-                r = fail_origin(&c, &o[K_MEMORY_HIGH],
-                                "\"resources.memory_high\" must not be above \"resources.memory_max\"");
-                CHECK_NOMEM(r);
-        }
-
-        return c.failed ? -EINVAL : 0;
+        return ks_service_validate(s, diags);
 }
 
 int ks_service_load(
