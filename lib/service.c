@@ -687,23 +687,26 @@ static int validate_token(ctx *c, const char *key, const ks_toml_value *v, char 
 /* ---------------------------------------------------------------------------------------------
  * Keys of one table */
 
-/* The key id for short name `key` inside the table whose dotted path is `prefix` ("" for the
- * root), or -1. */
-static int key_lookup(const char *prefix, const char *key, size_t key_len) {
+/* The name of key path inside the table whose dotted path is prefix ("" for the root), or NULL
+ * when the key is not directly in that table. */
+static const char *key_name_in(const char *path, const char *prefix) {
         size_t pl = strlen(prefix);
 
+        if (pl > 0) {
+                if (strncmp(path, prefix, pl) != 0 || path[pl] != '.')
+                        return NULL;
+                path += pl + 1;
+        }
+        return strchr(path, '.') ? NULL : path;
+}
+
+/* The key id for short name `key` inside the table whose dotted path is `prefix`, or -1. */
+static int key_lookup(const char *prefix, const char *key, size_t key_len) {
         if (strlen(key) != key_len)
                 return -1;
         for (size_t i = 0; i < ks_service_n_keys; i++) {
-                const char *p = ks_service_keys[i].path;
-                if (pl > 0) {
-                        if (strncmp(p, prefix, pl) != 0 || p[pl] != '.')
-                                continue;
-                        p += pl + 1;
-                }
-                if (strchr(p, '.'))
-                        continue;
-                if (streq(p, key))
+                const char *name = key_name_in(ks_service_keys[i].path, prefix);
+                if (name && streq(name, key))
                         return (int) i;
         }
         return -1;
@@ -711,21 +714,16 @@ static int key_lookup(const char *prefix, const char *key, size_t key_len) {
 
 static int unknown_key(ctx *c, const char *prefix, const ks_toml_keyval *kv) {
         const char *cands[_K_MAX];
-        size_t n = 0, pl = strlen(prefix);
+        size_t n = 0;
 
         for (size_t i = 0; i < ks_service_n_keys; i++) {
-                const char *p = ks_service_keys[i].path;
-                if (pl > 0) {
-                        if (strncmp(p, prefix, pl) != 0 || p[pl] != '.')
-                                continue;
-                        p += pl + 1;
-                }
-                if (!strchr(p, '.'))
-                        cands[n++] = p;
+                const char *name = key_name_in(ks_service_keys[i].path, prefix);
+                if (name)
+                        cands[n++] = name;
         }
         const char *best = ks_closest_word(kv->key, cands, n);
         char where[64] = "";
-        if (pl > 0)
+        if (*prefix)
                 snprintf(where, sizeof(where), " in [%s]", prefix);
         if (best)
                 return fail_at(c, kv->line, kv->column, "unknown key \"%s\"%s; did you mean \"%s\"?", kv->key, where,
