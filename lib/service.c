@@ -1825,6 +1825,17 @@ int ks_service_finalize(ks_service *s, ks_diag_list *diags) {
         return ks_service_validate(s, diags);
 }
 
+/* ks_service_new(), with an invalid name reported as a diagnostic about file. */
+static int service_new_reported(const char *name, const char *file, ks_service **ret, ks_diag_list *diags) {
+        int r = ks_service_new(name, ret);
+        if (r == -EINVAL)
+                return ks_diag_add(diags, file, 0, 0,
+                                   "\"%s\" is not a valid service name: use 1-%zu of A-Z a-z 0-9 _ . : -, not "
+                                   "starting with . or -, not ending in a unit type like .service",
+                                   name, KS_NAME_MAX) < 0 ? -ENOMEM : -EINVAL;
+        return r;
+}
+
 int ks_service_load(
                 const char *name,
                 const ks_toml_document *doc,
@@ -1834,12 +1845,7 @@ int ks_service_load(
         _cleanup_service_ ks_service *s = NULL;
         int r;
 
-        r = ks_service_new(name, &s);
-        if (r == -EINVAL)
-                return ks_diag_add(diags, file, 0, 0,
-                                   "\"%s\" is not a valid service name: use 1-%zu of A-Z a-z 0-9 _ . : -, not "
-                                   "starting with . or -, not ending in a unit type like .service",
-                                   name, KS_NAME_MAX) < 0 ? -ENOMEM : -EINVAL;
+        r = service_new_reported(name, file, &s, diags);
         if (r < 0)
                 return r;
         r = ks_service_apply(s, doc, file, diags);
@@ -1864,12 +1870,7 @@ int ks_service_load_files(
         bool failed = false;
         int r;
 
-        r = ks_service_new(name, &s);
-        if (r == -EINVAL)
-                return ks_diag_add(diags, path, 0, 0,
-                                   "\"%s\" is not a valid service name: use 1-%zu of A-Z a-z 0-9 _ . : -, not "
-                                   "starting with . or -, not ending in a unit type like .service",
-                                   name, KS_NAME_MAX) < 0 ? -ENOMEM : -EINVAL;
+        r = service_new_reported(name, path, &s, diags);
         if (r < 0)
                 return r;
 
