@@ -1329,16 +1329,6 @@ static bool user_ok(const char *str) {
         return ok;
 }
 
-static int read_user(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
-        const char *str = NULL;
-        int r = read_string(c, k->path, v, &str);
-        if (r < 0)
-                return r;
-        if (!user_ok(str))
-                return fail(c, v, "\"%s\": \"%s\" is not a valid user or group name", k->path, str);
-        return set_string(field, str);
-}
-
 /* A signal name, but none of the 0-terminated k->data. SIGSTOP never ends nor reloads anything.
  * SIGKILL is a legitimate (if brutal) way to stop, but as a reload signal it would kill the
  * service. */
@@ -1385,21 +1375,6 @@ static int read_max_restarts(ctx *c, const ks_key_info *k, const ks_toml_value *
         if (r >= 0)
                 *(uint32_t *) field = KS_RESTARTS_INFINITY;
         return r;
-}
-
-static int read_on_give_up(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
-        const char *str = NULL;
-        int r = read_string(c, k->path, v, &str);
-        if (r < 0)
-                return r;
-        if (streq(str, "nothing")) {
-                *(char **) field = mfree(*(char **) field);
-                return 0;
-        }
-        if (!ks_unit_name_is_valid(str))
-                return fail(c, v, "\"on_give_up\" must be \"nothing\" or a unit name like \"alert@.service\", not \"%s\"",
-                            str);
-        return set_string(field, str);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1463,8 +1438,13 @@ static int read_limit_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, 
 /* A string that k->data's rule accepts. */
 typedef struct string_rule {
         bool (*ok)(const char *s);
-        const char *must;       /* what the message says a value must be, e.g. "must be one line" */
-        bool quote;             /* the message ends in ", not \"VALUE\"" */
+        const char *says;       /* what the message says of a bad value, e.g. "must be one line" */
+        enum {
+                SAYS_KEY,       /* "KEY" must be one line */
+                SAYS_KEY_VALUE, /* "KEY" must be a path, not "VALUE" */
+                SAYS_VALUE,     /* "KEY": "VALUE" is not a valid user name */
+        } form;
+        const char *unset;      /* a word that unsets the field instead, or NULL */
 } string_rule;
 
 static int read_string_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
@@ -1473,10 +1453,20 @@ static int read_string_key(ctx *c, const ks_key_info *k, const ks_toml_value *v,
         int r = read_string(c, k->path, v, &str);
         if (r < 0)
                 return r;
-        if (!rule->ok(str))
-                return rule->quote ? fail(c, v, "\"%s\" %s, not \"%s\"", k->path, rule->must, str)
-                                   : fail(c, v, "\"%s\" %s", k->path, rule->must);
-        return set_string(field, str);
+        if (rule->unset && streq(str, rule->unset)) {
+                *(char **) field = mfree(*(char **) field);
+                return 0;
+        }
+        if (rule->ok(str))
+                return set_string(field, str);
+        switch (rule->form) {
+        case SAYS_KEY:
+                return fail(c, v, "\"%s\" %s", k->path, rule->says);
+        case SAYS_KEY_VALUE:
+                return fail(c, v, "\"%s\" %s, not \"%s\"", k->path, rule->says, str);
+        default:
+                return fail(c, v, "\"%s\": \"%s\" %s", k->path, str, rule->says);
+        }
 }
 
 static bool one_line(const char *s) {
@@ -1496,11 +1486,16 @@ static bool host_name(const char *s) {
         return *s && !strpbrk(s, " \t\r\n/");
 }
 
-static const string_rule rule_one_line = { one_line, "must be one line", false };
-static const string_rule rule_not_empty = { not_empty, "must not be empty", false };
-static const string_rule rule_abs_path = { path_is_normalized_absolute, "must be an absolute, normalized path", true };
-static const string_rule rule_url = { http_url, "must be an http:// or https:// URL with a host", true };
-static const string_rule rule_host = { host_name, "must be a host name or an IP address", true };
+static const string_rule rule_one_line = { one_line, "must be one line", SAYS_KEY };
+static const string_rule rule_not_empty = { not_empty, "must not be empty", SAYS_KEY };
+static const string_rule rule_abs_path = { path_is_normalized_absolute, "must be an absolute, normalized path",
+                                           SAYS_KEY_VALUE };
+static const string_rule rule_url = { http_url, "must be an http:// or https:// URL with a host", SAYS_KEY_VALUE };
+static const string_rule rule_host = { host_name, "must be a host name or an IP address", SAYS_KEY_VALUE };
+static const string_rule rule_user = { user_ok, "is not a valid user or group name", SAYS_VALUE };
+static const string_rule rule_on_give_up = { ks_unit_name_is_valid,
+                                             "must be \"nothing\" or a unit name like \"alert@.service\"",
+                                             SAYS_KEY_VALUE, .unset = "nothing" };
 
 /* A list of strings (or one string), each item checked by k->data's validator. */
 typedef struct list_rule {
@@ -1553,8 +1548,8 @@ const ks_key_info ks_service_keys[] = {
         [K_EXEC]              = KEY("exec", STRING_ARRAY, read_exec, WHOLE),
         [K_WORKING_DIRECTORY] = KEY("working_directory", STRING, read_string_key, SERVICE(working_directory),
                                     .data = &rule_abs_path),
-        [K_USER]              = KEY("user", STRING, read_user, SERVICE(user)),
-        [K_GROUP]             = KEY("group", STRING, read_user, SERVICE(group)),
+        [K_USER]              = KEY("user", STRING, read_string_key, SERVICE(user), .data = &rule_user),
+        [K_GROUP]             = KEY("group", STRING, read_string_key, SERVICE(group), .data = &rule_user),
         [K_TYPE]              = KEY("type", STRING, read_enum_key, SERVICE(type), ENUM(service_type_names)),
         [K_START_TIMEOUT]     = KEY("start_timeout", DURATION, read_timeout_key, SERVICE(start_timeout_usec), .min = 1),
         [K_STOP_TIMEOUT]      = KEY("stop_timeout", DURATION, read_timeout_key, SERVICE(stop_timeout_usec), .min = 1),
@@ -1573,7 +1568,7 @@ const ks_key_info ks_service_keys[] = {
         [K_MAX_RESTARTS]      = KEY("max_restarts", OTHER, read_max_restarts, SERVICE(max_restarts),
                                     .min = 1, .max = 10000),
         [K_RESTART_WINDOW]    = KEY("restart_window", DURATION, read_duration_key, SERVICE(restart_window_usec), .min = 1),
-        [K_ON_GIVE_UP]        = KEY("on_give_up", STRING, read_on_give_up, SERVICE(on_give_up)),
+        [K_ON_GIVE_UP]        = KEY("on_give_up", STRING, read_string_key, SERVICE(on_give_up), .data = &rule_on_give_up),
         [K_AFTER]             = KEY("after", STRING_ARRAY, read_list_key, SERVICE(after), .data = &list_dependencies),
         [K_BEFORE]            = KEY("before", STRING_ARRAY, read_list_key, SERVICE(before), .data = &list_dependencies),
         [K_REQUIRES]          = KEY("requires", STRING_ARRAY, read_list_key, SERVICE(requires), .data = &list_dependencies),
