@@ -4,6 +4,7 @@
  * (ks_service_keys[]), merging drop-ins, and validating every key; the combinations of keys are
  * judged in service-validate.c. See service.h and kservice.toml(5).
  */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -1387,14 +1388,20 @@ static int read_bool_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, v
 /* Stores x in an integer or enum field of size bytes. */
 static void store_integer(void *field, size_t size, int64_t x) {
         switch (size) {
+        case sizeof(uint8_t):
+                *(uint8_t *) field = (uint8_t) x;
+                break;
         case sizeof(uint16_t):
                 *(uint16_t *) field = (uint16_t) x;
                 break;
         case sizeof(uint32_t):
                 *(uint32_t *) field = (uint32_t) x;
                 break;
-        default:
+        case sizeof(uint64_t):
                 *(uint64_t *) field = (uint64_t) x;
+                break;
+        default:
+                assert(!"an integer field of an unknown size in ks_service_keys[]");
         }
 }
 

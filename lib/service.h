@@ -306,9 +306,10 @@ struct ks_key_info {
         const char *path;
         ks_key_type type;
         ks_key_reader read;
-        size_t offset, size;    /* of the field */
-        int64_t min, max;       /* bounds: of an integer; a duration's shortest (usec) in min */
-        const void *data;       /* the reader's own: its choices, rule or sandbox setting */
+        size_t offset, size;    /* of the field (offset 0, size 0: the whole struct) */
+        int64_t min, max;       /* an integer's bounds; a duration's shortest (usec) in min, an
+                                 * enum's number of names in max */
+        const void *data;       /* the reader's own: its names, rule or sandbox setting */
 };
 
 extern const ks_key_info ks_service_keys[];
