@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The ids of the entries of ks_service_keys[], for the files of the model (service.c reads the keys,
- * service-validate.c judges their combinations); not part of the library's interface. */
+/* The ids of the ks_service_keys[] entries, shared by service.c and service-validate.c only. */
 #pragma once
 
 #include "service.h"

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Cross-key validation of kservice.toml (see service-validate.h): the rules that relate keys to
- * each other, each reported at the key that is out of place. */
+/* Cross-key validation of kservice.toml: each rule relating keys, reported at the key out of place. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>

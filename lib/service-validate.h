@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Cross-key validation of the model: the combinations of keys that no key's reader can judge on its
- * own, for one [[health.check]] and for a whole merged service. Used by service.c only. */
+/* Cross-key validation of a definition: what no single key's reader can judge (for service.c). */
 #pragma once
 
 #include "diag.h"
