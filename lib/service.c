@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The kservice.toml model: reading parsed TOML documents into a ks_service, merging drop-ins,
- * and validating every key and every combination. See service.h and kservice.toml(5).
+ * The kservice.toml model: reading parsed TOML documents into a ks_service through the key table
+ * (ks_service_keys[]), merging drop-ins, and validating every key; the combinations of keys are
+ * judged in service-validate.c. See service.h and kservice.toml(5).
  */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -14,164 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service-keys.h"
+#include "service-validate.h"
 #include "service.h"
 #include "time-util.h"
-
-/* ---------------------------------------------------------------------------------------------
- * The key table. The enum and ks_service_keys[] must stay in the same order. */
-
-typedef enum key_id {
-        K_VERSION,
-        K_DESCRIPTION,
-        K_EXEC,
-        K_WORKING_DIRECTORY,
-        K_USER,
-        K_GROUP,
-        K_TYPE,
-        K_START_TIMEOUT,
-        K_STOP_TIMEOUT,
-        K_KILL_SIGNAL,
-        K_RELOAD_SIGNAL,
-        K_ENVIRONMENT_FILE,
-        K_ENVIRONMENT,
-        K_RESTART,
-        K_RESTART_DELAY,
-        K_RESTART_MAX_DELAY,
-        K_RESTART_STEPS,
-        K_MAX_RESTARTS,
-        K_RESTART_WINDOW,
-        K_ON_GIVE_UP,
-        K_AFTER,
-        K_BEFORE,
-        K_REQUIRES,
-        K_WANTS,
-        K_PART_OF,
-        K_ENABLED,
-        K_WANTED_BY,
-        K_RELOAD_ON_CHANGE,
-        K_HEALTH,
-        K_HEALTH_INTERVAL,
-        K_HEALTH_TIMEOUT,
-        K_HEALTH_START_PERIOD,
-        K_HEALTH_FAILURE_THRESHOLD,
-        K_HEALTH_SUCCESS_THRESHOLD,
-        K_HEALTH_READY_ON_PASS,
-        K_HEALTH_WATCHDOG,
-        K_HEALTH_CHECK,
-        K_CHECK_TYPE,
-        K_CHECK_URL,
-        K_CHECK_METHOD,
-        K_CHECK_EXPECT_STATUS,
-        K_CHECK_EXPECT_BODY,
-        K_CHECK_HEADERS,
-        K_CHECK_TLS_VERIFY,
-        K_CHECK_FOLLOW_REDIRECTS,
-        K_CHECK_MAX_RESPONSE_BYTES,
-        K_CHECK_HOST,
-        K_CHECK_PORT,
-        K_RESOURCES,
-        K_MEMORY_MAX,
-        K_MEMORY_HIGH,
-        K_CPU_QUOTA,
-        K_TASKS_MAX,
-        K_IO_WEIGHT,
-        K_NICE,
-        K_SANDBOX,
-        K_SANDBOX_PRESET,
-        K_SANDBOX_FIRST, /* then one key per ks_sandbox_setting, in that order */
-        _K_MAX = K_SANDBOX_FIRST + _KS_SANDBOX_SETTING_MAX,
-} key_id;
-
-const ks_key_info ks_service_keys[] = {
-        [K_VERSION] = { "version", KS_KEY_INTEGER },
-        [K_DESCRIPTION] = { "description", KS_KEY_STRING },
-        [K_EXEC] = { "exec", KS_KEY_STRING_ARRAY },
-        [K_WORKING_DIRECTORY] = { "working_directory", KS_KEY_STRING },
-        [K_USER] = { "user", KS_KEY_STRING },
-        [K_GROUP] = { "group", KS_KEY_STRING },
-        [K_TYPE] = { "type", KS_KEY_STRING },
-        [K_START_TIMEOUT] = { "start_timeout", KS_KEY_DURATION },
-        [K_STOP_TIMEOUT] = { "stop_timeout", KS_KEY_DURATION },
-        [K_KILL_SIGNAL] = { "kill_signal", KS_KEY_STRING },
-        [K_RELOAD_SIGNAL] = { "reload_signal", KS_KEY_STRING },
-        [K_ENVIRONMENT_FILE] = { "environment_file", KS_KEY_STRING_ARRAY },
-        [K_ENVIRONMENT] = { "environment", KS_KEY_TABLE },
-        [K_RESTART] = { "restart", KS_KEY_STRING },
-        [K_RESTART_DELAY] = { "restart_delay", KS_KEY_DURATION },
-        [K_RESTART_MAX_DELAY] = { "restart_max_delay", KS_KEY_DURATION },
-        [K_RESTART_STEPS] = { "restart_steps", KS_KEY_INTEGER },
-        [K_MAX_RESTARTS] = { "max_restarts", KS_KEY_OTHER },
-        [K_RESTART_WINDOW] = { "restart_window", KS_KEY_DURATION },
-        [K_ON_GIVE_UP] = { "on_give_up", KS_KEY_STRING },
-        [K_AFTER] = { "after", KS_KEY_STRING_ARRAY },
-        [K_BEFORE] = { "before", KS_KEY_STRING_ARRAY },
-        [K_REQUIRES] = { "requires", KS_KEY_STRING_ARRAY },
-        [K_WANTS] = { "wants", KS_KEY_STRING_ARRAY },
-        [K_PART_OF] = { "part_of", KS_KEY_STRING_ARRAY },
-        [K_ENABLED] = { "enabled", KS_KEY_BOOL },
-        [K_WANTED_BY] = { "wanted_by", KS_KEY_STRING_ARRAY },
-        [K_RELOAD_ON_CHANGE] = { "reload_on_change", KS_KEY_STRING_ARRAY },
-        [K_HEALTH] = { "health", KS_KEY_TABLE },
-        [K_HEALTH_INTERVAL] = { "health.interval", KS_KEY_DURATION },
-        [K_HEALTH_TIMEOUT] = { "health.timeout", KS_KEY_DURATION },
-        [K_HEALTH_START_PERIOD] = { "health.start_period", KS_KEY_DURATION },
-        [K_HEALTH_FAILURE_THRESHOLD] = { "health.failure_threshold", KS_KEY_INTEGER },
-        [K_HEALTH_SUCCESS_THRESHOLD] = { "health.success_threshold", KS_KEY_INTEGER },
-        [K_HEALTH_READY_ON_PASS] = { "health.ready_on_pass", KS_KEY_BOOL },
-        [K_HEALTH_WATCHDOG] = { "health.watchdog", KS_KEY_DURATION },
-        [K_HEALTH_CHECK] = { "health.check", KS_KEY_ARRAY_OF_TABLES },
-        [K_CHECK_TYPE] = { "health.check.type", KS_KEY_STRING },
-        [K_CHECK_URL] = { "health.check.url", KS_KEY_STRING },
-        [K_CHECK_METHOD] = { "health.check.method", KS_KEY_STRING },
-        [K_CHECK_EXPECT_STATUS] = { "health.check.expect_status", KS_KEY_OTHER },
-        [K_CHECK_EXPECT_BODY] = { "health.check.expect_body", KS_KEY_STRING },
-        [K_CHECK_HEADERS] = { "health.check.headers", KS_KEY_TABLE },
-        [K_CHECK_TLS_VERIFY] = { "health.check.tls_verify", KS_KEY_BOOL },
-        [K_CHECK_FOLLOW_REDIRECTS] = { "health.check.follow_redirects", KS_KEY_BOOL },
-        [K_CHECK_MAX_RESPONSE_BYTES] = { "health.check.max_response_bytes", KS_KEY_SIZE },
-        [K_CHECK_HOST] = { "health.check.host", KS_KEY_STRING },
-        [K_CHECK_PORT] = { "health.check.port", KS_KEY_INTEGER },
-        [K_RESOURCES] = { "resources", KS_KEY_TABLE },
-        [K_MEMORY_MAX] = { "resources.memory_max", KS_KEY_SIZE },
-        [K_MEMORY_HIGH] = { "resources.memory_high", KS_KEY_SIZE },
-        [K_CPU_QUOTA] = { "resources.cpu_quota", KS_KEY_STRING },
-        [K_TASKS_MAX] = { "resources.tasks_max", KS_KEY_OTHER },
-        [K_IO_WEIGHT] = { "resources.io_weight", KS_KEY_INTEGER },
-        [K_NICE] = { "resources.nice", KS_KEY_INTEGER },
-        [K_SANDBOX] = { "sandbox", KS_KEY_TABLE },
-        [K_SANDBOX_PRESET] = { "sandbox.preset", KS_KEY_STRING },
-#define SANDBOX_KEY(s, k, t) [K_SANDBOX_FIRST + (s)] = { "sandbox." k, t }
-        SANDBOX_KEY(KS_SANDBOX_NO_NEW_PRIVILEGES, "no_new_privileges", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_PRIVATE_TMP, "private_tmp", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_PRIVATE_DEVICES, "private_devices", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_PRIVATE_NETWORK, "private_network", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_PROTECT_SYSTEM, "protect_system", KS_KEY_OTHER),
-        SANDBOX_KEY(KS_SANDBOX_PROTECT_HOME, "protect_home", KS_KEY_OTHER),
-        SANDBOX_KEY(KS_SANDBOX_PROTECT_KERNEL_TUNABLES, "protect_kernel_tunables", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_PROTECT_KERNEL_MODULES, "protect_kernel_modules", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_PROTECT_KERNEL_LOGS, "protect_kernel_logs", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_PROTECT_CONTROL_GROUPS, "protect_control_groups", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_PROTECT_CLOCK, "protect_clock", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_PROTECT_HOSTNAME, "protect_hostname", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_PROTECT_PROC, "protect_proc", KS_KEY_STRING),
-        SANDBOX_KEY(KS_SANDBOX_RESTRICT_SUID_SGID, "restrict_suid_sgid", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_RESTRICT_REALTIME, "restrict_realtime", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_RESTRICT_NAMESPACES, "restrict_namespaces", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_LOCK_PERSONALITY, "lock_personality", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_MEMORY_DENY_WRITE_EXECUTE, "memory_deny_write_execute", KS_KEY_BOOL),
-        SANDBOX_KEY(KS_SANDBOX_SYSTEM_CALL_ARCHITECTURES, "system_call_architectures", KS_KEY_STRING_ARRAY),
-        SANDBOX_KEY(KS_SANDBOX_SYSTEM_CALL_FILTER, "system_call_filter", KS_KEY_STRING_ARRAY),
-        SANDBOX_KEY(KS_SANDBOX_RESTRICT_ADDRESS_FAMILIES, "restrict_address_families", KS_KEY_STRING_ARRAY),
-        SANDBOX_KEY(KS_SANDBOX_CAPABILITY_BOUNDING_SET, "capability_bounding_set", KS_KEY_STRING_ARRAY),
-        SANDBOX_KEY(KS_SANDBOX_AMBIENT_CAPABILITIES, "ambient_capabilities", KS_KEY_STRING_ARRAY),
-        SANDBOX_KEY(KS_SANDBOX_UMASK, "umask", KS_KEY_STRING),
-        SANDBOX_KEY(KS_SANDBOX_READ_WRITE_PATHS, "read_write_paths", KS_KEY_STRING_ARRAY),
-        SANDBOX_KEY(KS_SANDBOX_READ_ONLY_PATHS, "read_only_paths", KS_KEY_STRING_ARRAY),
-        SANDBOX_KEY(KS_SANDBOX_INACCESSIBLE_PATHS, "inaccessible_paths", KS_KEY_STRING_ARRAY),
-#undef SANDBOX_KEY
-};
-const size_t ks_service_n_keys = ELEMENTSOF(ks_service_keys);
-_Static_assert(ELEMENTSOF(ks_service_keys) == _K_MAX, "key table and key_id differ");
 
 /* ---------------------------------------------------------------------------------------------
  * Sandbox presets, as data: the generator emits exactly this and the man page documents it. */
@@ -263,7 +111,7 @@ static const char *const sandbox_preset_names[_KS_SANDBOX_PRESET_MAX] = {
         [KS_SANDBOX_DEFAULT] = "default",
         [KS_SANDBOX_STRICT] = "strict",
 };
-static const char *const http_methods[] = { "GET", "HEAD", "POST", "PUT", "OPTIONS" };
+static const char *const http_methods[] = { "GET", "HEAD", "POST", "PUT", "OPTIONS", NULL };
 
 const char *ks_service_type_to_string(ks_service_type t) {
         return t >= 0 && t < _KS_SERVICE_TYPE_MAX ? service_type_names[t] : NULL;
@@ -467,12 +315,13 @@ int ks_dependency_to_unit(const char *dep, char **ret) {
 /* ---------------------------------------------------------------------------------------------
  * Loading context and diagnostics */
 
-typedef struct ctx {
+struct ks_load_ctx {
         ks_service *s;
         const char *file;       /* owned by s->files */
         ks_diag_list *diags;
         bool failed;
-} ctx;
+};
+typedef ks_load_ctx ctx;
 
 /* Adds a diagnostic; returns -EINVAL (or -ENOMEM when even that fails). */
 _printf_(4, 5) static int fail_at(ctx *c, unsigned line, unsigned column, const char *fmt, ...) {
@@ -486,17 +335,6 @@ _printf_(4, 5) static int fail_at(ctx *c, unsigned line, unsigned column, const 
         return r < 0 ? r : -EINVAL;
 }
 #define fail(c, v, ...) fail_at(c, (v)->line, (v)->column, __VA_ARGS__)
-
-_printf_(3, 4) static int fail_origin(ctx *c, const ks_origin *o, const char *fmt, ...) {
-        va_list ap;
-        int r;
-
-        c->failed = true;
-        va_start(ap, fmt);
-        r = ks_diag_addv(c->diags, o->file, o->line, o->column, fmt, ap);
-        va_end(ap);
-        return r < 0 ? r : -EINVAL;
-}
 
 static const char *type_with_article(ks_toml_type t) {
         switch (t) {
@@ -578,7 +416,8 @@ static int read_integer(ctx *c, const char *key, const ks_toml_value *v, int64_t
 }
 
 /* A duration: a systemd time span string, or an integer number of seconds. */
-static int read_duration(ctx *c, const char *key, const ks_toml_value *v, bool allow_infinity, bool allow_zero,
+/* A duration: a systemd time span string, or an integer number of seconds; at least min usec. */
+static int read_duration(ctx *c, const char *key, const ks_toml_value *v, bool allow_infinity, uint64_t min,
                          uint64_t *ret) {
         uint64_t usec;
 
@@ -596,8 +435,14 @@ static int read_duration(ctx *c, const char *key, const ks_toml_value *v, bool a
 
         if (usec == KS_USEC_INFINITY && !allow_infinity)
                 return fail(c, v, "\"%s\" cannot be \"infinity\"", key);
-        if (usec == 0 && !allow_zero)
+        if (usec == 0 && min > 0)
                 return fail(c, v, "\"%s\" must be longer than 0", key);
+        if (usec < min) {
+                char shortest[64];
+                if (ks_format_timespan(shortest, sizeof(shortest), min) < 0)
+                        return -ENOMEM;
+                return fail(c, v, "\"%s\" must be at least %s", key, shortest);
+        }
         *ret = usec;
         return 0;
 }
@@ -701,8 +546,8 @@ static bool path_is_normalized_absolute(const char *p) {
         return true;
 }
 
-/* An absolute path; with allow_dash, an optional leading "-" (systemd: ignore if missing). */
-static int read_path(ctx *c, const char *key, const ks_toml_value *v, bool allow_dash, const char **ret) {
+/* An absolute path, copied; with allow_dash, an optional leading "-" (systemd: ignore if missing). */
+static int read_path(ctx *c, const char *key, const ks_toml_value *v, bool allow_dash, char **ret) {
         const char *s = NULL;
         int r = read_string(c, key, v, &s);
         if (r < 0)
@@ -710,8 +555,8 @@ static int read_path(ctx *c, const char *key, const ks_toml_value *v, bool allow
         if (!path_is_normalized_absolute(allow_dash && s[0] == '-' ? s + 1 : s))
                 return fail(c, v, "\"%s\" must be an absolute, normalized path%s, not \"%s\"", key,
                             allow_dash ? " (optionally prefixed with \"-\")" : "", s);
-        *ret = s;
-        return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* An array of strings, each checked by validate (may be NULL); with single_ok, also one string.
@@ -784,21 +629,11 @@ fail:
 }
 
 static int validate_abs_path(ctx *c, const char *key, const ks_toml_value *v, char **ret) {
-        const char *s = NULL;
-        int r = read_path(c, key, v, false, &s);
-        if (r < 0)
-                return r;
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
+        return read_path(c, key, v, false, ret);
 }
 
 static int validate_abs_path_dash(ctx *c, const char *key, const ks_toml_value *v, char **ret) {
-        const char *s = NULL;
-        int r = read_path(c, key, v, true, &s);
-        if (r < 0)
-                return r;
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
+        return read_path(c, key, v, true, ret);
 }
 
 static int validate_dependency(ctx *c, const char *key, const ks_toml_value *v, char **ret) {
@@ -853,23 +688,26 @@ static int validate_token(ctx *c, const char *key, const ks_toml_value *v, char 
 /* ---------------------------------------------------------------------------------------------
  * Keys of one table */
 
-/* The key id for short name `key` inside the table whose dotted path is `prefix` ("" for the
- * root), or -1. */
-static int key_lookup(const char *prefix, const char *key, size_t key_len) {
+/* The name of key path inside the table whose dotted path is prefix ("" for the root), or NULL
+ * when the key is not directly in that table. */
+static const char *key_name_in(const char *path, const char *prefix) {
         size_t pl = strlen(prefix);
 
+        if (pl > 0) {
+                if (strncmp(path, prefix, pl) != 0 || path[pl] != '.')
+                        return NULL;
+                path += pl + 1;
+        }
+        return strchr(path, '.') ? NULL : path;
+}
+
+/* The key id for short name `key` inside the table whose dotted path is `prefix`, or -1. */
+static int key_lookup(const char *prefix, const char *key, size_t key_len) {
         if (strlen(key) != key_len)
                 return -1;
         for (size_t i = 0; i < ks_service_n_keys; i++) {
-                const char *p = ks_service_keys[i].path;
-                if (pl > 0) {
-                        if (strncmp(p, prefix, pl) != 0 || p[pl] != '.')
-                                continue;
-                        p += pl + 1;
-                }
-                if (strchr(p, '.'))
-                        continue;
-                if (streq(p, key))
+                const char *name = key_name_in(ks_service_keys[i].path, prefix);
+                if (name && streq(name, key))
                         return (int) i;
         }
         return -1;
@@ -877,21 +715,16 @@ static int key_lookup(const char *prefix, const char *key, size_t key_len) {
 
 static int unknown_key(ctx *c, const char *prefix, const ks_toml_keyval *kv) {
         const char *cands[_K_MAX];
-        size_t n = 0, pl = strlen(prefix);
+        size_t n = 0;
 
         for (size_t i = 0; i < ks_service_n_keys; i++) {
-                const char *p = ks_service_keys[i].path;
-                if (pl > 0) {
-                        if (strncmp(p, prefix, pl) != 0 || p[pl] != '.')
-                                continue;
-                        p += pl + 1;
-                }
-                if (!strchr(p, '.'))
-                        cands[n++] = p;
+                const char *name = key_name_in(ks_service_keys[i].path, prefix);
+                if (name)
+                        cands[n++] = name;
         }
         const char *best = ks_closest_word(kv->key, cands, n);
         char where[64] = "";
-        if (pl > 0)
+        if (*prefix)
                 snprintf(where, sizeof(where), " in [%s]", prefix);
         if (best)
                 return fail_at(c, kv->line, kv->column, "unknown key \"%s\"%s; did you mean \"%s\"?", kv->key, where,
@@ -1004,8 +837,8 @@ einval:
         return -EINVAL;
 }
 
-static int read_exec(ctx *c, const ks_toml_value *v) {
-        ks_service *s = c->s;
+static int read_exec(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        ks_service *s = field;
         char **argv = NULL;
         size_t n;
         int r;
@@ -1098,8 +931,8 @@ static bool env_name_ok(const char *s, size_t len) {
         return true;
 }
 
-static int read_environment(ctx *c, const ks_toml_value *t) {
-        ks_service *s = c->s;
+static int read_environment(ctx *c, const ks_key_info *k, const ks_toml_value *t, void *field) {
+        ks_service *s = field;
         int r;
 
         if (t->type != KS_TOML_TABLE)
@@ -1144,7 +977,8 @@ static bool header_name_ok(const char *s, size_t len) {
         return true;
 }
 
-static int read_headers(ctx *c, ks_check *chk, const ks_toml_value *t) {
+static int read_headers(ctx *c, const ks_key_info *k, const ks_toml_value *t, void *field) {
+        ks_check *chk = field;
         int r;
 
         if (t->type != KS_TOML_TABLE)
@@ -1228,7 +1062,8 @@ static int parse_status(ctx *c, const ks_toml_value *v, ks_status_range *ret) {
         return 0;
 }
 
-static int read_expect_status(ctx *c, ks_check *chk, const ks_toml_value *v) {
+static int read_expect_status(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        ks_check *chk = field;
         const ks_toml_value *const *items;
         const ks_toml_value *one = v;
         size_t n;
@@ -1285,10 +1120,10 @@ static int check_url(const char *url, bool *https) {
         return 0;
 }
 
+static int read_table(ctx *c, const char *prefix, const ks_toml_value *t, void *base, ks_origin *origins);
+
 static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
-        const ks_toml_value *seen[_K_MAX] = {};      /* keys read successfully */
-        bool present[_K_MAX] = {};                   /* keys given, valid or not */
-        bool bad = false;                            /* a key was unknown or invalid */
+        ks_origin o[_K_MAX] = {};       /* where each key of this check was read from */
         int r;
 
         *chk = (ks_check) {
@@ -1300,130 +1135,18 @@ static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
         if (t->type != KS_TOML_TABLE)
                 return bad_type(c, "health.check", t, "a table ([[health.check]])");
 
-        for (size_t i = 0; i < t->table.n; i++) {
-                const ks_toml_keyval *kv = &t->table.items[i];
-                const ks_toml_value *v = kv->value;
-                int id = key_lookup("health.check", kv->key, kv->key_len);
-                const char *key = id >= 0 ? ks_service_keys[id].path : NULL;
-                const char *str = NULL;
-                bool b = false;
-                int64_t x = 0;
-                int choice = 0;
-
-                if (id < 0) {
-                        r = unknown_key(c, "health.check", kv);
-                        CHECK_NOMEM(r);
-                        bad = true;
-                        continue;
-                }
-                present[id] = true;
-                switch (id) {
-                case K_CHECK_TYPE:
-                        r = read_choice(c, key, v, check_type_names, _KS_CHECK_TYPE_MAX, &choice);
-                        if (r >= 0)
-                                chk->type = (ks_check_type) choice;
-                        break;
-                case K_CHECK_URL: {
-                        bool https;
-                        r = read_string(c, key, v, &str);
-                        if (r >= 0 && check_url(str, &https) < 0)
-                                r = fail(c, v, "\"%s\" must be an http:// or https:// URL with a host, not \"%s\"", key, str);
-                        if (r >= 0)
-                                r = set_string(&chk->url, str);
-                        break;
-                }
-                case K_CHECK_METHOD:
-                        r = read_choice(c, key, v, http_methods, ELEMENTSOF(http_methods), &choice);
-                        if (r >= 0)
-                                r = set_string(&chk->method, http_methods[choice]);
-                        break;
-                case K_CHECK_EXPECT_STATUS:
-                        r = read_expect_status(c, chk, v);
-                        break;
-                case K_CHECK_EXPECT_BODY:
-                        r = read_string(c, key, v, &str);
-                        if (r >= 0 && !*str)
-                                r = fail(c, v, "\"%s\" must not be empty", key);
-                        if (r >= 0)
-                                r = set_string(&chk->expect_body, str);
-                        break;
-                case K_CHECK_HEADERS:
-                        r = read_headers(c, chk, v);
-                        break;
-                case K_CHECK_TLS_VERIFY:
-                        r = read_bool(c, key, v, &b);
-                        if (r >= 0)
-                                chk->tls_verify = b;
-                        break;
-                case K_CHECK_FOLLOW_REDIRECTS:
-                        r = read_bool(c, key, v, &b);
-                        if (r >= 0)
-                                chk->follow_redirects = b;
-                        break;
-                case K_CHECK_MAX_RESPONSE_BYTES: {
-                        ks_limit l = {};
-                        if (v->type != KS_TOML_STRING && v->type != KS_TOML_INTEGER)
-                                r = bad_type(c, key, v, "a size (a string like \"64K\" or an integer of bytes)");
-                        else if (v->type == KS_TOML_STRING &&
-                                 (streq(v->string.str, "infinity") || endswith(v->string.str, "%")))
-                                r = fail(c, v, "\"%s\" must be a size like \"64K\" or an integer of bytes", key);
-                        else
-                                r = read_limit(c, key, v, LIMIT_BYTES, &l);
-                        if (r >= 0 && l.value > 64 * 1024 * 1024)
-                                r = fail(c, v, "\"%s\" must be at most 64M", key);
-                        if (r >= 0)
-                                chk->max_response_bytes = l.value;
-                        break;
-                }
-                case K_CHECK_HOST:
-                        r = read_string(c, key, v, &str);
-                        if (r >= 0 && (!*str || strpbrk(str, " \t\r\n/")))
-                                r = fail(c, v, "\"%s\" must be a host name or an IP address, not \"%s\"", key, str);
-                        if (r >= 0)
-                                r = set_string(&chk->host, str);
-                        break;
-                case K_CHECK_PORT:
-                        r = read_integer(c, key, v, 1, 65535, &x);
-                        if (r >= 0)
-                                chk->port = (uint16_t) x;
-                        break;
-                default:
-                        r = -EINVAL;
-                }
-                CHECK_NOMEM(r);
-                if (r >= 0)
-                        seen[id] = v;
-                else
-                        bad = true;
-        }
-
         /* A misspelled or invalid key is most likely the "missing" one: report it alone. */
-        if (bad)
-                return -EINVAL;
+        r = read_table(c, "health.check", t, chk, o);
+        if (r < 0)
+                return r;
 
-        if (chk->type == _KS_CHECK_TYPE_MAX) {
-                if (!present[K_CHECK_TYPE])
-                        return fail(c, t, "[[health.check]] needs \"type\" (\"http\" or \"tcp\")");
-                return -EINVAL;
-        }
-
-        /* Keys of the other check type are errors: they would silently do nothing. */
-        static const int http_only[] = { K_CHECK_URL,     K_CHECK_METHOD,     K_CHECK_EXPECT_STATUS,
-                                         K_CHECK_EXPECT_BODY, K_CHECK_HEADERS, K_CHECK_TLS_VERIFY,
-                                         K_CHECK_FOLLOW_REDIRECTS, K_CHECK_MAX_RESPONSE_BYTES };
-        static const int tcp_only[] = { K_CHECK_HOST, K_CHECK_PORT };
-        const int *other = chk->type == KS_CHECK_HTTP ? tcp_only : http_only;
-        size_t n_other = chk->type == KS_CHECK_HTTP ? ELEMENTSOF(tcp_only) : ELEMENTSOF(http_only);
-        for (size_t i = 0; i < n_other; i++)
-                if (seen[other[i]]) {
-                        r = fail(c, seen[other[i]], "\"%s\" does not apply to type = \"%s\"",
-                                 ks_service_keys[other[i]].path, check_type_names[chk->type]);
-                        CHECK_NOMEM(r);
-                }
+        r = ks_check_validate(chk, o, c->diags);
+        if (r == -EINVAL)
+                c->failed = true;
+        if (r < 0)
+                return r;
 
         if (chk->type == KS_CHECK_HTTP) {
-                if (!present[K_CHECK_URL])
-                        return fail(c, t, "an http check needs \"url\"");
                 if (!chk->method && set_string(&chk->method, "GET") < 0)
                         return -ENOMEM;
                 if (!chk->expect_status) {
@@ -1433,19 +1156,13 @@ static int read_check(ctx *c, const ks_toml_value *t, ks_check *chk) {
                         chk->expect_status[0] = (ks_status_range) { 200, 299 };
                         chk->n_expect_status = 1;
                 }
-                if (chk->url && strncmp(chk->url, "http://", 7) == 0 && seen[K_CHECK_TLS_VERIFY])
-                        return fail(c, seen[K_CHECK_TLS_VERIFY], "\"health.check.tls_verify\" needs an https:// URL");
-        } else {
-                if (!present[K_CHECK_PORT])
-                        return fail(c, t, "a tcp check needs \"port\"");
-                if (!chk->host && set_string(&chk->host, "127.0.0.1") < 0)
-                        return -ENOMEM;
-        }
+        } else if (!chk->host && set_string(&chk->host, "127.0.0.1") < 0)
+                return -ENOMEM;
         return 0;
 }
 
-static int read_checks(ctx *c, const ks_toml_value *v) {
-        ks_health *h = &c->s->health;
+static int read_checks(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        ks_health *h = field;
         int r;
 
         if (v->type != KS_TOML_ARRAY)
@@ -1468,142 +1185,78 @@ static int read_checks(ctx *c, const ks_toml_value *v) {
         return bad ? -EINVAL : 0;
 }
 
-static int apply_health(ctx *c, const ks_toml_value *t) {
-        ks_service *s = c->s;
-        ks_health *h = &s->health;
+static int read_max_response_bytes(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        ks_limit l = {};
         int r;
 
-        if (t->type != KS_TOML_TABLE)
-                return bad_type(c, "health", t, "a table ([health])");
-
-        for (size_t i = 0; i < t->table.n; i++) {
-                const ks_toml_keyval *kv = &t->table.items[i];
-                const ks_toml_value *v = kv->value;
-                int id = key_lookup("health", kv->key, kv->key_len);
-                const char *key = id >= 0 ? ks_service_keys[id].path : NULL;
-                int64_t x = 0;
-                bool b = false;
-
-                if (id < 0) {
-                        r = unknown_key(c, "health", kv);
-                        CHECK_NOMEM(r);
-                        continue;
-                }
-                switch (id) {
-                case K_HEALTH_INTERVAL:
-                        r = read_duration(c, key, v, false, false, &h->interval_usec);
-                        if (r >= 0 && h->interval_usec < KS_USEC_PER_SEC / 10)
-                                r = fail(c, v, "\"%s\" must be at least 100ms", key);
-                        break;
-                case K_HEALTH_TIMEOUT:
-                        r = read_duration(c, key, v, false, false, &h->timeout_usec);
-                        break;
-                case K_HEALTH_START_PERIOD:
-                        r = read_duration(c, key, v, false, true, &h->start_period_usec);
-                        break;
-                case K_HEALTH_FAILURE_THRESHOLD:
-                        r = read_integer(c, key, v, 1, 1000, &x);
-                        if (r >= 0)
-                                h->failure_threshold = (unsigned) x;
-                        break;
-                case K_HEALTH_SUCCESS_THRESHOLD:
-                        r = read_integer(c, key, v, 1, 1000, &x);
-                        if (r >= 0)
-                                h->success_threshold = (unsigned) x;
-                        break;
-                case K_HEALTH_READY_ON_PASS:
-                        r = read_bool(c, key, v, &b);
-                        if (r >= 0)
-                                h->ready_on_pass = b;
-                        break;
-                case K_HEALTH_WATCHDOG:
-                        r = read_duration(c, key, v, false, false, &h->watchdog_usec);
-                        break;
-                case K_HEALTH_CHECK:
-                        r = read_checks(c, v);
-                        break;
-                default:
-                        r = -EINVAL;
-                }
-                CHECK_NOMEM(r);
-                if (r >= 0)
-                        s->key_origin[id] = origin_of(c, v);
-        }
+        if (v->type != KS_TOML_STRING && v->type != KS_TOML_INTEGER)
+                return bad_type(c, k->path, v, "a size (a string like \"64K\" or an integer of bytes)");
+        if (v->type == KS_TOML_STRING && (streq(v->string.str, "infinity") || endswith(v->string.str, "%")))
+                return fail(c, v, "\"%s\" must be a size like \"64K\" or an integer of bytes", k->path);
+        r = read_limit(c, k->path, v, LIMIT_BYTES, &l);
+        if (r < 0)
+                return r;
+        if (l.value > (uint64_t) k->max)
+                return fail(c, v, "\"%s\" must be at most 64M", k->path);
+        *(uint64_t *) field = l.value;
         return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
  * resources */
 
-static int apply_resources(ctx *c, const ks_toml_value *t) {
-        ks_service *s = c->s;
-        ks_resources *res = &s->resources;
-        int r;
+static int read_cpu_quota(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        const char *str = NULL;
+        uint64_t q = 0;
+        int r = read_string(c, k->path, v, &str);
+        if (r < 0)
+                return r;
+        if (parse_percent(str, (uint64_t) k->max, &q) < 0 || q == 0)
+                return fail(c, v, "\"%s\" must be a percentage of one CPU like \"50%%\" or \"200%%\", not \"%s\"",
+                            k->path, str);
+        *(uint32_t *) field = (uint32_t) q;
+        return 0;
+}
 
-        if (t->type != KS_TOML_TABLE)
-                return bad_type(c, "resources", t, "a table ([resources])");
-
-        for (size_t i = 0; i < t->table.n; i++) {
-                const ks_toml_keyval *kv = &t->table.items[i];
-                const ks_toml_value *v = kv->value;
-                int id = key_lookup("resources", kv->key, kv->key_len);
-                const char *key = id >= 0 ? ks_service_keys[id].path : NULL;
-                int64_t x = 0;
-
-                if (id < 0) {
-                        r = unknown_key(c, "resources", kv);
-                        CHECK_NOMEM(r);
-                        continue;
-                }
-                switch (id) {
-                case K_MEMORY_MAX:
-                        r = read_limit(c, key, v, LIMIT_BYTES, &res->memory_max);
-                        break;
-                case K_MEMORY_HIGH:
-                        r = read_limit(c, key, v, LIMIT_BYTES, &res->memory_high);
-                        break;
-                case K_TASKS_MAX:
-                        r = read_limit(c, key, v, LIMIT_COUNT, &res->tasks_max);
-                        break;
-                case K_CPU_QUOTA: {
-                        const char *str = NULL;
-                        uint64_t q = 0;
-                        r = read_string(c, key, v, &str);
-                        if (r >= 0 && (parse_percent(str, 100000 * 100, &q) < 0 || q == 0))
-                                r = fail(c, v, "\"%s\" must be a percentage of one CPU like \"50%%\" or \"200%%\", not \"%s\"",
-                                         key, str);
-                        if (r >= 0)
-                                res->cpu_quota = (uint32_t) q;
-                        break;
-                }
-                case K_IO_WEIGHT:
-                        r = read_integer(c, key, v, 1, 10000, &x);
-                        if (r >= 0)
-                                res->io_weight = (unsigned) x;
-                        break;
-                case K_NICE:
-                        r = read_integer(c, key, v, -20, 19, &x);
-                        if (r >= 0) {
-                                res->nice = (int) x;
-                                res->nice_set = true;
-                        }
-                        break;
-                default:
-                        r = -EINVAL;
-                }
-                CHECK_NOMEM(r);
-                if (r >= 0)
-                        s->key_origin[id] = origin_of(c, v);
-        }
+/* nice, and that it was set: 0 is a value too. The field is the whole ks_resources. */
+static int read_nice(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        ks_resources *res = field;
+        int64_t x = 0;
+        int r = read_integer(c, k->path, v, k->min, k->max, &x);
+        if (r < 0)
+                return r;
+        res->nice = (int) x;
+        res->nice_set = true;
         return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
  * sandbox */
 
-static int read_sandbox_setting(ctx *c, ks_sandbox_setting st, const char *key, const ks_toml_value *v) {
-        const ks_sandbox_setting_info *info = &ks_sandbox_settings[st];
-        ks_sandbox *sb = &c->s->sandbox;
+/* One of the NULL-terminated choices, kept as text; true and false stand for "yes" and "no" where
+ * those are among the choices. */
+static int read_word(ctx *c, const char *key, const ks_toml_value *v, const char *const *choices, char **field) {
+        size_t n = 0;
+        int choice = 0, r;
+
+        while (choices[n])
+                n++;
+        if (v->type == KS_TOML_BOOL)
+                for (size_t i = 0; i < n; i++)
+                        if (streq(choices[i], v->boolean ? "yes" : "no"))
+                                return set_string(field, choices[i]);
+        r = read_choice(c, key, v, choices, n, &choice);
+        if (r < 0)
+                return r;
+        return set_string(field, choices[choice]);
+}
+
+/* One [sandbox] override; k->data is its ks_sandbox_settings[] entry, the field the ks_sandbox. */
+static int read_sandbox_setting(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        const ks_sandbox_setting_info *info = k->data;
+        ks_sandbox_setting st = (ks_sandbox_setting) (info - ks_sandbox_settings);
+        ks_sandbox *sb = field;
+        const char *key = k->path;
         const char *str = NULL;
         bool b = false;
         int r;
@@ -1615,21 +1268,8 @@ static int read_sandbox_setting(ctx *c, ks_sandbox_setting st, const char *key, 
                         return r;
                 return set_string(&sb->value[st], b ? "yes" : "no");
 
-        case KS_SANDBOX_KIND_ENUM: {
-                size_t n = 0;
-                while (info->choices[n])
-                        n++;
-                if (v->type == KS_TOML_BOOL) {
-                        for (size_t i = 0; i < n; i++)
-                                if (streq(info->choices[i], v->boolean ? "yes" : "no"))
-                                        return set_string(&sb->value[st], info->choices[i]);
-                }
-                int choice = 0;
-                r = read_choice(c, key, v, info->choices, n, &choice);
-                if (r < 0)
-                        return r;
-                return set_string(&sb->value[st], info->choices[choice]);
-        }
+        case KS_SANDBOX_KIND_ENUM:
+                return read_word(c, key, v, info->choices, &sb->value[st]);
 
         case KS_SANDBOX_KIND_TOKENS: {
                 char **l = NULL;
@@ -1670,50 +1310,12 @@ static int read_sandbox_setting(ctx *c, ks_sandbox_setting st, const char *key, 
         return -EINVAL;
 }
 
-static int apply_sandbox(ctx *c, const ks_toml_value *t) {
-        ks_service *s = c->s;
-        int r;
-
-        if (t->type != KS_TOML_TABLE)
-                return bad_type(c, "sandbox", t, "a table ([sandbox])");
-
-        for (size_t i = 0; i < t->table.n; i++) {
-                const ks_toml_keyval *kv = &t->table.items[i];
-                const ks_toml_value *v = kv->value;
-                int id = key_lookup("sandbox", kv->key, kv->key_len);
-
-                if (id < 0) {
-                        r = unknown_key(c, "sandbox", kv);
-                        CHECK_NOMEM(r);
-                        continue;
-                }
-                if (id == K_SANDBOX_PRESET) {
-                        int choice = 0;
-                        r = read_choice(c, ks_service_keys[id].path, v, sandbox_preset_names, _KS_SANDBOX_PRESET_MAX,
-                                        &choice);
-                        if (r >= 0)
-                                s->sandbox.preset = (ks_sandbox_preset) choice;
-                } else
-                        r = read_sandbox_setting(c, (ks_sandbox_setting) (id - K_SANDBOX_FIRST),
-                                                 ks_service_keys[id].path, v);
-                CHECK_NOMEM(r);
-                if (r >= 0)
-                        s->key_origin[id] = origin_of(c, v);
-        }
-        return 0;
-}
-
 /* ---------------------------------------------------------------------------------------------
  * The root table */
 
-static int read_user(ctx *c, const char *key, const ks_toml_value *v, char **field) {
-        const char *str = NULL;
-        int r = read_string(c, key, v, &str);
-        if (r < 0)
-                return r;
-
-        /* A numeric id, or a name as useradd accepts it (and systemd's strict check): letters,
-         * digits, "_" and "-", not starting with a digit or "-", at most 31 characters. */
+/* A numeric id, or a name as useradd accepts it (and systemd's strict check): letters, digits,
+ * "_" and "-", not starting with a digit or "-", at most 31 characters. */
+static bool user_ok(const char *str) {
         bool ok = *str != '\0';
         if (ok && isdigit((unsigned char) str[0])) {
                 char *end;
@@ -1725,182 +1327,373 @@ static int read_user(ctx *c, const char *key, const ks_toml_value *v, char **fie
                 for (const char *p = str; ok && *p; p++)
                         ok = isalnum((unsigned char) *p) || *p == '_' || *p == '-' || (*p == '$' && !p[1]);
         }
-        if (!ok)
-                return fail(c, v, "\"%s\": \"%s\" is not a valid user or group name", key, str);
-        return set_string(field, str);
+        return ok;
 }
 
-/* SIGSTOP never ends nor reloads anything. SIGKILL is a legitimate (if brutal) way to stop, but
- * as a reload signal it would kill the service. */
-static int read_signal(ctx *c, const char *key, const ks_toml_value *v, bool allow_kill, int *ret) {
+/* A signal name, but none of the 0-terminated k->data. SIGSTOP never ends nor reloads anything.
+ * SIGKILL is a legitimate (if brutal) way to stop, but as a reload signal it would kill the
+ * service. */
+static int read_signal(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
         const char *str = NULL;
-        int r = read_string(c, key, v, &str);
+        int r = read_string(c, k->path, v, &str);
         if (r < 0)
                 return r;
         int sig = ks_signal_from_string(str);
         if (sig < 0)
-                return fail(c, v, "\"%s\": \"%s\" is not a signal name (like \"SIGTERM\")", key, str);
-        if (sig == SIGSTOP || (sig == SIGKILL && !allow_kill))
-                return fail(c, v, "\"%s\" cannot be %s", key, ks_signal_to_string(sig));
-        *ret = sig;
+                return fail(c, v, "\"%s\": \"%s\" is not a signal name (like \"SIGTERM\")", k->path, str);
+        for (const int *refused = k->data; *refused; refused++)
+                if (sig == *refused)
+                        return fail(c, v, "\"%s\" cannot be %s", k->path, ks_signal_to_string(sig));
+        *(int *) field = sig;
         return 0;
 }
 
-static int apply_root(ctx *c, const ks_toml_value *root) {
-        ks_service *s = c->s;
+static int read_version(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        int64_t x = 0;
+        int r = read_integer(c, k->path, v, INT64_MIN, INT64_MAX, &x);
+        if (r >= 0 && x != KS_FORMAT_VERSION)
+                r = fail(c, v, "\"version\" %" PRIi64 " is not supported: this kservice reads format version %d", x,
+                         KS_FORMAT_VERSION);
+        return r;
+}
+
+static int read_max_restarts(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        const char *str = NULL;
+        int64_t x = 0;
         int r;
 
-        for (size_t i = 0; i < root->table.n; i++) {
-                const ks_toml_keyval *kv = &root->table.items[i];
-                const ks_toml_value *v = kv->value;
-                int id = key_lookup("", kv->key, kv->key_len);
-                const char *key = id >= 0 ? ks_service_keys[id].path : NULL;
-                const char *str = NULL;
-                int64_t x = 0;
-                int choice = 0;
+        if (v->type == KS_TOML_INTEGER) {
+                r = read_integer(c, k->path, v, k->min, k->max, &x);
+                if (r >= 0)
+                        *(uint32_t *) field = (uint32_t) x;
+                return r;
+        }
+        if (v->type != KS_TOML_STRING)
+                return bad_type(c, k->path, v, "an integer or \"infinity\"");
+        r = read_string(c, k->path, v, &str);
+        if (r >= 0 && !streq(str, "infinity"))
+                r = fail(c, v, "\"max_restarts\" must be a number or \"infinity\", not \"%s\"", str);
+        if (r >= 0)
+                *(uint32_t *) field = KS_RESTARTS_INFINITY;
+        return r;
+}
 
-                if (id < 0) {
-                        r = unknown_key(c, "", kv);
-                        CHECK_NOMEM(r);
-                        continue;
-                }
-                switch (id) {
-                case K_VERSION:
-                        r = read_integer(c, key, v, INT64_MIN, INT64_MAX, &x);
-                        if (r >= 0 && x != KS_FORMAT_VERSION)
-                                r = fail(c, v, "\"version\" %" PRIi64 " is not supported: this kservice reads format version %d",
-                                         x, KS_FORMAT_VERSION);
-                        break;
-                case K_DESCRIPTION:
-                        r = read_string(c, key, v, &str);
-                        if (r >= 0 && strpbrk(str, "\r\n"))
-                                r = fail(c, v, "\"description\" must be one line");
-                        if (r >= 0)
-                                r = set_string(&s->description, str);
-                        break;
-                case K_EXEC:
-                        r = read_exec(c, v);
-                        break;
-                case K_WORKING_DIRECTORY:
-                        r = read_path(c, key, v, false, &str);
-                        if (r >= 0)
-                                r = set_string(&s->working_directory, str);
-                        break;
-                case K_USER:
-                        r = read_user(c, key, v, &s->user);
-                        break;
-                case K_GROUP:
-                        r = read_user(c, key, v, &s->group);
-                        break;
-                case K_TYPE:
-                        r = read_choice(c, key, v, service_type_names, _KS_SERVICE_TYPE_MAX, &choice);
-                        if (r >= 0)
-                                s->type = (ks_service_type) choice;
-                        break;
-                case K_START_TIMEOUT:
-                        r = read_duration(c, key, v, true, false, &s->start_timeout_usec);
-                        break;
-                case K_STOP_TIMEOUT:
-                        r = read_duration(c, key, v, true, false, &s->stop_timeout_usec);
-                        break;
-                case K_KILL_SIGNAL:
-                        r = read_signal(c, key, v, true, &s->kill_signal);
-                        break;
-                case K_RELOAD_SIGNAL:
-                        r = read_signal(c, key, v, false, &s->reload_signal);
-                        break;
-                case K_ENVIRONMENT_FILE:
-                        r = read_strv(c, key, v, true, validate_abs_path_dash, &s->environment_file);
-                        break;
-                case K_ENVIRONMENT:
-                        r = read_environment(c, v);
-                        break;
-                case K_RESTART:
-                        r = read_choice(c, key, v, restart_names, _KS_RESTART_MAX, &choice);
-                        if (r >= 0)
-                                s->restart = (ks_restart) choice;
-                        break;
-                case K_RESTART_DELAY:
-                        r = read_duration(c, key, v, false, true, &s->restart_delay_usec);
-                        break;
-                case K_RESTART_MAX_DELAY:
-                        r = read_duration(c, key, v, false, false, &s->restart_max_delay_usec);
-                        break;
-                case K_RESTART_STEPS:
-                        r = read_integer(c, key, v, 1, 3600, &x);
-                        if (r >= 0)
-                                s->restart_steps = (unsigned) x;
-                        break;
-                case K_MAX_RESTARTS:
-                        if (v->type == KS_TOML_STRING) {
-                                r = read_string(c, key, v, &str);
-                                if (r >= 0 && !streq(str, "infinity"))
-                                        r = fail(c, v, "\"max_restarts\" must be a number or \"infinity\", not \"%s\"", str);
-                                if (r >= 0)
-                                        s->max_restarts = KS_RESTARTS_INFINITY;
-                        } else if (v->type == KS_TOML_INTEGER) {
-                                r = read_integer(c, key, v, 1, 10000, &x);
-                                if (r >= 0)
-                                        s->max_restarts = (uint32_t) x;
-                        } else
-                                r = bad_type(c, key, v, "an integer or \"infinity\"");
-                        break;
-                case K_RESTART_WINDOW:
-                        r = read_duration(c, key, v, false, false, &s->restart_window_usec);
-                        break;
-                case K_ON_GIVE_UP:
-                        r = read_string(c, key, v, &str);
-                        if (r >= 0 && !streq(str, "nothing") && !ks_unit_name_is_valid(str))
-                                r = fail(c, v, "\"on_give_up\" must be \"nothing\" or a unit name like \"alert@.service\", not \"%s\"",
-                                         str);
-                        if (r >= 0) {
-                                if (streq(str, "nothing"))
-                                        s->on_give_up = mfree(s->on_give_up);
-                                else
-                                        r = set_string(&s->on_give_up, str);
-                        }
-                        break;
-                case K_AFTER:
-                        r = read_strv(c, key, v, true, validate_dependency, &s->after);
-                        break;
-                case K_BEFORE:
-                        r = read_strv(c, key, v, true, validate_dependency, &s->before);
-                        break;
-                case K_REQUIRES:
-                        r = read_strv(c, key, v, true, validate_dependency, &s->requires);
-                        break;
-                case K_WANTS:
-                        r = read_strv(c, key, v, true, validate_dependency, &s->wants);
-                        break;
-                case K_PART_OF:
-                        r = read_strv(c, key, v, true, validate_dependency, &s->part_of);
-                        break;
-                case K_ENABLED:
-                        r = read_bool(c, key, v, &s->enabled);
-                        break;
-                case K_WANTED_BY:
-                        r = read_strv(c, key, v, true, validate_unit, &s->wanted_by);
-                        break;
-                case K_RELOAD_ON_CHANGE:
-                        r = read_strv(c, key, v, true, validate_abs_path, &s->reload_on_change);
-                        break;
-                case K_HEALTH:
-                        r = apply_health(c, v);
-                        break;
-                case K_RESOURCES:
-                        r = apply_resources(c, v);
-                        break;
-                case K_SANDBOX:
-                        r = apply_sandbox(c, v);
-                        break;
-                default:
-                        r = -EINVAL;
+/* ---------------------------------------------------------------------------------------------
+ * The readers most keys share; what differs between keys is in their entries (bounds, data). */
+
+static int read_bool_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        return read_bool(c, k->path, v, field);
+}
+
+/* Stores x in an integer or enum field of size bytes. */
+static void store_integer(void *field, size_t size, int64_t x) {
+        switch (size) {
+        case sizeof(uint8_t):
+                *(uint8_t *) field = (uint8_t) x;
+                break;
+        case sizeof(uint16_t):
+                *(uint16_t *) field = (uint16_t) x;
+                break;
+        case sizeof(uint32_t):
+                *(uint32_t *) field = (uint32_t) x;
+                break;
+        case sizeof(uint64_t):
+                *(uint64_t *) field = (uint64_t) x;
+                break;
+        default:
+                assert(!"an integer field of an unknown size in ks_service_keys[]");
+        }
+}
+
+/* An integer from k->min to k->max. */
+static int read_integer_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        int64_t x = 0;
+        int r = read_integer(c, k->path, v, k->min, k->max, &x);
+        if (r >= 0)
+                store_integer(field, k->size, x);
+        return r;
+}
+
+/* One of the k->max names of k->data, stored as its index: an enum. */
+static int read_enum_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        int choice = 0;
+        int r = read_choice(c, k->path, v, k->data, (size_t) k->max, &choice);
+        if (r >= 0)
+                store_integer(field, k->size, choice);
+        return r;
+}
+
+/* One of the NULL-terminated names of k->data, kept as text. */
+static int read_word_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        return read_word(c, k->path, v, k->data, field);
+}
+
+/* A duration of at least k->min usec; read_timeout_key also accepts "infinity". */
+static int read_duration_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        return read_duration(c, k->path, v, false, (uint64_t) k->min, field);
+}
+
+static int read_timeout_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        return read_duration(c, k->path, v, true, (uint64_t) k->min, field);
+}
+
+/* A size (KS_KEY_SIZE) or a count, a percentage or "infinity". */
+static int read_limit_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        return read_limit(c, k->path, v, k->type == KS_KEY_SIZE ? LIMIT_BYTES : LIMIT_COUNT, field);
+}
+
+/* A string that k->data's rule accepts. */
+typedef struct string_rule {
+        bool (*ok)(const char *s);
+        const char *says;       /* what the message says of a bad value, e.g. "must be one line" */
+        enum {
+                SAYS_KEY,       /* "KEY" must be one line */
+                SAYS_KEY_VALUE, /* "KEY" must be a path, not "VALUE" */
+                SAYS_VALUE,     /* "KEY": "VALUE" is not a valid user name */
+        } form;
+        const char *unset;      /* a word that unsets the field instead, or NULL */
+} string_rule;
+
+static int read_string_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        const string_rule *rule = k->data;
+        const char *str = NULL;
+        int r = read_string(c, k->path, v, &str);
+        if (r < 0)
+                return r;
+        if (rule->unset && streq(str, rule->unset)) {
+                *(char **) field = mfree(*(char **) field);
+                return 0;
+        }
+        if (rule->ok(str))
+                return set_string(field, str);
+        switch (rule->form) {
+        case SAYS_KEY:
+                return fail(c, v, "\"%s\" %s", k->path, rule->says);
+        case SAYS_KEY_VALUE:
+                return fail(c, v, "\"%s\" %s, not \"%s\"", k->path, rule->says, str);
+        default:
+                return fail(c, v, "\"%s\": \"%s\" %s", k->path, str, rule->says);
+        }
+}
+
+static bool one_line(const char *s) {
+        return !strpbrk(s, "\r\n");
+}
+
+static bool not_empty(const char *s) {
+        return *s != '\0';
+}
+
+static bool http_url(const char *s) {
+        bool https;
+        return check_url(s, &https) >= 0;
+}
+
+static bool host_name(const char *s) {
+        return *s && !strpbrk(s, " \t\r\n/");
+}
+
+static const string_rule rule_one_line = { one_line, "must be one line", SAYS_KEY };
+static const string_rule rule_not_empty = { not_empty, "must not be empty", SAYS_KEY };
+static const string_rule rule_abs_path = { path_is_normalized_absolute, "must be an absolute, normalized path",
+                                           SAYS_KEY_VALUE };
+static const string_rule rule_url = { http_url, "must be an http:// or https:// URL with a host", SAYS_KEY_VALUE };
+static const string_rule rule_host = { host_name, "must be a host name or an IP address", SAYS_KEY_VALUE };
+static const string_rule rule_user = { user_ok, "is not a valid user or group name", SAYS_VALUE };
+static const string_rule rule_on_give_up = { ks_unit_name_is_valid,
+                                             "must be \"nothing\" or a unit name like \"alert@.service\"",
+                                             SAYS_KEY_VALUE, .unset = "nothing" };
+
+/* A list of strings (or one string), each item checked by k->data's validator. */
+typedef struct list_rule {
+        validate_fn validate;
+} list_rule;
+
+static int read_list_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        const list_rule *rule = k->data;
+        return read_strv(c, k->path, v, true, rule->validate, field);
+}
+
+static const list_rule list_abs_paths = { validate_abs_path };
+static const list_rule list_abs_paths_dash = { validate_abs_path_dash };
+static const list_rule list_dependencies = { validate_dependency };
+static const list_rule list_units = { validate_unit };
+
+static const int refused_stop[] = { SIGSTOP, 0 };
+static const int refused_stop_kill[] = { SIGSTOP, SIGKILL, 0 };
+
+/* A table ([health], [resources], [sandbox]): its keys are read into the service one by one. */
+static int read_section(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        if (v->type != KS_TOML_TABLE) {
+                char expected[64];
+                snprintf(expected, sizeof(expected), "a table ([%s])", k->path);
+                return bad_type(c, k->path, v, expected);
+        }
+        /* A bad key inside is reported; the table itself is set. */
+        int r = read_table(c, k->path, v, field, c->s->key_origin);
+        return r == -ENOMEM ? r : 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The key table: one line per key with its reader, its field and its bounds. The fields of
+ * "health.check.*" are in a ks_check, all others in the ks_service. */
+
+#define FIELD(type, member) .offset = offsetof(type, member), .size = sizeof(((type *) NULL)->member)
+#define SERVICE(member) FIELD(ks_service, member)
+#define CHECK(member) FIELD(ks_check, member)
+#define WHOLE .offset = 0           /* the reader gets the ks_service (ks_check) itself */
+#define KEY(p, t, reader, ...) { .path = p, .type = KS_KEY_##t, .read = reader, __VA_ARGS__ }
+#define ENUM(names) .data = names, .max = ELEMENTSOF(names)
+#define SANDBOX_KEY(st, key, t) \
+        [K_SANDBOX_FIRST + (st)] = KEY("sandbox." key, t, read_sandbox_setting, SERVICE(sandbox), \
+                                       .data = &ks_sandbox_settings[st])
+
+/* clang-format off */
+const ks_key_info ks_service_keys[] = {
+        [K_VERSION]           = KEY("version", INTEGER, read_version, WHOLE),
+        [K_DESCRIPTION]       = KEY("description", STRING, read_string_key, SERVICE(description), .data = &rule_one_line),
+        [K_EXEC]              = KEY("exec", STRING_ARRAY, read_exec, WHOLE),
+        [K_WORKING_DIRECTORY] = KEY("working_directory", STRING, read_string_key, SERVICE(working_directory),
+                                    .data = &rule_abs_path),
+        [K_USER]              = KEY("user", STRING, read_string_key, SERVICE(user), .data = &rule_user),
+        [K_GROUP]             = KEY("group", STRING, read_string_key, SERVICE(group), .data = &rule_user),
+        [K_TYPE]              = KEY("type", STRING, read_enum_key, SERVICE(type), ENUM(service_type_names)),
+        [K_START_TIMEOUT]     = KEY("start_timeout", DURATION, read_timeout_key, SERVICE(start_timeout_usec), .min = 1),
+        [K_STOP_TIMEOUT]      = KEY("stop_timeout", DURATION, read_timeout_key, SERVICE(stop_timeout_usec), .min = 1),
+        [K_KILL_SIGNAL]       = KEY("kill_signal", STRING, read_signal, SERVICE(kill_signal), .data = refused_stop),
+        [K_RELOAD_SIGNAL]     = KEY("reload_signal", STRING, read_signal, SERVICE(reload_signal),
+                                    .data = refused_stop_kill),
+        [K_ENVIRONMENT_FILE]  = KEY("environment_file", STRING_ARRAY, read_list_key, SERVICE(environment_file),
+                                    .data = &list_abs_paths_dash),
+        [K_ENVIRONMENT]       = KEY("environment", TABLE, read_environment, WHOLE),
+        [K_RESTART]           = KEY("restart", STRING, read_enum_key, SERVICE(restart), ENUM(restart_names)),
+        [K_RESTART_DELAY]     = KEY("restart_delay", DURATION, read_duration_key, SERVICE(restart_delay_usec), .min = 0),
+        [K_RESTART_MAX_DELAY] = KEY("restart_max_delay", DURATION, read_duration_key, SERVICE(restart_max_delay_usec),
+                                    .min = 1),
+        [K_RESTART_STEPS]     = KEY("restart_steps", INTEGER, read_integer_key, SERVICE(restart_steps),
+                                    .min = 1, .max = 3600),
+        [K_MAX_RESTARTS]      = KEY("max_restarts", OTHER, read_max_restarts, SERVICE(max_restarts),
+                                    .min = 1, .max = 10000),
+        [K_RESTART_WINDOW]    = KEY("restart_window", DURATION, read_duration_key, SERVICE(restart_window_usec), .min = 1),
+        [K_ON_GIVE_UP]        = KEY("on_give_up", STRING, read_string_key, SERVICE(on_give_up), .data = &rule_on_give_up),
+        [K_AFTER]             = KEY("after", STRING_ARRAY, read_list_key, SERVICE(after), .data = &list_dependencies),
+        [K_BEFORE]            = KEY("before", STRING_ARRAY, read_list_key, SERVICE(before), .data = &list_dependencies),
+        [K_REQUIRES]          = KEY("requires", STRING_ARRAY, read_list_key, SERVICE(requires), .data = &list_dependencies),
+        [K_WANTS]             = KEY("wants", STRING_ARRAY, read_list_key, SERVICE(wants), .data = &list_dependencies),
+        [K_PART_OF]           = KEY("part_of", STRING_ARRAY, read_list_key, SERVICE(part_of), .data = &list_dependencies),
+        [K_ENABLED]           = KEY("enabled", BOOL, read_bool_key, SERVICE(enabled)),
+        [K_WANTED_BY]         = KEY("wanted_by", STRING_ARRAY, read_list_key, SERVICE(wanted_by), .data = &list_units),
+        [K_RELOAD_ON_CHANGE]  = KEY("reload_on_change", STRING_ARRAY, read_list_key, SERVICE(reload_on_change),
+                                    .data = &list_abs_paths),
+
+        [K_HEALTH]                   = KEY("health", TABLE, read_section, WHOLE),
+        [K_HEALTH_INTERVAL]          = KEY("health.interval", DURATION, read_duration_key, SERVICE(health.interval_usec),
+                                           .min = KS_USEC_PER_SEC / 10),
+        [K_HEALTH_TIMEOUT]           = KEY("health.timeout", DURATION, read_duration_key, SERVICE(health.timeout_usec),
+                                           .min = 1),
+        [K_HEALTH_START_PERIOD]      = KEY("health.start_period", DURATION, read_duration_key,
+                                           SERVICE(health.start_period_usec), .min = 0),
+        [K_HEALTH_FAILURE_THRESHOLD] = KEY("health.failure_threshold", INTEGER, read_integer_key,
+                                           SERVICE(health.failure_threshold), .min = 1, .max = 1000),
+        [K_HEALTH_SUCCESS_THRESHOLD] = KEY("health.success_threshold", INTEGER, read_integer_key,
+                                           SERVICE(health.success_threshold), .min = 1, .max = 1000),
+        [K_HEALTH_READY_ON_PASS]     = KEY("health.ready_on_pass", BOOL, read_bool_key, SERVICE(health.ready_on_pass)),
+        [K_HEALTH_WATCHDOG]          = KEY("health.watchdog", DURATION, read_duration_key, SERVICE(health.watchdog_usec),
+                                           .min = 1),
+        [K_HEALTH_CHECK]             = KEY("health.check", ARRAY_OF_TABLES, read_checks, SERVICE(health)),
+
+        [K_CHECK_TYPE]               = KEY("health.check.type", STRING, read_enum_key, CHECK(type), ENUM(check_type_names)),
+        [K_CHECK_URL]                = KEY("health.check.url", STRING, read_string_key, CHECK(url), .data = &rule_url),
+        [K_CHECK_METHOD]             = KEY("health.check.method", STRING, read_word_key, CHECK(method), .data = http_methods),
+        [K_CHECK_EXPECT_STATUS]      = KEY("health.check.expect_status", OTHER, read_expect_status, WHOLE),
+        [K_CHECK_EXPECT_BODY]        = KEY("health.check.expect_body", STRING, read_string_key, CHECK(expect_body),
+                                           .data = &rule_not_empty),
+        [K_CHECK_HEADERS]            = KEY("health.check.headers", TABLE, read_headers, WHOLE),
+        [K_CHECK_TLS_VERIFY]         = KEY("health.check.tls_verify", BOOL, read_bool_key, CHECK(tls_verify)),
+        [K_CHECK_FOLLOW_REDIRECTS]   = KEY("health.check.follow_redirects", BOOL, read_bool_key, CHECK(follow_redirects)),
+        [K_CHECK_MAX_RESPONSE_BYTES] = KEY("health.check.max_response_bytes", SIZE, read_max_response_bytes,
+                                           CHECK(max_response_bytes), .max = 64 * 1024 * 1024),
+        [K_CHECK_HOST]               = KEY("health.check.host", STRING, read_string_key, CHECK(host), .data = &rule_host),
+        [K_CHECK_PORT]               = KEY("health.check.port", INTEGER, read_integer_key, CHECK(port),
+                                           .min = 1, .max = 65535),
+
+        [K_RESOURCES]   = KEY("resources", TABLE, read_section, WHOLE),
+        [K_MEMORY_MAX]  = KEY("resources.memory_max", SIZE, read_limit_key, SERVICE(resources.memory_max)),
+        [K_MEMORY_HIGH] = KEY("resources.memory_high", SIZE, read_limit_key, SERVICE(resources.memory_high)),
+        [K_CPU_QUOTA]   = KEY("resources.cpu_quota", STRING, read_cpu_quota, SERVICE(resources.cpu_quota),
+                              .max = 100000 * 100),
+        [K_TASKS_MAX]   = KEY("resources.tasks_max", OTHER, read_limit_key, SERVICE(resources.tasks_max)),
+        [K_IO_WEIGHT]   = KEY("resources.io_weight", INTEGER, read_integer_key, SERVICE(resources.io_weight),
+                              .min = 1, .max = 10000),
+        [K_NICE]        = KEY("resources.nice", INTEGER, read_nice, SERVICE(resources), .min = -20, .max = 19),
+
+        [K_SANDBOX]        = KEY("sandbox", TABLE, read_section, WHOLE),
+        [K_SANDBOX_PRESET] = KEY("sandbox.preset", STRING, read_enum_key, SERVICE(sandbox.preset),
+                                 ENUM(sandbox_preset_names)),
+        SANDBOX_KEY(KS_SANDBOX_NO_NEW_PRIVILEGES, "no_new_privileges", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PRIVATE_TMP, "private_tmp", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PRIVATE_DEVICES, "private_devices", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PRIVATE_NETWORK, "private_network", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_SYSTEM, "protect_system", OTHER),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_HOME, "protect_home", OTHER),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_KERNEL_TUNABLES, "protect_kernel_tunables", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_KERNEL_MODULES, "protect_kernel_modules", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_KERNEL_LOGS, "protect_kernel_logs", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_CONTROL_GROUPS, "protect_control_groups", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_CLOCK, "protect_clock", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_HOSTNAME, "protect_hostname", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_PROTECT_PROC, "protect_proc", STRING),
+        SANDBOX_KEY(KS_SANDBOX_RESTRICT_SUID_SGID, "restrict_suid_sgid", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_RESTRICT_REALTIME, "restrict_realtime", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_RESTRICT_NAMESPACES, "restrict_namespaces", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_LOCK_PERSONALITY, "lock_personality", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_MEMORY_DENY_WRITE_EXECUTE, "memory_deny_write_execute", BOOL),
+        SANDBOX_KEY(KS_SANDBOX_SYSTEM_CALL_ARCHITECTURES, "system_call_architectures", STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_SYSTEM_CALL_FILTER, "system_call_filter", STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_RESTRICT_ADDRESS_FAMILIES, "restrict_address_families", STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_CAPABILITY_BOUNDING_SET, "capability_bounding_set", STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_AMBIENT_CAPABILITIES, "ambient_capabilities", STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_UMASK, "umask", STRING),
+        SANDBOX_KEY(KS_SANDBOX_READ_WRITE_PATHS, "read_write_paths", STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_READ_ONLY_PATHS, "read_only_paths", STRING_ARRAY),
+        SANDBOX_KEY(KS_SANDBOX_INACCESSIBLE_PATHS, "inaccessible_paths", STRING_ARRAY),
+};
+/* clang-format on */
+#undef SANDBOX_KEY
+#undef ENUM
+#undef KEY
+#undef WHOLE
+#undef CHECK
+#undef SERVICE
+#undef FIELD
+const size_t ks_service_n_keys = ELEMENTSOF(ks_service_keys);
+_Static_assert(ELEMENTSOF(ks_service_keys) == _K_MAX, "key table and key_id differ");
+
+/* Reads each key of table t, whose dotted path is prefix ("" for the root), through its entry in
+ * ks_service_keys[] into the struct at base, and records in origins where each key that was read
+ * came from. An unknown or invalid key is reported and skipped. Returns -ENOMEM, -EINVAL when a
+ * key was unknown or invalid, or 0. */
+static int read_table(ctx *c, const char *prefix, const ks_toml_value *t, void *base, ks_origin *origins) {
+        bool bad = false;
+
+        for (size_t i = 0; i < t->table.n; i++) {
+                const ks_toml_keyval *kv = &t->table.items[i];
+                int id = key_lookup(prefix, kv->key, kv->key_len);
+                int r;
+
+                if (id < 0)
+                        r = unknown_key(c, prefix, kv);
+                else {
+                        const ks_key_info *k = &ks_service_keys[id];
+                        r = k->read(c, k, kv->value, (uint8_t *) base + k->offset);
                 }
                 CHECK_NOMEM(r);
-                if (r >= 0)
-                        s->key_origin[id] = origin_of(c, v);
+                if (r < 0)
+                        bad = true;
+                else
+                        origins[id] = origin_of(c, kv->value);
         }
-        return 0;
+        return bad ? -EINVAL : 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -2001,20 +1794,14 @@ int ks_service_apply(ks_service *s, const ks_toml_document *doc, const char *fil
         c.file = service_add_file(s, file);
         if (!c.file)
                 return -ENOMEM;
-        r = apply_root(&c, ks_toml_root(doc));
-        if (r < 0)
+        r = read_table(&c, "", ks_toml_root(doc), s, s->key_origin);
+        if (r == -ENOMEM)
                 return r;
         return c.failed ? -EINVAL : 0;
 }
 
-static bool key_set(const ks_service *s, key_id id) {
-        return s->key_origin[id].file != NULL;
-}
-
 int ks_service_finalize(ks_service *s, ks_diag_list *diags) {
-        ctx c = { .s = s, .diags = diags, .file = s->files ? s->files[0] : NULL };
         ks_health *h = &s->health;
-        const ks_origin *o = s->key_origin;
         int r;
 
         /* ---- derived defaults */
@@ -2037,152 +1824,18 @@ int ks_service_finalize(ks_service *s, ks_diag_list *diags) {
                         return r;
         }
 
-        /* ---- required keys */
-        if (!s->exec) {
-                r = fail_at(&c, 1, 1, "\"exec\" is required: the command line of the service");
-                CHECK_NOMEM(r);
-        }
+        return ks_service_validate(s, diags);
+}
 
-        /* ---- restart policy */
-        if (s->restart == KS_RESTART_NO) {
-                static const key_id moot[] = { K_RESTART_DELAY, K_RESTART_MAX_DELAY, K_RESTART_STEPS,
-                                               K_MAX_RESTARTS, K_RESTART_WINDOW };
-                for (size_t i = 0; i < ELEMENTSOF(moot); i++)
-                        if (key_set(s, moot[i])) {
-                                r = fail_origin(&c, &o[moot[i]], "\"%s\" has no effect with restart = \"no\"",
-                                                ks_service_keys[moot[i]].path);
-                                CHECK_NOMEM(r);
-                        }
-        } else {
-                if (key_set(s, K_RESTART_STEPS) && s->restart_max_delay_usec == KS_USEC_UNSET) {
-                        r = fail_origin(&c, &o[K_RESTART_STEPS], "\"restart_steps\" needs \"restart_max_delay\"");
-                        CHECK_NOMEM(r);
-                }
-                if (s->restart_max_delay_usec != KS_USEC_UNSET && s->restart_max_delay_usec <= s->restart_delay_usec) {
-                        r = fail_origin(&c, &o[K_RESTART_MAX_DELAY],
-                                        "\"restart_max_delay\" must be longer than \"restart_delay\"");
-                        CHECK_NOMEM(r);
-                }
-                if (s->max_restarts == KS_RESTARTS_INFINITY) {
-                        if (key_set(s, K_RESTART_WINDOW)) {
-                                r = fail_origin(&c, &o[K_RESTART_WINDOW],
-                                                "\"restart_window\" has no effect with max_restarts = \"infinity\"");
-                                CHECK_NOMEM(r);
-                        }
-                        /* With restart = "always" nothing ever ends the service, so nothing can
-                         * give up; with other policies an uncovered failure still ends it. */
-                        if (s->on_give_up && s->restart == KS_RESTART_ALWAYS) {
-                                r = fail_origin(&c, &o[K_ON_GIVE_UP],
-                                                "\"on_give_up\" is never reached with max_restarts = \"infinity\" "
-                                                "and restart = \"always\"");
-                                CHECK_NOMEM(r);
-                        }
-                } else if (s->restart_window_usec / s->max_restarts <= s->restart_delay_usec) {
-                        /* max_restarts + 1 starts take at least max_restarts * restart_delay. */
-                        key_id at = key_set(s, K_RESTART_WINDOW) ? K_RESTART_WINDOW
-                                    : key_set(s, K_MAX_RESTARTS) ? K_MAX_RESTARTS
-                                                                 : K_RESTART_DELAY;
-                        r = fail_origin(&c, &o[at],
-                                        "max_restarts = %" PRIu32 " within \"restart_window\" can never be reached "
-                                        "when restarts are \"restart_delay\" apart: make the window longer than "
-                                        "max_restarts * restart_delay",
-                                        s->max_restarts);
-                        CHECK_NOMEM(r);
-                }
-        }
-
-        /* ---- dependencies and boot */
-        static const struct {
-                key_id id;
-                size_t offset;
-        } dep_lists[] = {
-                { K_AFTER, offsetof(ks_service, after) },       { K_BEFORE, offsetof(ks_service, before) },
-                { K_REQUIRES, offsetof(ks_service, requires) }, { K_WANTS, offsetof(ks_service, wants) },
-                { K_PART_OF, offsetof(ks_service, part_of) },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(dep_lists); i++) {
-                char **l = *(char ***) ((uint8_t *) s + dep_lists[i].offset);
-                for (size_t j = 0; l && l[j]; j++)
-                        if (streq(l[j], s->unit)) {
-                                r = fail_origin(&c, &o[dep_lists[i].id], "\"%s\" names the service itself (%s)",
-                                                ks_service_keys[dep_lists[i].id].path, s->unit);
-                                CHECK_NOMEM(r);
-                        }
-        }
-        if (s->enabled && (!s->wanted_by || !s->wanted_by[0])) {
-                r = fail_origin(&c, &o[K_WANTED_BY], "\"wanted_by\" must name at least one unit when enabled = true");
-                CHECK_NOMEM(r);
-        }
-
-        /* ---- reload */
-        if (s->reload_on_change && s->reload_on_change[0] && !s->reload_signal) {
-                r = fail_origin(&c, &o[K_RELOAD_ON_CHANGE],
-                                "\"reload_on_change\" needs \"reload_signal\": the signal that makes the service reload");
-                CHECK_NOMEM(r);
-        }
-
-        /* ---- health */
-        if (key_set(s, K_HEALTH) && h->n_checks == 0 && !key_set(s, K_HEALTH_CHECK)) {
-                r = fail_origin(&c, &o[K_HEALTH], "[health] needs at least one [[health.check]]");
-                CHECK_NOMEM(r);
-        }
-        if (ks_service_has_health(s)) {
-                if (s->restart == KS_RESTART_NO) {
-                        r = fail_origin(&c, &o[K_RESTART],
-                                        "restart = \"no\" cannot be combined with [health]: an unhealthy service "
-                                        "would be stopped for good instead of restarted");
-                        CHECK_NOMEM(r);
-                }
-                if (s->type == KS_SERVICE_FORKING) {
-                        r = fail_origin(&c, &o[K_TYPE],
-                                        "type = \"forking\" cannot be combined with [health]: notifyd speaks for "
-                                        "the main process, which systemd can only guess for a forking service");
-                        CHECK_NOMEM(r);
-                }
-                if (s->type == KS_SERVICE_NOTIFY && h->ready_on_pass) {
-                        r = fail_origin(&c, &o[K_HEALTH_READY_ON_PASS],
-                                        "\"health.ready_on_pass\" cannot be true with type = \"notify\": the "
-                                        "program reports readiness itself");
-                        CHECK_NOMEM(r);
-                }
-                if (h->timeout_usec > h->interval_usec) {
-                        if (key_set(s, K_HEALTH_TIMEOUT))
-                                r = fail_origin(&c, &o[K_HEALTH_TIMEOUT],
-                                                "\"health.timeout\" must not be longer than \"health.interval\"");
-                        else
-                                r = fail_origin(&c, &o[K_HEALTH_INTERVAL],
-                                                "\"health.interval\" must not be shorter than \"health.timeout\" "
-                                                "(5s unless set)");
-                        CHECK_NOMEM(r);
-                }
-                if (h->watchdog_usec != KS_USEC_UNSET && h->watchdog_usec <= h->interval_usec + h->timeout_usec) {
-                        r = fail_origin(&c, &o[K_HEALTH_WATCHDOG],
-                                        "\"health.watchdog\" must be longer than health.interval + health.timeout, "
-                                        "or a healthy service is killed between two checks");
-                        CHECK_NOMEM(r);
-                }
-                if (h->ready_on_pass && s->start_timeout_usec != KS_USEC_UNSET &&
-                    s->start_timeout_usec != KS_USEC_INFINITY && s->start_timeout_usec <= h->start_period_usec) {
-                        r = fail_origin(&c, &o[K_START_TIMEOUT],
-                                        "\"start_timeout\" must be longer than \"health.start_period\", or the "
-                                        "service is killed before its health checks count");
-                        CHECK_NOMEM(r);
-                }
-        } else {
-                /* Health keys without checks were reported above (when [health] exists). */
-        }
-
-        /* ---- resources */
-        const ks_resources *res = &s->resources;
-        if (res->memory_high.kind == res->memory_max.kind &&
-            (res->memory_high.kind == KS_LIMIT_ABSOLUTE || res->memory_high.kind == KS_LIMIT_PERCENT) &&
-            res->memory_high.value > res->memory_max.value) {
-                r = fail_origin(&c, &o[K_MEMORY_HIGH],
-                                "\"resources.memory_high\" must not be above \"resources.memory_max\"");
-                CHECK_NOMEM(r);
-        }
-
-        return c.failed ? -EINVAL : 0;
+/* ks_service_new(), with an invalid name reported as a diagnostic about file. */
+static int service_new_reported(const char *name, const char *file, ks_service **ret, ks_diag_list *diags) {
+        int r = ks_service_new(name, ret);
+        if (r == -EINVAL)
+                return ks_diag_add(diags, file, 0, 0,
+                                   "\"%s\" is not a valid service name: use 1-%zu of A-Z a-z 0-9 _ . : -, not "
+                                   "starting with . or -, not ending in a unit type like .service",
+                                   name, KS_NAME_MAX) < 0 ? -ENOMEM : -EINVAL;
+        return r;
 }
 
 int ks_service_load(
@@ -2194,12 +1847,7 @@ int ks_service_load(
         _cleanup_service_ ks_service *s = NULL;
         int r;
 
-        r = ks_service_new(name, &s);
-        if (r == -EINVAL)
-                return ks_diag_add(diags, file, 0, 0,
-                                   "\"%s\" is not a valid service name: use 1-%zu of A-Z a-z 0-9 _ . : -, not "
-                                   "starting with . or -, not ending in a unit type like .service",
-                                   name, KS_NAME_MAX) < 0 ? -ENOMEM : -EINVAL;
+        r = service_new_reported(name, file, &s, diags);
         if (r < 0)
                 return r;
         r = ks_service_apply(s, doc, file, diags);
@@ -2224,12 +1872,7 @@ int ks_service_load_files(
         bool failed = false;
         int r;
 
-        r = ks_service_new(name, &s);
-        if (r == -EINVAL)
-                return ks_diag_add(diags, path, 0, 0,
-                                   "\"%s\" is not a valid service name: use 1-%zu of A-Z a-z 0-9 _ . : -, not "
-                                   "starting with . or -, not ending in a unit type like .service",
-                                   name, KS_NAME_MAX) < 0 ? -ENOMEM : -EINVAL;
+        r = service_new_reported(name, path, &s, diags);
         if (r < 0)
                 return r;
 

@@ -294,10 +294,23 @@ typedef enum ks_key_type {
         KS_KEY_OTHER,           /* documented individually (e.g. integer or "infinity") */
 } ks_key_type;
 
-typedef struct ks_key_info {
+/* The schema: each entry also says how service.c reads the key (systemd's load-fragment-gperf
+ * table, as C). A reader checks value v of key and stores it in field, the key's member of the
+ * ks_service (of the ks_check for "health.check.*"); it reports a bad value itself, with the
+ * value's position, and returns -EINVAL, -ENOMEM or 0. ks_load_ctx is service.c's. */
+typedef struct ks_load_ctx ks_load_ctx;
+typedef struct ks_key_info ks_key_info;
+typedef int (*ks_key_reader)(ks_load_ctx *c, const ks_key_info *key, const ks_toml_value *v, void *field);
+
+struct ks_key_info {
         const char *path;
         ks_key_type type;
-} ks_key_info;
+        ks_key_reader read;
+        size_t offset, size;    /* of the field (offset 0, size 0: the whole struct) */
+        int64_t min, max;       /* an integer's bounds; a duration's shortest (usec) in min, an
+                                 * enum's number of names in max */
+        const void *data;       /* the reader's own: its names, rule or sandbox setting */
+};
 
 extern const ks_key_info ks_service_keys[];
 extern const size_t ks_service_n_keys;
