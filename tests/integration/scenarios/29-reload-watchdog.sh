@@ -6,7 +6,6 @@
 # WatchdogUSec` agrees with the generated unit, and pings at the cadence the new one needs.
 ks_require /usr/libexec/kservice-notifyd
 # timeout: 240
-# xfail: issue 11, the running invocation keeps its old watchdog after a daemon-reload (fixed in the next commit)
 
 U=konivrer@web.service
 
