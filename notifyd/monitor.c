@@ -24,6 +24,13 @@
  * notifyd's own restarts: a service that is already active when we first see it gets WATCHDOG=1
  * at once together with WATCHDOG_USEC= set to its configured WatchdogSec (undoing a relax by a
  * previous clean stop), and its checks are spread over one interval.
+ *
+ * A changed definition (daemon-reload, SIGHUP): systemd fixes an invocation's watchdog when it
+ * starts and keeps it across daemon-reload, but the checks (and so the pings) follow the new
+ * interval at once: a raised interval would leave no check within the old watchdog. So an
+ * invocation that started before the definition's watchdog changed is told the new one
+ * (WATCHDOG_USEC=, which restarts systemd's timer too) as soon as we check it: at once when it
+ * runs, at its greeting when it had no MainPID yet. Not once a restart was requested.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -63,7 +70,8 @@ struct ks_monitor {
         ks_ratelimit rl;
 
         ks_unit_state unit;
-        bool unit_watchdog_known;       /* unit.watchdog_usec was read */
+        bool unit_watchdog_known;       /* unit.watchdog_usec was read, or set by our WATCHDOG_USEC= */
+        sd_id128_t watchdog_stale;      /* invocation started before watchdog_usec changed (see top) */
         uint64_t last_ping;             /* when WATCHDOG=1 last went out for this invocation */
         bool checking;                  /* an invocation is being checked */
         sd_id128_t tracked_invocation;
@@ -284,7 +292,8 @@ static uint64_t status_hash(const ks_monitor *m, bool in_start) {
         return h ?: 1;
 }
 
-static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool force_status, uint64_t now) {
+/* Returns < 0 only when a notification that had to go out could not be sent. */
+static int notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool force_status, uint64_t now) {
         char status[KS_STATUS_MAX];
         uint64_t key_hash;
         bool in_start = ks_tracker_in_start_period(&m->tracker, now);
@@ -301,15 +310,15 @@ static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool fo
         /* A ping alone only when the watchdog needs it (schedule.h); with anything else it
          * rides along for free. */
         if (what == KS_NOTIFY_WATCHDOG && !st && !ping_due(m, now))
-                return;
+                return 0;
         if (what == 0 && !st)
-                return;
+                return 0;
 
         r = ks_notifier_send(m->ctx->notifier, (pid_t) m->unit.main_pid, what, watchdog_usec, st);
         if (r < 0) {
                 /* The process may have just exited; the bus will tell us about its successor. */
                 log_debug_errno(r, "%s: notification to PID %" PRIu32 " failed: %m", m->svc->unit, m->unit.main_pid);
-                return;
+                return r;
         }
         if (st) {
                 m->status_key = key_hash;
@@ -317,6 +326,36 @@ static void notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool fo
         }
         if (what & KS_NOTIFY_WATCHDOG)
                 m->last_ping = now;
+        if ((what & KS_NOTIFY_WATCHDOG_USEC) && watchdog_usec > 0 && watchdog_usec != KS_USEC_INFINITY) {
+                /* systemd enforces it from now on and restarts its timer with it. */
+                m->unit.watchdog_usec = watchdog_usec;
+                m->unit_watchdog_known = true;
+                m->last_ping = now;
+                if (watchdog_usec == m->watchdog_usec && sd_id128_equal(m->watchdog_stale, m->tracked_invocation))
+                        m->watchdog_stale = SD_ID128_NULL;
+        }
+        return 0;
+}
+
+/* An invocation that started with an older definition's watchdog gets the current one (see top). */
+static void update_invocation_watchdog(ks_monitor *m, uint64_t now) {
+        uint64_t wd = m->watchdog_usec;
+
+        if (!m->checking || sd_id128_is_null(m->watchdog_stale) ||
+            !sd_id128_equal(m->watchdog_stale, m->tracked_invocation))
+                return;
+        /* Restart requested: the next invocation starts with the new watchdog anyway. */
+        if (m->tracker.state == KS_TRACKER_FAILED)
+                return;
+        if (wd == 0 || wd == KS_USEC_INFINITY) {
+                m->watchdog_stale = SD_ID128_NULL;
+                return;
+        }
+        /* Not sent (the MainPID just exited?): the next greeting or round tries again. */
+        if (notify(m, KS_NOTIFY_WATCHDOG_USEC, wd, false, now) < 0)
+                return;
+        unit_log(m, LOG_INFO, "watchdog of the running invocation set to %" PRIu64 " ms, as the changed definition has it",
+                 wd / 1000);
 }
 
 /* ---- rounds ---- */
@@ -412,6 +451,7 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
                 m->ready_repeat_at = now + m->ready_repeat_gap;
         }
         notify(m, what, 0, a & (KS_TRACKER_STATE_CHANGED | KS_TRACKER_SEND_READY), now);
+        update_invocation_watchdog(m, now);
 
         if (a & KS_TRACKER_SEND_READY)
                 unit_log(m, LOG_INFO, "ready: health check passed (%s in %" PRIu64 " ms)", reason,
@@ -620,6 +660,8 @@ static void hello(ks_monitor *m) {
         if (m->hello_actions & KS_TRACKER_SEND_READY)
                 unit_log(m, LOG_INFO, "ready: readiness not gated on health checks");
         m->hello_actions = 0;
+        /* Checked only now: it started before the definition changed. */
+        update_invocation_watchdog(m, ks_now_usec());
 }
 
 static void begin_invocation(ks_monitor *m, bool first_seen) {
@@ -737,6 +779,7 @@ ks_monitor *ks_monitor_free(ks_monitor *m) {
 
 int ks_monitor_reconfigure(ks_monitor *m, ks_service *svc) {
         ks_probe **probes;
+        uint64_t old_watchdog = m->watchdog_usec;
         size_t n;
         int r;
 
@@ -759,10 +802,18 @@ int ks_monitor_reconfigure(ks_monitor *m, ks_service *svc) {
         m->params = params_from_service(svc);
         m->watchdog_usec = ks_service_watchdog_usec(svc);
         ks_tracker_update_params(&m->tracker, &m->params);
-        if (m->checking)
-                arm(m, ks_now_usec());
         unit_log(m, LOG_INFO, "health checks reconfigured: %zu check(s) every %" PRIu64 " ms, timeout %" PRIu64
-                 " ms, failure threshold %u", n, m->params.interval_usec / 1000, m->params.timeout_usec / 1000,
-                 m->params.failure_threshold);
+                 " ms, failure threshold %u, watchdog %" PRIu64 " ms", n, m->params.interval_usec / 1000,
+                 m->params.timeout_usec / 1000, m->params.failure_threshold, m->watchdog_usec / 1000);
+        /* The current invocation (running, or started and waiting for its MainPID) keeps the
+         * watchdog systemd fixed at its start. */
+        if (m->watchdog_usec != old_watchdog && !sd_id128_is_null(m->unit.invocation_id))
+                m->watchdog_stale = m->unit.invocation_id;
+        if (m->checking) {
+                uint64_t now = ks_now_usec();
+
+                update_invocation_watchdog(m, now);
+                arm(m, now);
+        }
         return 1;
 }

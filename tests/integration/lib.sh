@@ -540,6 +540,26 @@ ks_assert_stays() {
         ks_log "ok: $unit $prop stayed '$want' for ${t}s"
 }
 
+# ks_ping_gap UNIT SECONDS: the longest time in ms that the unit's WatchdogTimestampMonotonic (its
+# last WATCHDOG=1, or WATCHDOG_USEC=, which restarts the timer too) stood still over SECONDS,
+# sampled every 0.5 s: how far apart the pings came.
+ks_ping_gap() {
+        local unit=$1 end last="" since now max=0 t
+        end=$(( $(ks_now_ms) + $2 * 1000 ))
+        since=$(ks_now_ms)
+        while [ "$(ks_now_ms)" -lt "$end" ]; do
+                t=$(ks_show "$unit" WatchdogTimestampMonotonic)
+                now=$(ks_now_ms)
+                if [ "$t" != "$last" ]; then
+                        last=$t
+                        since=$now
+                fi
+                [ $((now - since)) -gt "$max" ] && max=$((now - since))
+                sleep 0.5
+        done
+        echo "$max"
+}
+
 # ks_is_generated UNIT: true when UNIT is loaded from the generator's output dir.
 ks_is_generated() {
         [ "$(ks_show "$1" FragmentPath)" = "$KS_GENERATOR_DIR/$1" ]

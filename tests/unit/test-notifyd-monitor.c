@@ -8,6 +8,9 @@
  * the greeting of an already running service (WATCHDOG_USEC= restored) and the relax on stop.
  * A READY=1 systemd did not take (the unit stays "activating") is said again (1 s, 2 s ... apart), also to
  * a MainPID that changed after the InvocationID, and no more once the unit is active.
+ * A changed definition's watchdog reaches the running invocation (WATCHDOG_USEC=), healthy,
+ * unhealthy, not ready yet or still without a MainPID, but not once a restart was requested nor a
+ * later invocation; the pings follow the new watchdog, raised or lowered.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -183,6 +186,141 @@ static ks_unit_state state(const char *active, pid_t pid, uint8_t inv) {
 }
 
 #define ALL (KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_MAIN_PID | KS_UNIT_INVOCATION_ID | KS_UNIT_MAIN_START)
+
+static void drain(void) {
+        note n;
+
+        while (next_note(&n, 0))
+                ;
+}
+
+/* The definition of "web" with these health values (failure threshold 10). */
+static ks_service *def(const char *interval, const char *timeout, const char *watchdog) {
+        char toml[1024];
+
+        snprintf(toml, sizeof toml,
+                 "exec = [\"/bin/true\"]\n"
+                 "[health]\ninterval = \"%s\"\ntimeout = \"%s\"\nfailure_threshold = 10\nwatchdog = \"%s\"\n"
+                 "[[health.check]]\ntype = \"http\"\nurl = \"http://127.0.0.1:%u/health\"\n",
+                 interval, timeout, watchdog, port);
+        return load(toml);
+}
+
+/* No notification containing what for ms milliseconds (the loop runs). */
+static void expect_none(const char *what, unsigned ms) {
+        uint64_t t0 = now_usec();
+        note n;
+
+        while (now_usec() < t0 + ms * 1000ull)
+                if (next_note(&n, 20) && strstr(n.text, what)) {
+                        fprintf(stderr, "unexpected \"%s\" in: %s\n", what, n.text);
+                        abort();
+                }
+}
+
+/* The longest gap in ms between notifications that restart systemd's watchdog timer (WATCHDOG=1
+ * or WATCHDOG_USEC=) over ms milliseconds, counted from now. */
+static unsigned longest_ping_gap(unsigned ms) {
+        uint64_t t0 = now_usec(), last = t0, gap = 0;
+        note n;
+
+        while (now_usec() < t0 + ms * 1000ull)
+                if (next_note(&n, 10) && (strstr(n.text, "WATCHDOG=1\n") || strstr(n.text, "WATCHDOG_USEC="))) {
+                        gap = MAX(gap, now_usec() - last);
+                        last = now_usec();
+                }
+        gap = MAX(gap, now_usec() - last);
+        return (unsigned) (gap / 1000);
+}
+
+/* Issue 11: systemd fixes an invocation's watchdog at its start; a reload that changes the
+ * definition's must hand the new one to the running invocation, or a raised interval leaves no
+ * check within the old watchdog. */
+static void test_reload_watchdog(ks_monitor_context *ctx, pid_t pid) {
+        ks_monitor *m = NULL;
+        ks_unit_state st;
+        unsigned hits, gap;
+        note n;
+
+        ASSERT_EQ(ks_monitor_new(ctx, def("200ms", "100ms", "2s"), &m), 0);
+        st = state("active", pid, 20);
+        ks_monitor_update_unit(m, &st, ALL);
+        st.watchdog_usec = 2000000;
+        ks_monitor_update_unit(m, &st, KS_UNIT_WATCHDOG_USEC);
+        n = expect_note("STATUS=healthy", 1500);
+        drain();
+
+        /* Raised: the invocation is told at once, and the pings follow 10 s (about every 4.5 s
+         * here), not the 2 s it started with (every check). */
+        ASSERT_EQ(ks_monitor_reconfigure(m, def("400ms", "100ms", "10s")), 1);
+        ASSERT_TRUE(next_note(&n, 0));
+        ASSERT_EQ(n.pid, pid);
+        ASSERT_TRUE(strstr(n.text, "WATCHDOG_USEC=10000000\n") != NULL);
+        hits = __atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST);
+        expect_none("WATCHDOG=1", 2500);
+        ASSERT_TRUE(__atomic_load_n(&sh->hits, __ATOMIC_SEQ_CST) >= hits + 4);
+        /* systemd's own value, read again after the reload, is the one we set. */
+        st.watchdog_usec = 10000000;
+        ks_monitor_update_unit(m, &st, KS_UNIT_WATCHDOG_USEC);
+        expect_none("WATCHDOG=1", 500);
+
+        /* Lowered (interval and watchdog): told at once, then pinged at least every half of the
+         * new 1 s. */
+        ASSERT_EQ(ks_monitor_reconfigure(m, def("100ms", "50ms", "1s")), 1);
+        ASSERT_TRUE(next_note(&n, 0));
+        ASSERT_TRUE(strstr(n.text, "WATCHDOG_USEC=1000000\n") != NULL);
+        gap = longest_ping_gap(2000);
+        fprintf(stderr, "watchdog 1 s after a reload: pings at most %u ms apart\n", gap);
+        /* 500 ms, plus 100 ms for a round that a busy machine starts late. */
+        ASSERT_TRUE(gap <= 600);
+
+        /* Only the timeout changed, not the watchdog: the invocation is left alone. */
+        ASSERT_EQ(ks_monitor_reconfigure(m, def("100ms", "60ms", "1s")), 1);
+        expect_none("WATCHDOG_USEC=", 300);
+
+        /* Unhealthy (below the threshold): told too. */
+        __atomic_store_n(&sh->status, 500, __ATOMIC_SEQ_CST);
+        n = expect_note("STATUS=unhealthy (1/10)", 1000);
+        ASSERT_EQ(ks_monitor_reconfigure(m, def("100ms", "60ms", "3s")), 1);
+        n = expect_note("WATCHDOG_USEC=3000000\n", 100);
+        ASSERT_EQ(n.pid, pid);
+        /* A restart requested: the next invocation starts with the new watchdog anyway. */
+        n = expect_note("WATCHDOG=trigger", 2000);
+        ASSERT_EQ(ks_monitor_reconfigure(m, def("100ms", "60ms", "4s")), 1);
+        expect_none("WATCHDOG_USEC=", 300);
+
+        /* A new invocation, not ready yet (checks failing): told, and still no READY=1. */
+        st = state("activating", pid, 21);
+        ks_monitor_update_unit(m, &st, ALL);
+        n = expect_note("STATUS=", 1000);
+        ASSERT_EQ(ks_monitor_reconfigure(m, def("100ms", "60ms", "5s")), 1);
+        n = expect_note("WATCHDOG_USEC=5000000\n", 100);
+        ASSERT_TRUE(!strstr(n.text, "READY=1"));
+
+        /* Started (a new InvocationID) but no MainPID yet (ExecStartPre=): told at its greeting. */
+        st = state("activating", 0, 22);
+        ks_monitor_update_unit(m, &st, ALL);
+        ASSERT_TRUE(!ks_monitor_is_checking(m));
+        ASSERT_EQ(ks_monitor_reconfigure(m, def("100ms", "60ms", "6s")), 1);
+        expect_none("WATCHDOG_USEC=", 200);
+        st.main_pid = (uint32_t) pid;
+        ks_monitor_update_unit(m, &st, KS_UNIT_MAIN_PID);
+        n = expect_note("WATCHDOG_USEC=6000000\n", 100);
+        ASSERT_EQ(n.pid, pid);
+
+        /* Stopped, reconfigured, started again: the new invocation has the new watchdog from
+         * systemd already, nothing to tell it. */
+        st = state("inactive", 0, 22);
+        ks_monitor_update_unit(m, &st, ALL);
+        ASSERT_EQ(ks_monitor_reconfigure(m, def("100ms", "60ms", "7s")), 1);
+        st = state("activating", pid, 23);
+        ks_monitor_update_unit(m, &st, ALL);
+        expect_none("WATCHDOG_USEC=", 500);
+
+        __atomic_store_n(&sh->status, 200, __ATOMIC_SEQ_CST);
+        ks_monitor_free(m);
+        drain();
+}
 
 int main(void) {
         char dir[] = "/tmp/ks-monitor-test-XXXXXX", path[128], toml[1024];
@@ -420,6 +558,9 @@ int main(void) {
                 ASSERT_TRUE(ctx.wait_head == NULL);
                 __atomic_store_n(&sh->delay_ms, 0, __ATOMIC_SEQ_CST);
         }
+
+        ctx.max_in_flight = 0;
+        test_reload_watchdog(&ctx, p2);
 
         reap(p2);
         ks_curl_loop_free(ctx.curl);

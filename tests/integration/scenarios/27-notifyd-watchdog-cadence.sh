@@ -22,24 +22,7 @@ ks_reload
 ks_start konivrer@web.service
 ks_assert_eq 34s "$(ks_show konivrer@web.service WatchdogUSec)" "the generated WatchdogSec"
 
-# ping_gap SECONDS: the longest time WatchdogTimestampMonotonic stood still, sampled every 0.5 s.
-ping_gap() {
-        local end=$(( $(ks_now_ms) + $1 * 1000 )) last="" since now max=0 t
-        since=$(ks_now_ms)
-        while [ "$(ks_now_ms)" -lt "$end" ]; do
-                t=$(ks_show konivrer@web.service WatchdogTimestampMonotonic)
-                now=$(ks_now_ms)
-                if [ "$t" != "$last" ]; then
-                        last=$t
-                        since=$now
-                fi
-                [ $((now - since)) -gt "$max" ] && max=$((now - since))
-                sleep 0.5
-        done
-        echo "$max"
-}
-
-g=$(ping_gap 20)
+g=$(ks_ping_gap konivrer@web.service 20)
 ks_log "default watchdog 34 s: the longest time without a ping was $g ms"
 # Not every check (1 s), and well inside the watchdog.
 [ "$g" -ge 5000 ] || ks_fail "pinged every ${g} ms at most: the watchdog is pinged at every check"
@@ -53,10 +36,10 @@ EOF
 ks_reload
 # systemd fixes an invocation's watchdog when it starts: the running one keeps 34 s.
 ks_assert_eq 34s "$(ks_show konivrer@web.service WatchdogUSec)" "WatchdogSec of the running invocation"
-g=$(ping_gap 5)
+g=$(ks_ping_gap konivrer@web.service 5)
 ks_restart konivrer@web.service
 ks_assert_eq 4s "$(ks_show konivrer@web.service WatchdogUSec)" "WatchdogSec from the drop-in after a restart"
-g=$(ping_gap 15)
+g=$(ks_ping_gap konivrer@web.service 15)
 ks_log "watchdog 4 s: the longest time without a ping was $g ms"
 [ "$g" -le 3500 ] || ks_fail "${g} ms without a ping for a 4 s watchdog"
 ks_assert_eq 0 "$(ks_show konivrer@web.service NRestarts)" "NRestarts with the 4 s drop-in"
@@ -67,7 +50,7 @@ ks_log "the drop-in goes away: pings thin out again"
 ks_exec rm -f /etc/systemd/system/konivrer@web.service.d/50-watchdog.conf
 ks_reload
 ks_restart konivrer@web.service
-g=$(ping_gap 20)
+g=$(ks_ping_gap konivrer@web.service 20)
 ks_log "back to 34 s: the longest time without a ping was $g ms"
 [ "$g" -ge 5000 ] || ks_fail "still pinged every ${g} ms after the drop-in went away"
 ks_assert_eq 0 "$(ks_show konivrer@web.service NRestarts)" "NRestarts at the end"
