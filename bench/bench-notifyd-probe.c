@@ -164,7 +164,7 @@ static int on_end(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 /* Every service once per interval for arg_paced_seconds; measured after one interval of warm-up. */
-static int run_paced(const ks_probe_spec *tmpl, const char *url_format) {
+static int run_paced(const ks_check *tmpl, const ks_probe_options *opts, const char *url_format) {
         uint64_t interval = arg_interval_ms * 1000, now = wall_usec(), cpu, wall, n;
         unsigned long min_checks = ULONG_MAX, max_checks = 0;
         long rss_services;
@@ -177,7 +177,7 @@ static int run_paced(const ks_probe_spec *tmpl, const char *url_format) {
         if (r < 0)
                 return r;
         for (unsigned long i = 0; i < arg_services; i++) {
-                ks_probe_spec spec = *tmpl;
+                ks_check check = *tmpl;
                 char url[512];
 
                 if (arg_base_port) {
@@ -186,9 +186,9 @@ static int run_paced(const ks_probe_spec *tmpl, const char *url_format) {
                                 return -EINVAL;
                         snprintf(url, sizeof url, "%.*s%u%s", (int) (pct - url_format), url_format,
                                  (unsigned) (arg_base_port + i), pct + 2);
-                        spec.url = url;
+                        check.url = url;
                 }
-                r = ks_probe_new(&spec, &services[i].probe);
+                r = ks_probe_new(&check, opts, &services[i].probe);
                 if (r < 0)
                         return r;
                 ks_schedule_init(&services[i].sched, interval, now, interval, 0);
@@ -288,7 +288,8 @@ static int parse_argv(int argc, char *argv[], const char **ret_target) {
 }
 
 int main(int argc, char *argv[]) {
-        ks_probe_spec spec = { .timeout_usec = 5000000 };
+        ks_check check = {};
+        ks_probe_options opts = { .timeout_usec = 5000000 };
         _cleanup_free_ char *host = NULL;
         ks_probe **probes = NULL;
         const char *target;
@@ -308,13 +309,13 @@ int main(int argc, char *argv[]) {
                 host = strndup(target, (size_t) (colon - target));
                 if (!host)
                         return 2;
-                spec.type = KS_PROBE_TCP;
-                spec.host = host;
-                spec.port = (uint16_t) strtoul(colon + 1, NULL, 10);
+                check.type = KS_CHECK_TCP;
+                check.host = host;
+                check.port = (uint16_t) strtoul(colon + 1, NULL, 10);
         } else {
-                spec.type = KS_PROBE_HTTP;
-                spec.url = (char *) target;
-                spec.reuse_connection = arg_reuse;
+                check.type = KS_CHECK_HTTP;
+                check.url = (char *) target;
+                opts.reuse_connection = arg_reuse;
         }
 
         if (sd_event_new(&event) < 0 || ks_curl_loop_new(event, &loop) < 0)
@@ -322,7 +323,7 @@ int main(int argc, char *argv[]) {
         if (arg_reuse)
                 (void) ks_curl_loop_set_max_connections(loop, (long) arg_services + 16);
         if (arg_paced_seconds > 0) {
-                r = run_paced(&spec, target);
+                r = run_paced(&check, &opts, target);
                 if (r < 0)
                         fprintf(stderr, "paced run failed: %s\n", strerror(-r));
                 ks_curl_loop_free(loop);
@@ -334,7 +335,7 @@ int main(int argc, char *argv[]) {
         if (!probes)
                 return 2;
         for (unsigned long i = 0; i < arg_services; i++) {
-                r = ks_probe_new(&spec, &probes[i]);
+                r = ks_probe_new(&check, &opts, &probes[i]);
                 if (r < 0) {
                         fprintf(stderr, "Failed to create a check: %s\n", strerror(-r));
                         return 2;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -80,6 +81,10 @@ static inline int negative_errno(void) {
 
 static inline int streq(const char *a, const char *b) {
         return strcmp(a, b) == 0;
+}
+
+static inline int strcaseeq(const char *a, const char *b) {
+        return strcasecmp(a, b) == 0;
 }
 
 /* The value of one hex digit, or -1. */

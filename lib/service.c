@@ -1013,18 +1013,60 @@ static int read_headers(ctx *c, const ks_key_info *k, const ks_toml_value *t, vo
 /* ---------------------------------------------------------------------------------------------
  * health */
 
-static void check_done(ks_check *chk) {
+void ks_check_done(ks_check *chk) {
         free(chk->url);
         free(chk->method);
         free(chk->expect_status);
         free(chk->expect_body);
         kv_array_free(chk->headers, chk->n_headers);
         free(chk->host);
+        *chk = (ks_check) {};
+}
+
+static int strdup_or_null(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int ks_check_copy(const ks_check *src, ks_check *ret) {
+        _cleanup_(ks_check_done) ks_check c = *src;
+
+        c.url = c.method = c.expect_body = c.host = NULL;
+        c.expect_status = NULL;
+        c.headers = NULL;
+        c.n_headers = 0;
+        if (strdup_or_null(src->url, &c.url) < 0 || strdup_or_null(src->method, &c.method) < 0 ||
+            strdup_or_null(src->expect_body, &c.expect_body) < 0 || strdup_or_null(src->host, &c.host) < 0)
+                return -ENOMEM;
+        if (src->n_expect_status > 0) {
+                c.expect_status = malloc(src->n_expect_status * sizeof(ks_status_range));
+                if (!c.expect_status)
+                        return -ENOMEM;
+                memcpy(c.expect_status, src->expect_status, src->n_expect_status * sizeof(ks_status_range));
+        }
+        for (size_t i = 0; i < src->n_headers; i++)
+                if (kv_set(&c.headers, &c.n_headers, src->headers[i].key, src->headers[i].value,
+                           src->headers[i].origin) < 0)
+                        return -ENOMEM;
+        *ret = c;
+        c = (ks_check) {};
+        return 0;
+}
+
+void ks_check_describe(const ks_check *c, char *buf, size_t size) {
+        if (c->type == KS_CHECK_TCP) {
+                bool v6 = c->host && strchr(c->host, ':');
+                snprintf(buf, size, "tcp %s%s%s:%u", v6 ? "[" : "", strna(c->host), v6 ? "]" : "", c->port);
+        } else
+                snprintf(buf, size, "%s %s", c->method ?: "GET", strna(c->url));
 }
 
 static void health_clear_checks(ks_health *h) {
         for (size_t i = 0; i < h->n_checks; i++)
-                check_done(&h->checks[i]);
+                ks_check_done(&h->checks[i]);
         free(h->checks);
         h->checks = NULL;
         h->n_checks = 0;
@@ -1957,7 +1999,7 @@ static bool kv_equal(const ks_kv *a, size_t na, const ks_kv *b, size_t nb) {
         return true;
 }
 
-static bool check_equal(const ks_check *a, const ks_check *b) {
+bool ks_check_equal(const ks_check *a, const ks_check *b) {
         return a->type == b->type && streq_ptr(a->url, b->url) && streq_ptr(a->method, b->method) &&
                a->n_expect_status == b->n_expect_status &&
                (a->n_expect_status == 0 ||
@@ -1974,7 +2016,7 @@ bool ks_health_equal(const ks_health *a, const ks_health *b) {
             a->watchdog_usec != b->watchdog_usec)
                 return false;
         for (size_t i = 0; i < a->n_checks; i++)
-                if (!check_equal(&a->checks[i], &b->checks[i]))
+                if (!ks_check_equal(&a->checks[i], &b->checks[i]))
                         return false;
         return true;
 }

@@ -30,6 +30,7 @@
 #include "diag.h"
 #include "macro.h"
 #include "time-util.h"
+#include "status-range.h"
 #include "toml.h"
 
 #define KS_FORMAT_VERSION 1
@@ -92,11 +93,6 @@ typedef enum ks_check_type {
         KS_CHECK_TCP,
         _KS_CHECK_TYPE_MAX,
 } ks_check_type;
-
-/* An accepted HTTP status range, inclusive: 200 is {200,200}, "2xx" is {200,299}. */
-typedef struct ks_status_range {
-        uint16_t lo, hi;
-} ks_status_range;
 
 typedef struct ks_check {
         ks_check_type type;
@@ -372,6 +368,13 @@ uint64_t ks_service_watchdog_usec(const ks_service *s);
 uint64_t ks_service_start_timeout_usec(const ks_service *s);
 /* Equality of two health configurations, so notifyd can keep unchanged checks on reload. */
 bool ks_health_equal(const ks_health *a, const ks_health *b);
+
+/* A check on its own (notifyd's probes keep one): a deep copy, its release (leaves it zeroed),
+ * equality, and "GET http://127.0.0.1:8080/health" or "tcp 127.0.0.1:5432" for messages. */
+int ks_check_copy(const ks_check *src, ks_check *ret);
+void ks_check_done(ks_check *c);
+bool ks_check_equal(const ks_check *a, const ks_check *b);
+void ks_check_describe(const ks_check *c, char *buf, size_t size);
 
 /* Enum <-> string, as written in the TOML file (NULL/-EINVAL when out of range/unknown). */
 const char *ks_service_type_to_string(ks_service_type t);

@@ -114,40 +114,33 @@ static int parse_address(const url_parts *u, unsigned port, ks_http_request *r) 
         return ks_http_address(AF_INET, host, (uint16_t) port, r);
 }
 
-static bool header_named(const char *h, const char *name) {
-        size_t n = strlen(name);
-
-        return strncasecmp(h, name, n) == 0 && h[n] == ':';
-}
-
-const char *ks_http_find_header(char *const *headers, const char *name) {
-        if (headers)
-                for (char *const *h = headers; *h; h++)
-                        if (header_named(*h, name))
-                                return *h;
+const ks_kv *ks_http_find_header(const ks_kv *headers, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (strcaseeq(headers[i].key, name))
+                        return &headers[i];
         return NULL;
 }
 
-static bool is_default(const char *h) {
+static bool is_default(const char *name) {
         static const char *const names[] = { "Host", "User-Agent", "Accept", "Connection", "Content-Length" };
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (header_named(h, names[i]))
+                if (strcaseeq(name, names[i]))
                         return true;
         return false;
 }
 
-static void put_header(FILE *f, char *const *headers, const char *name, const char *fallback) {
-        const char *h = ks_http_find_header(headers, name);
+static void put_header(FILE *f, const ks_kv *headers, size_t n, const char *name, const char *fallback) {
+        const ks_kv *h = ks_http_find_header(headers, n, name);
 
         if (h)
-                fprintf(f, "%s\r\n", h);
+                fprintf(f, "%s: %s\r\n", h->key, h->value);
         else if (fallback)
                 fprintf(f, "%s: %s\r\n", name, fallback);
 }
 
-int ks_http_request_build(const char *url, const char *method, char *const *headers, bool keep_alive,
-                          ks_http_request *ret) {
+int ks_http_request_build(const char *url, const char *method, const ks_kv *headers, size_t n_headers,
+                          bool keep_alive, ks_http_request *ret) {
         ks_http_request r = {};
         url_parts u;
         unsigned port;
@@ -178,15 +171,14 @@ int ks_http_request_build(const char *url, const char *method, char *const *head
                 return -ENOMEM;
         fprintf(f, "%s %s%.*s HTTP/1.1\r\n", method, u.target_len == 0 || u.target[0] != '/' ? "/" : "",
                 (int) u.target_len, u.target);
-        put_header(f, headers, "Host", host);
-        put_header(f, headers, "User-Agent", "kservice-notifyd/" PACKAGE_VERSION);
-        put_header(f, headers, "Accept", "*/*");
-        put_header(f, headers, "Connection", keep_alive ? NULL : "close");
-        put_header(f, headers, "Content-Length", with_body ? "0" : NULL);
-        if (headers)
-                for (char *const *h = headers; *h; h++)
-                        if (!is_default(*h))
-                                fprintf(f, "%s\r\n", *h);
+        put_header(f, headers, n_headers, "Host", host);
+        put_header(f, headers, n_headers, "User-Agent", "kservice-notifyd/" PACKAGE_VERSION);
+        put_header(f, headers, n_headers, "Accept", "*/*");
+        put_header(f, headers, n_headers, "Connection", keep_alive ? NULL : "close");
+        put_header(f, headers, n_headers, "Content-Length", with_body ? "0" : NULL);
+        for (size_t i = 0; i < n_headers; i++)
+                if (!is_default(headers[i].key))
+                        fprintf(f, "%s: %s\r\n", headers[i].key, headers[i].value);
         fputs("\r\n", f);
         if (fclose(f) != 0 || !r.data) {
                 free(r.data);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "service.h"
+
 typedef struct ks_http_request {
         union {
                 struct sockaddr sa;
@@ -25,18 +27,17 @@ typedef struct ks_http_request {
         size_t size;
 } ks_http_request;
 
-/* method: NULL for GET. headers: NULL-terminated "Name: value" strings, or NULL; one named like a
- * header notifyd sends itself (Host, User-Agent, Accept, Connection, Content-Length) replaces it.
- * keep_alive: false adds "Connection: close". -EPROTONOSUPPORT when the URL is not one notifyd
- * handles itself (then curl does), -ENOMEM. */
-int ks_http_request_build(const char *url, const char *method, char *const *headers, bool keep_alive,
-                          ks_http_request *ret);
+/* method: NULL for GET. headers: the check's, in order; one named like a header notifyd sends
+ * itself (Host, User-Agent, Accept, Connection, Content-Length) replaces it. keep_alive: false
+ * adds "Connection: close". -EPROTONOSUPPORT when the URL is not one notifyd handles itself (then
+ * curl does), -ENOMEM. */
+int ks_http_request_build(const char *url, const char *method, const ks_kv *headers, size_t n_headers,
+                          bool keep_alive, ks_http_request *ret);
 void ks_http_request_done(ks_http_request *r);
 
 /* Fills r's address from an IP address in text (family AF_INET, AF_INET6, or AF_UNSPEC for
  * either). -EPROTONOSUPPORT when ip is not one (a host name: curl's). */
 int ks_http_address(int family, const char *ip, uint16_t port, ks_http_request *r);
 
-/* The "Name: value" string among headers (NULL-terminated, or NULL) whose name is name, in any
- * case, or NULL. */
-const char *ks_http_find_header(char *const *headers, const char *name);
+/* The header among n whose name is name, in any case, or NULL. */
+const ks_kv *ks_http_find_header(const ks_kv *headers, size_t n, const char *name);

@@ -129,49 +129,6 @@ static void free_probes(ks_probe **probes, size_t n) {
         free(probes);
 }
 
-static int probe_spec_from_check(const ks_check *c, const ks_health *h, bool reuse, ks_probe_spec *ret) {
-        ks_probe_spec s = {
-                .type = c->type == KS_CHECK_TCP ? KS_PROBE_TCP : KS_PROBE_HTTP,
-                .url = c->url,
-                .method = c->method,
-                .body_contains = c->expect_body,
-                .tls_verify = c->tls_verify,
-                .follow_redirects = c->follow_redirects,
-                .reuse_connection = reuse,
-                .max_response_bytes = (size_t) c->max_response_bytes,
-                .host = c->host,
-                .port = c->port,
-                .timeout_usec = h->timeout_usec,
-        };
-        char **headers = NULL;
-        int r;
-
-        for (size_t i = 0; i < c->n_expect_status; i++) {
-                ks_status_set_add_range(&s.expect, c->expect_status[i].lo, c->expect_status[i].hi);
-        }
-        if (c->n_headers > 0) {
-                headers = calloc(c->n_headers + 1, sizeof(char *));
-                if (!headers)
-                        return -ENOMEM;
-                for (size_t i = 0; i < c->n_headers; i++)
-                        if (asprintf(&headers[i], "%s: %s", c->headers[i].key, c->headers[i].value) < 0) {
-                                headers[i] = NULL;
-                                for (size_t j = 0; j < i; j++)
-                                        free(headers[j]);
-                                free(headers);
-                                return -ENOMEM;
-                        }
-        }
-        s.headers = headers;
-        r = ks_probe_spec_copy(&s, ret);
-        if (headers) {
-                for (size_t i = 0; headers[i]; i++)
-                        free(headers[i]);
-                free(headers);
-        }
-        return r;
-}
-
 static int make_probes(ks_monitor_context *ctx, const ks_service *svc, ks_probe ***ret, size_t *ret_n) {
         const ks_health *h = &svc->health;
         ks_probe **probes;
@@ -181,13 +138,12 @@ static int make_probes(ks_monitor_context *ctx, const ks_service *svc, ks_probe 
         if (!probes)
                 return -ENOMEM;
         for (size_t i = 0; i < h->n_checks; i++) {
-                ks_probe_spec spec;
+                ks_probe_options opts = {
+                        .timeout_usec = h->timeout_usec,
+                        .reuse_connection = ctx->reuse_connections,
+                };
 
-                r = probe_spec_from_check(&h->checks[i], h, ctx->reuse_connections, &spec);
-                if (r >= 0) {
-                        r = ks_probe_new(&spec, &probes[i]);
-                        ks_probe_spec_done(&spec);
-                }
+                r = ks_probe_new(&h->checks[i], &opts, &probes[i]);
                 if (r < 0) {
                         free_probes(probes, i);
                         return r;
@@ -218,7 +174,7 @@ static void unit_log(ks_monitor *m, int priority, const char *format, ...) _prin
 /* What the check that gave the last result is, for messages ("GET http://...", "tcp host:port"). */
 static void describe_last_probe(const ks_monitor *m, char *buf, size_t size) {
         if (m->last_probe < m->n_probes)
-                ks_probe_spec_describe(ks_probe_get_spec(m->probes[m->last_probe]), buf, size);
+                ks_probe_describe(m->probes[m->last_probe], buf, size);
         else
                 snprintf(buf, size, "?");
 }
@@ -555,7 +511,7 @@ static void start_probe(ks_monitor *m, uint64_t now) {
         uint64_t left = m->round_deadline > now ? m->round_deadline - now : 1000;
         int r;
 
-        /* The first check of a round gets the whole timeout (0: the spec's own, so its messages
+        /* The first check of a round gets the whole timeout (0: the options' own, so its messages
          * name the configured value); later ones what is left of the round's. */
         r = ks_probe_start(m->probes[m->round_index], m->ctx->curl, m->round_index == 0 ? 0 : MAX(left, 1000u),
                            on_probe_done, m);

@@ -43,7 +43,8 @@
 #define NATIVE_READ_BYTES 4096
 
 struct ks_probe {
-        ks_probe_spec spec;
+        ks_check check;                 /* a copy of the definition's */
+        ks_probe_options opts;
         CURL *easy;                     /* only while a run is in flight */
         ks_curl_loop *pool;             /* where easy came from and goes back to */
         struct curl_slist *headers;     /* made at the first curl run (prepare_curl) */
@@ -76,104 +77,12 @@ struct ks_probe {
         char *errbuf;                   /* CURL_ERROR_SIZE bytes, only while a run is in flight */
 };
 
-static char **strv_free(char **l) {
-        if (l)
-                for (char **p = l; *p; p++)
-                        free(*p);
-        return mfree(l);
-}
-
-static int strv_copy(char *const *src, char ***ret) {
-        size_t n = 0;
-        char **l;
-
-        if (!src) {
-                *ret = NULL;
-                return 0;
-        }
-        while (src[n])
-                n++;
-        l = calloc(n + 1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                l[i] = strdup(src[i]);
-                if (!l[i]) {
-                        strv_free(l);
-                        return -ENOMEM;
-                }
-        }
-        *ret = l;
-        return 0;
-}
-
-static bool strv_equal(char *const *a, char *const *b) {
-        if (!a || !b)
-                return (!a || !*a) && (!b || !*b);
-        for (; *a && *b; a++, b++)
-                if (!streq(*a, *b))
-                        return false;
-        return !*a && !*b;
-}
-
-static bool streq_ptr(const char *a, const char *b) {
-        if (!a || !b)
-                return a == b;
-        return streq(a, b);
-}
-
-static int strdup_ptr(const char *s, char **ret) {
-        if (!s) {
-                *ret = NULL;
-                return 0;
-        }
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
-void ks_probe_spec_done(ks_probe_spec *s) {
-        s->url = mfree(s->url);
-        s->method = mfree(s->method);
-        s->body_contains = mfree(s->body_contains);
-        s->headers = strv_free(s->headers);
-        s->host = mfree(s->host);
-}
-
-int ks_probe_spec_copy(const ks_probe_spec *src, ks_probe_spec *dst) {
-        ks_probe_spec c = *src;
-
-        c.url = c.method = c.body_contains = c.host = NULL;
-        c.headers = NULL;
-        if (strdup_ptr(src->url, &c.url) < 0 || strdup_ptr(src->method, &c.method) < 0 ||
-            strdup_ptr(src->body_contains, &c.body_contains) < 0 || strdup_ptr(src->host, &c.host) < 0 ||
-            strv_copy(src->headers, &c.headers) < 0) {
-                ks_probe_spec_done(&c);
-                return -ENOMEM;
-        }
-        *dst = c;
-        return 0;
-}
-
-bool ks_probe_spec_equal(const ks_probe_spec *a, const ks_probe_spec *b) {
-        return a->type == b->type && streq_ptr(a->url, b->url) && streq_ptr(a->method, b->method) &&
-               ks_status_set_equal(&a->expect, &b->expect) && streq_ptr(a->body_contains, b->body_contains) &&
-               strv_equal(a->headers, b->headers) && a->tls_verify == b->tls_verify &&
-               a->follow_redirects == b->follow_redirects && a->reuse_connection == b->reuse_connection &&
-               a->max_response_bytes == b->max_response_bytes && streq_ptr(a->host, b->host) &&
-               a->port == b->port && a->connect_timeout_usec == b->connect_timeout_usec &&
-               a->timeout_usec == b->timeout_usec;
-}
-
-void ks_probe_spec_describe(const ks_probe_spec *s, char *buf, size_t size) {
-        if (s->type == KS_PROBE_TCP) {
-                bool v6 = s->host && strchr(s->host, ':');
-                snprintf(buf, size, "tcp %s%s%s:%u", v6 ? "[" : "", strna(s->host), v6 ? "]" : "", s->port);
-        } else
-                snprintf(buf, size, "%s %s", s->method ?: "GET", strna(s->url));
+void ks_probe_describe(const ks_probe *c, char *buf, size_t size) {
+        ks_check_describe(&c->check, buf, size);
 }
 
 static size_t max_response(const ks_probe *c) {
-        return c->spec.max_response_bytes ?: KS_PROBE_DEFAULT_MAX_RESPONSE;
+        return (size_t) c->check.max_response_bytes ?: KS_PROBE_DEFAULT_MAX_RESPONSE;
 }
 
 /* Takes n more body bytes of the answer, by either path: counted against the cap, and kept
@@ -184,7 +93,7 @@ static int take_body(ks_probe *c, const char *data, size_t n) {
         if (n > cap - MIN(c->received, cap))
                 return -EFBIG;
         c->received += n;
-        if (c->spec.body_contains) {
+        if (c->check.expect_body) {
                 /* Grown as the body arrives: health answers are small, the cap is not. */
                 if (c->body_len + n + 1 > c->body_size) {
                         size_t want = MIN(MAX(c->body_size * 2, MAX(c->body_len + n + 1, (size_t) 256)), cap + 1);
@@ -218,9 +127,9 @@ static long ms_ceil(uint64_t usec) {
 }
 
 static int configure(ks_probe *c, uint64_t timeout) {
-        const ks_probe_spec *s = &c->spec;
+        const ks_check *s = &c->check;
         CURL *e = c->easy;
-        uint64_t connect_timeout = s->connect_timeout_usec ? MIN(s->connect_timeout_usec, timeout) : timeout;
+        uint64_t connect_timeout = c->opts.connect_timeout_usec ? MIN(c->opts.connect_timeout_usec, timeout) : timeout;
         bool ok = true;
 
 #define SET(opt, val) ok = ok && sym_curl_easy_setopt(e, opt, val) == CURLE_OK
@@ -243,7 +152,7 @@ static int configure(ks_probe *c, uint64_t timeout) {
         SET(CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 
-        if (s->type == KS_PROBE_TCP) {
+        if (s->type == KS_CHECK_TCP) {
                 SET(CURLOPT_URL, c->tcp_url);
                 SET(CURLOPT_CONNECT_ONLY, 1L);
                 SET(CURLOPT_FRESH_CONNECT, 1L);
@@ -259,7 +168,7 @@ static int configure(ks_probe *c, uint64_t timeout) {
                 SET(CURLOPT_SSL_VERIFYPEER, s->tls_verify ? 1L : 0L);
                 SET(CURLOPT_SSL_VERIFYHOST, s->tls_verify ? 2L : 0L);
                 SET(CURLOPT_USERAGENT, "kservice-notifyd/" PACKAGE_VERSION);
-                if (!s->reuse_connection) {
+                if (!c->opts.reuse_connection) {
                         SET(CURLOPT_FRESH_CONNECT, 1L);
                         SET(CURLOPT_FORBID_REUSE, 1L);
                 }
@@ -320,22 +229,26 @@ static int slist_add(struct curl_slist **l, const char *s) {
 /* What a check's curl runs need from libcurl itself, made at its first one (libcurl is loaded by
  * then) and kept for the next ones. */
 static int prepare_curl(ks_probe *c) {
-        const ks_probe_spec *spec = &c->spec;
+        const ks_check *check = &c->check;
         struct curl_slist *headers = NULL;
 
         if (c->curl_prepared)
                 return 0;
-        if (spec->headers)
-                for (char **h = spec->headers; *h; h++)
-                        if (slist_add(&headers, *h) < 0)
-                                goto fail;
+        for (size_t i = 0; i < check->n_headers; i++) {
+                _cleanup_free_ char *h = NULL;
+
+                if (asprintf(&h, "%s: %s", check->headers[i].key, check->headers[i].value) < 0 ||
+                    slist_add(&headers, h) < 0)
+                        goto fail;
+        }
         /* As the native request says: a POST or PUT without a body says so (nginx answers 411
          * otherwise); curl's custom method sends no length. */
-        if (spec->type == KS_PROBE_HTTP && spec->method && (streq(spec->method, "POST") || streq(spec->method, "PUT")) &&
-            !ks_http_find_header(spec->headers, "Content-Length") && slist_add(&headers, "Content-Length: 0") < 0)
+        if (check->type == KS_CHECK_HTTP && check->method && (streq(check->method, "POST") || streq(check->method, "PUT")) &&
+            !ks_http_find_header(check->headers, check->n_headers, "Content-Length") &&
+            slist_add(&headers, "Content-Length: 0") < 0)
                 goto fail;
-        if (spec->type == KS_PROBE_HTTP)
-                c->ip_literal = url_host_is_address(spec->url);
+        if (check->type == KS_CHECK_HTTP)
+                c->ip_literal = url_host_is_address(check->url);
         c->headers = headers;
         c->curl_prepared = true;
         return 0;
@@ -351,37 +264,40 @@ void ks_probe_set_curl_only(bool b) {
         curl_only = b;
 }
 
-int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret) {
+int ks_probe_new(const ks_check *check, const ks_probe_options *opts, ks_probe **ret) {
         static unsigned next_key;
         _cleanup_(ks_probe_freep) ks_probe *c = NULL;
+        const ks_check *k;
         int r;
 
-        if (spec->type == KS_PROBE_HTTP ? !spec->url : (!spec->host || spec->port == 0))
+        if (check->type == KS_CHECK_HTTP ? !check->url : (!check->host || check->port == 0))
                 return -EINVAL;
 
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        r = ks_probe_spec_copy(spec, &c->spec);
+        r = ks_check_copy(check, &c->check);
         if (r < 0) {
                 free(TAKE_PTR(c));
                 return r;
         }
+        k = &c->check;
+        c->opts = *opts;
         c->conn = (ks_io_watch) KS_IO_WATCH_INIT;
         c->key = next_key++;
-        if (spec->type == KS_PROBE_TCP && !curl_only)
-                c->native = ks_http_address(AF_UNSPEC, spec->host, spec->port, &c->native_req) >= 0;
-        else if (spec->type == KS_PROBE_HTTP && !curl_only && !spec->follow_redirects) {
-                r = ks_http_request_build(spec->url, spec->method, spec->headers, spec->reuse_connection,
+        if (k->type == KS_CHECK_TCP && !curl_only)
+                c->native = ks_http_address(AF_UNSPEC, k->host, k->port, &c->native_req) >= 0;
+        else if (k->type == KS_CHECK_HTTP && !curl_only && !k->follow_redirects) {
+                r = ks_http_request_build(k->url, k->method, k->headers, k->n_headers, opts->reuse_connection,
                                           &c->native_req);
                 if (r < 0 && r != -EPROTONOSUPPORT)
                         return r;
                 c->native = r >= 0;
         }
-        if (spec->type == KS_PROBE_TCP && !c->native) {
-                bool v6 = strchr(spec->host, ':');
-                if (asprintf(&c->tcp_url, "http://%s%s%s:%u/", v6 ? "[" : "", spec->host, v6 ? "]" : "",
-                             spec->port) < 0) {
+        if (k->type == KS_CHECK_TCP && !c->native) {
+                bool v6 = strchr(k->host, ':');
+                if (asprintf(&c->tcp_url, "http://%s%s%s:%u/", v6 ? "[" : "", k->host, v6 ? "]" : "",
+                             k->port) < 0) {
                         c->tcp_url = NULL;
                         return -ENOMEM;
                 }
@@ -404,13 +320,13 @@ ks_probe *ks_probe_free(ks_probe *c) {
         if (c->headers)
                 sym_curl_slist_free_all(c->headers);
         free(c->tcp_url);
-        ks_probe_spec_done(&c->spec);
+        ks_check_done(&c->check);
         free(c->body);
         return mfree(c);
 }
 
-const ks_probe_spec *ks_probe_get_spec(const ks_probe *c) {
-        return &c->spec;
+const ks_check *ks_probe_get_check(const ks_probe *c) {
+        return &c->check;
 }
 
 bool ks_probe_in_flight(const ks_probe *c) {
@@ -426,17 +342,17 @@ static void format_duration(uint64_t usec, char *buf, size_t size) {
 
 /* The verdict on an HTTP answer, by either path: its status, then its body. */
 static void judge_http(ks_probe *c, long status, ks_probe_result *r) {
-        const ks_probe_spec *s = &c->spec;
+        const ks_check *s = &c->check;
         char expect[64];
 
         r->http_status = status;
-        if (!ks_status_set_match(&s->expect, status)) {
-                ks_status_set_format(&s->expect, expect, sizeof expect);
+        if (!ks_status_ranges_match(s->expect_status, s->n_expect_status, status)) {
+                ks_status_ranges_format(s->expect_status, s->n_expect_status, expect, sizeof expect);
                 snprintf(r->reason, sizeof r->reason, "HTTP %ld (expected %s)", status, expect);
                 return;
         }
-        if (s->body_contains && !strstr(c->body ?: "", s->body_contains)) {
-                snprintf(r->reason, sizeof r->reason, "HTTP %ld, body lacks \"%.64s\"", status, s->body_contains);
+        if (s->expect_body && !strstr(c->body ?: "", s->expect_body)) {
+                snprintf(r->reason, sizeof r->reason, "HTTP %ld, body lacks \"%.64s\"", status, s->expect_body);
                 return;
         }
         r->passed = true;
@@ -447,8 +363,8 @@ static void timed_out(ks_probe *c, bool connecting, ks_probe_result *r) {
         uint64_t t = c->run_timeout_usec;
         char d[32];
 
-        if (connecting && c->spec.connect_timeout_usec)
-                t = MIN(t, c->spec.connect_timeout_usec);
+        if (connecting && c->opts.connect_timeout_usec)
+                t = MIN(t, c->opts.connect_timeout_usec);
         r->timed_out = true;
         format_duration(t, d, sizeof d);
         snprintf(r->reason, sizeof r->reason, "%stimed out after %s", connecting ? "connect " : "", d);
@@ -475,7 +391,7 @@ static void evaluate(ks_probe *c, CURLcode code, ks_probe_result *r) {
                          c->errbuf[0] ? c->errbuf : sym_curl_easy_strerror(code));
                 return;
         }
-        if (c->spec.type == KS_PROBE_TCP) {
+        if (c->check.type == KS_CHECK_TCP) {
                 r->passed = true;
                 snprintf(r->reason, sizeof r->reason, "TCP connected");
                 return;
@@ -584,7 +500,7 @@ static int on_body(const char *data, size_t n, void *userdata) {
 
 static void http_answered(ks_probe *c) {
         ks_probe_result result = {};
-        bool keep = c->spec.reuse_connection && c->resp->keep_alive;
+        bool keep = c->opts.reuse_connection && c->resp->keep_alive;
 
         judge_http(c, c->resp->status, &result);
         native_finish(c, &result, keep);
@@ -673,8 +589,8 @@ static void on_native_timeout(ks_io_deadline *d, void *userdata);
 static int arm_timer(ks_probe *c) {
         uint64_t t = c->run_timeout_usec;
 
-        if (!c->connected && c->spec.connect_timeout_usec)
-                t = MIN(t, c->spec.connect_timeout_usec);
+        if (!c->connected && c->opts.connect_timeout_usec)
+                t = MIN(t, c->opts.connect_timeout_usec);
         /* From the start of the run, not the loop's cached time, which may be from long before. */
         return ks_io_set_arm(c->io, &c->deadline, c->started_usec + t, on_native_timeout, c);
 }
@@ -701,7 +617,7 @@ static void on_conn(ks_io_watch *w, uint32_t revents, void *userdata) {
                 native_connect_failed(c, c->conn_errno);
                 return;
         }
-        if (c->spec.type == KS_PROBE_TCP) {
+        if (c->check.type == KS_CHECK_TCP) {
                 int error = 0;
                 socklen_t len = sizeof error;
                 if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
@@ -780,7 +696,7 @@ static int native_start(ks_probe *c) {
          * joins the set with the events of the next phase, one system call. A failure is reported
          * from the loop: a failed socket is writable (and hung up) at once. */
         events = EPOLLOUT;
-        if (c->conn_errno == 0 && c->spec.type == KS_PROBE_HTTP) {
+        if (c->conn_errno == 0 && c->check.type == KS_CHECK_HTTP) {
                 r = http_send(c, fd);
                 if (r < 0)
                         c->conn_errno = -r;
@@ -802,13 +718,13 @@ int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_pr
         if (c->loop)
                 return -EBUSY;
 
-        timeout = timeout_usec ?: (c->spec.timeout_usec ?: 10 * 1000000ull);
+        timeout = timeout_usec ?: (c->opts.timeout_usec ?: 10 * 1000000ull);
         c->run_timeout_usec = timeout;
 
         if (c->native) {
                 if (!c->io)
                         c->io = ks_curl_loop_get_io_set(loop);
-                if (c->spec.type == KS_PROBE_HTTP && !c->resp) {
+                if (c->check.type == KS_CHECK_HTTP && !c->resp) {
                         c->resp = malloc(sizeof *c->resp);
                         if (!c->resp)
                                 return -ENOMEM;

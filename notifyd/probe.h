@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * One health check (HTTP or TCP) of one service and its runs on the curl loop. A ks_probe_spec
- * is the plain, comparable description (filled from the service model); a ks_probe owns a copy,
+ * One health check (HTTP or TCP) of one service and its runs on the curl loop. A ks_probe keeps
+ * its own copy of the definition's ks_check (lib/service.h), the options notifyd runs it with,
  * the easy handle and the buffers of the run in flight. At most one run per check at a time.
  */
 #pragma once
@@ -11,42 +11,19 @@
 #include <stdint.h>
 
 #include "curl-glue.h"
-#include "status-set.h"
+#include "service.h"
 
-typedef enum ks_probe_type {
-        KS_PROBE_HTTP,
-        KS_PROBE_TCP,
-} ks_probe_type;
-
+/* When the check's max_response_bytes is 0 (a check not made by lib/service.c). */
 #define KS_PROBE_DEFAULT_MAX_RESPONSE (64u * 1024u)
 /* curl's receive buffer per handle in flight (CURLOPT_BUFFERSIZE; curl's default is 16 KiB). */
 #define KS_PROBE_RECV_BUFFER (8u * 1024u)
 
-typedef struct ks_probe_spec {
-        ks_probe_type type;
-        /* HTTP */
-        char *url;
-        char *method;                   /* NULL: GET */
-        ks_status_set expect;           /* empty: 2xx */
-        char *body_contains;            /* NULL: body not inspected */
-        char **headers;                 /* NULL-terminated "Name: value" list, may be NULL */
-        bool tls_verify;
-        bool follow_redirects;
-        bool reuse_connection;
-        size_t max_response_bytes;      /* 0: KS_PROBE_DEFAULT_MAX_RESPONSE */
-        /* TCP */
-        char *host;
-        uint16_t port;
-        /* both */
+/* How notifyd runs a check, beyond what the definition says. */
+typedef struct ks_probe_options {
+        uint64_t timeout_usec;          /* whole check; 0: 10 s */
         uint64_t connect_timeout_usec;  /* 0: same as timeout */
-        uint64_t timeout_usec;          /* whole check */
-} ks_probe_spec;
-
-void ks_probe_spec_done(ks_probe_spec *s);
-int ks_probe_spec_copy(const ks_probe_spec *src, ks_probe_spec *dst);
-bool ks_probe_spec_equal(const ks_probe_spec *a, const ks_probe_spec *b);
-/* "GET http://127.0.0.1:8080/health" or "tcp 127.0.0.1:5432": for messages. */
-void ks_probe_spec_describe(const ks_probe_spec *s, char *buf, size_t size);
+        bool reuse_connection;
+} ks_probe_options;
 
 typedef struct ks_probe_result {
         bool passed;
@@ -63,14 +40,16 @@ typedef void (*ks_probe_done_t)(ks_probe *c, const ks_probe_result *result, void
  * escape hatch for a server the built-in client does not get along with, and for comparisons). */
 void ks_probe_set_curl_only(bool b);
 
-int ks_probe_new(const ks_probe_spec *spec, ks_probe **ret);
+int ks_probe_new(const ks_check *check, const ks_probe_options *opts, ks_probe **ret);
 ks_probe *ks_probe_free(ks_probe *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ks_probe *, ks_probe_free);
 
-const ks_probe_spec *ks_probe_get_spec(const ks_probe *c);
+const ks_check *ks_probe_get_check(const ks_probe *c);
+/* "GET http://127.0.0.1:8080/health" or "tcp 127.0.0.1:5432": for messages. */
+void ks_probe_describe(const ks_probe *c, char *buf, size_t size);
 
 /* Starts one run; done is called from the loop when it finished (passed or not). timeout_usec,
- * when not 0, replaces the spec's timeout for this run (what is left of a round's time).
+ * when not 0, replaces the options' timeout for this run (what is left of a round's time).
  * -EBUSY when a run is already in flight. */
 int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_probe_done_t done, void *userdata);
 /* Aborts the run in flight, if any, without calling done. */

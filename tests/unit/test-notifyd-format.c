@@ -1,56 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Expected-status parsing and matching, the notification message and the STATUS= line. */
+/* The notification message and the STATUS= line. */
 #include <errno.h>
 
 #include "tracker.h"
 #include "notifier.h"
 #include "notifyd-test.h"
-#include "status-set.h"
-
-static void test_status_set(void) {
-        ks_status_set s = {};
-        char buf[64];
-
-        ASSERT_TRUE(ks_status_set_match(&s, 200));
-        ASSERT_TRUE(ks_status_set_match(&s, 299));
-        ASSERT_TRUE(!ks_status_set_match(&s, 300));
-        ASSERT_TRUE(!ks_status_set_match(&s, 199));
-        ks_status_set_format(&s, buf, sizeof buf);
-        ASSERT_STREQ(buf, "2xx");
-
-        ASSERT_EQ(ks_status_set_add_string(&s, "2xx"), 0);
-        ASSERT_EQ(ks_status_set_add_string(&s, "404"), 0);
-        ASSERT_EQ(ks_status_set_add_string(&s, "300-302"), 0);
-        ASSERT_TRUE(ks_status_set_match(&s, 250));
-        ASSERT_TRUE(ks_status_set_match(&s, 404));
-        ASSERT_TRUE(ks_status_set_match(&s, 301));
-        ASSERT_TRUE(!ks_status_set_match(&s, 303));
-        ASSERT_TRUE(!ks_status_set_match(&s, 500));
-        ks_status_set_format(&s, buf, sizeof buf);
-        ASSERT_STREQ(buf, "2xx,404,300-302");
-
-        ASSERT_EQ(ks_status_set_add_string(&s, "abc"), -EINVAL);
-        ASSERT_EQ(ks_status_set_add_string(&s, "20"), -EINVAL);
-        ASSERT_EQ(ks_status_set_add_string(&s, "2000"), -EINVAL);
-        ASSERT_EQ(ks_status_set_add_string(&s, "302-300"), -EINVAL);
-        ASSERT_EQ(ks_status_set_add_string(&s, "099"), -EINVAL);
-        ASSERT_EQ(ks_status_set_add_string(&s, "6xx"), -EINVAL);
-        ASSERT_EQ(ks_status_set_add_string(&s, "5XX"), 0);
-        ASSERT_TRUE(ks_status_set_match(&s, 503));
-        ASSERT_EQ(ks_status_set_add_code(&s, 600), -EINVAL);
-
-        ks_status_set t = {};
-        for (int i = 0; i < KS_STATUS_SET_MAX; i++)
-                ASSERT_EQ(ks_status_set_add_code(&t, 200 + i), 0);
-        ASSERT_EQ(ks_status_set_add_code(&t, 300), -E2BIG);
-
-        ks_status_set a = {}, b = {};
-        ks_status_set_add_string(&a, "2xx");
-        ks_status_set_add_string(&b, "200-299");
-        ASSERT_TRUE(ks_status_set_equal(&a, &b));
-        ks_status_set_add_string(&b, "404");
-        ASSERT_TRUE(!ks_status_set_equal(&a, &b));
-}
 
 static void test_notify_format(void) {
         char buf[256];
@@ -93,7 +47,6 @@ static void test_status_line(void) {
 }
 
 int main(void) {
-        test_status_set();
         test_notify_format();
         test_status_line();
         TEST_DONE();

@@ -68,7 +68,7 @@ static void test_urls(void) {
                 const case_ *c = &cases[i];
                 ks_http_request r;
                 char addr[64], want[256];
-                int k = ks_http_request_build(c->url, NULL, NULL, true, &r);
+                int k = ks_http_request_build(c->url, NULL, NULL, 0, true, &r);
 
                 if (!c->addr) {
                         if (k != -EPROTONOSUPPORT)
@@ -88,38 +88,39 @@ static void test_urls(void) {
 }
 
 static void test_requests(void) {
-        static char *const h[] = { (char *) "X-Token: secret", (char *) "host: web.internal",
-                                   (char *) "Accept: application/json", NULL };
-        static char *const conn[] = { (char *) "Connection: keep-alive", NULL };
-        static char *const len[] = { (char *) "Content-Length: 0", NULL };
+        static const ks_kv h[] = { { (char *) "X-Token", (char *) "secret" },
+                                   { (char *) "host", (char *) "web.internal" },
+                                   { (char *) "Accept", (char *) "application/json" } };
+        static const ks_kv conn[] = { { (char *) "Connection", (char *) "keep-alive" } };
+        static const ks_kv len[] = { { (char *) "Content-Length", (char *) "0" } };
         const char *url = "http://127.0.0.1:8080/health";
         ks_http_request r;
 
         /* Replaced defaults keep their place; the others follow in their order. */
-        ASSERT_EQ(ks_http_request_build(url, "GET", h, true, &r), 0);
+        ASSERT_EQ(ks_http_request_build(url, "GET", h, ELEMENTSOF(h), true, &r), 0);
         ASSERT_STREQ(r.data, "GET /health HTTP/1.1\r\nhost: web.internal\r\n" UA "Accept: application/json\r\n"
                              "X-Token: secret\r\n\r\n");
         ks_http_request_done(&r);
 
-        ASSERT_EQ(ks_http_request_build(url, "HEAD", NULL, false, &r), 0);
+        ASSERT_EQ(ks_http_request_build(url, "HEAD", NULL, 0, false, &r), 0);
         ASSERT_TRUE(r.head);
         ASSERT_STREQ(r.data, "HEAD /health HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" UA "Accept: */*\r\n"
                              "Connection: close\r\n\r\n");
         ks_http_request_done(&r);
 
-        ASSERT_EQ(ks_http_request_build(url, "POST", NULL, true, &r), 0);
+        ASSERT_EQ(ks_http_request_build(url, "POST", NULL, 0, true, &r), 0);
         ASSERT_TRUE(!r.head);
         ASSERT_STREQ(r.data, "POST /health HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" UA "Accept: */*\r\n"
                              "Content-Length: 0\r\n\r\n");
         ks_http_request_done(&r);
 
-        ASSERT_EQ(ks_http_request_build(url, "PUT", len, true, &r), 0);
+        ASSERT_EQ(ks_http_request_build(url, "PUT", len, ELEMENTSOF(len), true, &r), 0);
         ASSERT_STREQ(r.data, "PUT /health HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" UA "Accept: */*\r\n"
                              "Content-Length: 0\r\n\r\n");
         ks_http_request_done(&r);
 
         /* A Connection header of the operator's wins over the one reuse would add. */
-        ASSERT_EQ(ks_http_request_build(url, "OPTIONS", conn, false, &r), 0);
+        ASSERT_EQ(ks_http_request_build(url, "OPTIONS", conn, ELEMENTSOF(conn), false, &r), 0);
         ASSERT_STREQ(r.data, "OPTIONS /health HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" UA "Accept: */*\r\n"
                              "Connection: keep-alive\r\n\r\n");
         ks_http_request_done(&r);

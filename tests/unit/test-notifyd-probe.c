@@ -229,21 +229,31 @@ static void run_until(outcome *const *o, size_t n) {
         }
 }
 
+/* A check and the options it runs with: what these tests vary. */
+typedef struct test_spec {
+        ks_check check;
+        ks_probe_options opts;
+} test_spec;
+
+static int new_probe(const test_spec *s, ks_probe **ret) {
+        return ks_probe_new(&s->check, &s->opts, ret);
+}
+
 static void url(char *buf, size_t size, const char *path) {
         snprintf(buf, size, "http://%s:%u%s", host, server_port, path);
 }
 
 /* Runs one HTTP check on path and returns its result. */
-static ks_probe_result run_http(const char *path, void (*tweak)(ks_probe_spec *s)) {
+static ks_probe_result run_http(const char *path, void (*tweak)(test_spec *s)) {
         char u[128];
-        ks_probe_spec spec = { .type = KS_PROBE_HTTP, .url = u, .timeout_usec = 2000000 };
+        test_spec spec = { .check = { .type = KS_CHECK_HTTP, .url = u }, .opts = { .timeout_usec = 2000000 } };
         _cleanup_(ks_probe_freep) ks_probe *c = NULL;
         outcome o = {};
 
         url(u, sizeof u, path);
         if (tweak)
                 tweak(&spec);
-        ASSERT_EQ(ks_probe_new(&spec, &c), 0);
+        ASSERT_EQ(new_probe(&spec, &c), 0);
         ASSERT_EQ(ks_probe_start(c, loop, 0, on_done, &o), 0);
         ASSERT_EQ(ks_probe_start(c, loop, 0, on_done, &o), -EBUSY);
         ASSERT_TRUE(ks_probe_in_flight(c));
@@ -252,39 +262,42 @@ static ks_probe_result run_http(const char *path, void (*tweak)(ks_probe_spec *s
         return o.result;
 }
 
-static void want_body(ks_probe_spec *s) {
-        s->body_contains = (char *) "good";
+static void want_body(test_spec *s) {
+        s->check.expect_body = (char *) "good";
 }
-static void want_other_body(ks_probe_spec *s) {
-        s->body_contains = (char *) "excellent";
+static void want_other_body(test_spec *s) {
+        s->check.expect_body = (char *) "excellent";
 }
-static void want_500(ks_probe_spec *s) {
-        ks_status_set_add_string(&s->expect, "5xx");
+static void want_500(test_spec *s) {
+        static ks_status_range r5xx[] = { { 500, 599 } };
+        s->check.expect_status = r5xx;
+        s->check.n_expect_status = 1;
 }
-static void with_header(ks_probe_spec *s) {
-        static char *h[] = { (char *) "X-Token: secret", NULL };
-        s->headers = h;
+static void with_header(test_spec *s) {
+        static ks_kv h[] = { { (char *) "X-Token", (char *) "secret" } };
+        s->check.headers = h;
+        s->check.n_headers = 1;
 }
-static void with_post(ks_probe_spec *s) {
-        s->method = (char *) "POST";
+static void with_post(test_spec *s) {
+        s->check.method = (char *) "POST";
 }
-static void follow(ks_probe_spec *s) {
-        s->follow_redirects = true;
+static void follow(test_spec *s) {
+        s->check.follow_redirects = true;
 }
-static void small_cap(ks_probe_spec *s) {
-        s->max_response_bytes = 4;
+static void small_cap(test_spec *s) {
+        s->check.max_response_bytes = 4;
 }
-static void big_cap(ks_probe_spec *s) {
-        s->max_response_bytes = 2u << 20;
+static void big_cap(test_spec *s) {
+        s->check.max_response_bytes = 2u << 20;
 }
-static void with_head(ks_probe_spec *s) {
-        s->method = (char *) "HEAD";
+static void with_head(test_spec *s) {
+        s->check.method = (char *) "HEAD";
 }
-static void want_stuff(ks_probe_spec *s) {
-        s->body_contains = (char *) "good stuff";
+static void want_stuff(test_spec *s) {
+        s->check.expect_body = (char *) "good stuff";
 }
-static void want_end(ks_probe_spec *s) {
-        s->body_contains = (char *) "until the end";
+static void want_end(test_spec *s) {
+        s->check.expect_body = (char *) "until the end";
 }
 
 static void test_http(void) {
@@ -360,16 +373,16 @@ static void test_http(void) {
 
 static void test_hang_does_not_delay_others(void) {
         char u1[128], u2[128];
-        ks_probe_spec hang = { .type = KS_PROBE_HTTP, .url = u1, .timeout_usec = 700000 };
-        ks_probe_spec ok = { .type = KS_PROBE_HTTP, .url = u2, .timeout_usec = 2000000 };
+        test_spec hang = { .check = { .type = KS_CHECK_HTTP, .url = u1 }, .opts = { .timeout_usec = 700000 } };
+        test_spec ok = { .check = { .type = KS_CHECK_HTTP, .url = u2 }, .opts = { .timeout_usec = 2000000 } };
         _cleanup_(ks_probe_freep) ks_probe *a = NULL, *b = NULL;
         outcome oa = {}, ob = {};
         uint64_t t0;
 
         url(u1, sizeof u1, "/hang");
         url(u2, sizeof u2, "/ok");
-        ASSERT_EQ(ks_probe_new(&hang, &a), 0);
-        ASSERT_EQ(ks_probe_new(&ok, &b), 0);
+        ASSERT_EQ(new_probe(&hang, &a), 0);
+        ASSERT_EQ(new_probe(&ok, &b), 0);
         t0 = now_usec();
         ASSERT_EQ(ks_probe_start(a, loop, 0, on_done, &oa), 0);
         ASSERT_EQ(ks_probe_start(b, loop, 0, on_done, &ob), 0);
@@ -399,14 +412,14 @@ static unsigned count_connections(void) {
 
 static void test_reuse(void) {
         char u[128];
-        ks_probe_spec spec = { .type = KS_PROBE_HTTP, .url = u, .timeout_usec = 2000000 };
+        test_spec spec = { .check = { .type = KS_CHECK_HTTP, .url = u }, .opts = { .timeout_usec = 2000000 } };
         _cleanup_(ks_probe_freep) ks_probe *fresh = NULL, *reuse = NULL;
         unsigned before, after;
 
         url(u, sizeof u, "/ok");
-        ASSERT_EQ(ks_probe_new(&spec, &fresh), 0);
-        spec.reuse_connection = true;
-        ASSERT_EQ(ks_probe_new(&spec, &reuse), 0);
+        ASSERT_EQ(new_probe(&spec, &fresh), 0);
+        spec.opts.reuse_connection = true;
+        ASSERT_EQ(new_probe(&spec, &reuse), 0);
 
         before = count_connections();
         for (int i = 0; i < 5; i++) {
@@ -437,7 +450,7 @@ static void test_reuse(void) {
                 _cleanup_(ks_probe_freep) ks_probe *closing = NULL;
 
                 url(u, sizeof u, "/then-close");
-                ASSERT_EQ(ks_probe_new(&spec, &closing), 0);
+                ASSERT_EQ(new_probe(&spec, &closing), 0);
                 before = count_connections();
                 for (int i = 0; i < 6; i++) {
                         outcome o = {};
@@ -459,8 +472,7 @@ static void test_reuse(void) {
 }
 
 static void test_tcp(void) {
-        ks_probe_spec spec = { .type = KS_PROBE_TCP, .host = (char *) "127.0.0.1", .port = server_port,
-                               .timeout_usec = 1000000 };
+        test_spec spec = { .check = { .type = KS_CHECK_TCP, .host = (char *) "127.0.0.1", .port = server_port }, .opts = { .timeout_usec = 1000000 } };
         _cleanup_(ks_probe_freep) ks_probe *c = NULL, *d = NULL;
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         socklen_t l = sizeof sa;
@@ -468,7 +480,7 @@ static void test_tcp(void) {
         char desc[64];
         int fd;
 
-        ASSERT_EQ(ks_probe_new(&spec, &c), 0);
+        ASSERT_EQ(new_probe(&spec, &c), 0);
         ASSERT_EQ(ks_probe_start(c, loop, 0, on_done, &o), 0);
         run_until((outcome *[]) { &o }, 1);
         ASSERT_TRUE(o.result.passed);
@@ -479,8 +491,8 @@ static void test_tcp(void) {
         ASSERT_EQ(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
         ASSERT_EQ(getsockname(fd, (struct sockaddr *) &sa, &l), 0);
         close(fd);
-        spec.port = ntohs(sa.sin_port);
-        ASSERT_EQ(ks_probe_new(&spec, &d), 0);
+        spec.check.port = ntohs(sa.sin_port);
+        ASSERT_EQ(new_probe(&spec, &d), 0);
         o = (outcome) {};
         ASSERT_EQ(ks_probe_start(d, loop, 0, on_done, &o), 0);
         run_until((outcome *[]) { &o }, 1);
@@ -488,14 +500,14 @@ static void test_tcp(void) {
         fprintf(stderr, "refused: %s\n", o.result.reason);
         ASSERT_TRUE(strstr(o.result.reason, "refused") != NULL);
 
-        ks_probe_spec_describe(&spec, desc, sizeof desc);
+        ks_probe_describe(d, desc, sizeof desc);
         ASSERT_TRUE(strncmp(desc, "tcp 127.0.0.1:", 14) == 0);
-        spec.host = (char *) "::1";
-        spec.port = 80;
-        ks_probe_spec_describe(&spec, desc, sizeof desc);
+        spec.check.host = (char *) "::1";
+        spec.check.port = 80;
+        ks_check_describe(&spec.check, desc, sizeof desc);
         ASSERT_STREQ(desc, "tcp [::1]:80");
-        spec.port = 0;
-        ASSERT_EQ(ks_probe_new(&spec, &d), -EINVAL);
+        spec.check.port = 0;
+        ASSERT_EQ(new_probe(&spec, &d), -EINVAL);
 }
 
 /* A listener whose accept queue is full drops further SYNs: the handshake hangs, and the check
@@ -522,16 +534,15 @@ static void test_tcp_timeout(void) {
         usleep(50000);
 
         for (int through_curl = 0; through_curl < 2; through_curl++) {
-                ks_probe_spec spec = { .type = KS_PROBE_TCP, .host = (char *) (through_curl ? "localhost" : "127.0.0.1"),
-                                       .port = ntohs(sa.sin_port), .timeout_usec = 300000 };
+                test_spec spec = { .check = { .type = KS_CHECK_TCP, .host = (char *) (through_curl ? "localhost" : "127.0.0.1"), .port = ntohs(sa.sin_port) }, .opts = { .timeout_usec = 300000 } };
                 _cleanup_(ks_probe_freep) ks_probe *c = NULL;
                 outcome o = {};
                 uint64_t t0 = now_usec();
 
-                ASSERT_EQ(ks_probe_new(&spec, &c), 0);
+                ASSERT_EQ(new_probe(&spec, &c), 0);
                 ASSERT_EQ(ks_probe_start(c, loop, 0, on_done, &o), 0);
                 run_until((outcome *[]) { &o }, 1);
-                fprintf(stderr, "tcp timeout (%s): %s after %" PRIu64 " ms\n", spec.host, o.result.reason,
+                fprintf(stderr, "tcp timeout (%s): %s after %" PRIu64 " ms\n", spec.check.host, o.result.reason,
                         (o.finished_usec - t0) / 1000);
                 ASSERT_TRUE(!o.result.passed);
                 ASSERT_TRUE(strstr(o.result.reason, "timed out") != NULL);
@@ -541,12 +552,11 @@ static void test_tcp_timeout(void) {
 
         /* Cancelled while connecting: nothing is reported, the socket is closed. */
         {
-                ks_probe_spec spec = { .type = KS_PROBE_TCP, .host = (char *) "127.0.0.1", .port = ntohs(sa.sin_port),
-                                       .timeout_usec = 300000 };
+                test_spec spec = { .check = { .type = KS_CHECK_TCP, .host = (char *) "127.0.0.1", .port = ntohs(sa.sin_port) }, .opts = { .timeout_usec = 300000 } };
                 _cleanup_(ks_probe_freep) ks_probe *c = NULL;
                 outcome o = {};
 
-                ASSERT_EQ(ks_probe_new(&spec, &c), 0);
+                ASSERT_EQ(new_probe(&spec, &c), 0);
                 ASSERT_EQ(ks_probe_start(c, loop, 0, on_done, &o), 0);
                 ASSERT_TRUE(ks_probe_in_flight(c));
                 ks_probe_cancel(c);
@@ -565,16 +575,16 @@ static void test_tcp_timeout(void) {
  * premature timeout call). */
 static void test_timeout_after_stale_timer(void) {
         char u1[128], u2[128];
-        ks_probe_spec quick = { .type = KS_PROBE_HTTP, .url = u1, .timeout_usec = 300000 };
-        ks_probe_spec hang = { .type = KS_PROBE_HTTP, .url = u2, .timeout_usec = 800000 };
+        test_spec quick = { .check = { .type = KS_CHECK_HTTP, .url = u1 }, .opts = { .timeout_usec = 300000 } };
+        test_spec hang = { .check = { .type = KS_CHECK_HTTP, .url = u2 }, .opts = { .timeout_usec = 800000 } };
         _cleanup_(ks_probe_freep) ks_probe *a = NULL, *b = NULL;
         outcome oa = {}, ob = {};
         uint64_t t0;
 
         url(u1, sizeof u1, "/ok");
         url(u2, sizeof u2, "/hang");
-        ASSERT_EQ(ks_probe_new(&quick, &a), 0);
-        ASSERT_EQ(ks_probe_new(&hang, &b), 0);
+        ASSERT_EQ(new_probe(&quick, &a), 0);
+        ASSERT_EQ(new_probe(&hang, &b), 0);
         ASSERT_EQ(ks_probe_start(a, loop, 0, on_done, &oa), 0);
         run_until((outcome *[]) { &oa }, 1);
         ASSERT_TRUE(oa.result.passed);
@@ -591,22 +601,20 @@ static void test_timeout_after_stale_timer(void) {
  * a check (headers and POST included) or by native checks (HTTP and TCP to an address); a check
  * of a host name needs it. The test binary does not link libcurl, or the first assertion fails. */
 static void test_curl_on_demand(void) {
-        static char *h[] = { (char *) "X-Token: secret", NULL };
+        static ks_kv h[] = { { (char *) "X-Token", (char *) "secret" } };
         char u[128], native_url[128];
-        ks_probe_spec http = { .type = KS_PROBE_HTTP, .url = u, .headers = h, .method = (char *) "POST",
-                               .timeout_usec = 2000000 };
-        ks_probe_spec native = { .type = KS_PROBE_HTTP, .url = native_url, .headers = h, .timeout_usec = 2000000 };
-        ks_probe_spec tcp = { .type = KS_PROBE_TCP, .host = (char *) "127.0.0.1", .port = server_port,
-                              .timeout_usec = 1000000 };
+        test_spec http = { .check = { .type = KS_CHECK_HTTP, .url = u, .headers = h, .n_headers = 1, .method = (char *) "POST" }, .opts = { .timeout_usec = 2000000 } };
+        test_spec native = { .check = { .type = KS_CHECK_HTTP, .url = native_url, .headers = h, .n_headers = 1 }, .opts = { .timeout_usec = 2000000 } };
+        test_spec tcp = { .check = { .type = KS_CHECK_TCP, .host = (char *) "127.0.0.1", .port = server_port }, .opts = { .timeout_usec = 1000000 } };
         _cleanup_(ks_probe_freep) ks_probe *a = NULL, *b = NULL, *n = NULL;
         outcome oa = {}, ob = {}, on = {};
 
         snprintf(u, sizeof u, "http://localhost:%u/ok", server_port);
         snprintf(native_url, sizeof native_url, "http://127.0.0.1:%u/ok", server_port);
         ASSERT_TRUE(!ks_test_mapped(KS_LIBCURL_SONAME));
-        ASSERT_EQ(ks_probe_new(&http, &a), 0);
-        ASSERT_EQ(ks_probe_new(&tcp, &b), 0);
-        ASSERT_EQ(ks_probe_new(&native, &n), 0);
+        ASSERT_EQ(new_probe(&http, &a), 0);
+        ASSERT_EQ(new_probe(&tcp, &b), 0);
+        ASSERT_EQ(new_probe(&native, &n), 0);
         ASSERT_EQ(ks_probe_start(b, loop, 0, on_done, &ob), 0);
         ASSERT_EQ(ks_probe_start(n, loop, 0, on_done, &on), 0);
         run_until((outcome *[]) { &ob, &on }, 2);
@@ -628,18 +636,16 @@ static void test_curl_on_demand(void) {
  * needs libcurl cannot start, says why, and a check that does not need it still runs. */
 static void test_curl_unavailable(void) {
         static const char missing[] = "libkservice-test-does-not-exist.so.9";
-        ks_probe_spec https = { .type = KS_PROBE_HTTP, .url = (char *) "https://127.0.0.1:1/ok",
-                                .timeout_usec = 1000000 };
-        ks_probe_spec tcp = { .type = KS_PROBE_TCP, .host = (char *) "127.0.0.1", .port = server_port,
-                              .timeout_usec = 1000000 };
+        test_spec https = { .check = { .type = KS_CHECK_HTTP, .url = (char *) "https://127.0.0.1:1/ok" }, .opts = { .timeout_usec = 1000000 } };
+        test_spec tcp = { .check = { .type = KS_CHECK_TCP, .host = (char *) "127.0.0.1", .port = server_port }, .opts = { .timeout_usec = 1000000 } };
         _cleanup_(ks_probe_freep) ks_probe *a = NULL, *b = NULL;
         outcome ob = {};
 
         ASSERT_EQ(setenv("KS_CURL_SONAME", missing, 1), 0);
         ASSERT_TRUE(sd_event_new(&event) >= 0);
         ASSERT_EQ(ks_curl_loop_new(event, &loop), 0);
-        ASSERT_EQ(ks_probe_new(&https, &a), 0);
-        ASSERT_EQ(ks_probe_new(&tcp, &b), 0);
+        ASSERT_EQ(new_probe(&https, &a), 0);
+        ASSERT_EQ(new_probe(&tcp, &b), 0);
 
         ASSERT_EQ(ks_probe_start(a, loop, 0, on_done, NULL), -EOPNOTSUPP);
         ASSERT_TRUE(!ks_probe_in_flight(a));
@@ -662,14 +668,14 @@ static void test_curl_unavailable(void) {
  * keep their way. */
 static void test_curl_only(void) {
         char u[128];
-        ks_probe_spec spec = { .type = KS_PROBE_HTTP, .url = u, .timeout_usec = 2000000 };
+        test_spec spec = { .check = { .type = KS_CHECK_HTTP, .url = u }, .opts = { .timeout_usec = 2000000 } };
         _cleanup_(ks_probe_freep) ks_probe *before = NULL, *after = NULL;
         outcome o1 = {}, o2 = {};
 
         snprintf(u, sizeof u, "http://127.0.0.1:%u/garbage", server_port);
-        ASSERT_EQ(ks_probe_new(&spec, &before), 0);
+        ASSERT_EQ(new_probe(&spec, &before), 0);
         ks_probe_set_curl_only(true);
-        ASSERT_EQ(ks_probe_new(&spec, &after), 0);
+        ASSERT_EQ(new_probe(&spec, &after), 0);
         ks_probe_set_curl_only(false);
         ASSERT_EQ(ks_probe_start(before, loop, 0, on_done, &o1), 0);
         ASSERT_EQ(ks_probe_start(after, loop, 0, on_done, &o2), 0);
@@ -680,20 +686,32 @@ static void test_curl_only(void) {
         ASSERT_TRUE(strncmp(o2.result.reason, "invalid HTTP response", 21) != 0);
 }
 
-static void test_spec_equal(void) {
-        static char *h1[] = { (char *) "A: b", NULL }, *h2[] = { (char *) "A: c", NULL };
-        ks_probe_spec a = { .type = KS_PROBE_HTTP, .url = (char *) "http://x/", .headers = h1 }, b, c;
+/* A probe keeps its own copy of the check: the definition may go (a reload) while it lives. */
+static void test_check_copy(void) {
+        static ks_kv h1[] = { { (char *) "A", (char *) "b" } };
+        static ks_status_range r[] = { { 200, 204 } };
+        ks_check a = { .type = KS_CHECK_HTTP, .url = (char *) "http://x/", .headers = h1, .n_headers = 1,
+                       .expect_status = r, .n_expect_status = 1, .expect_body = (char *) "ok" }, b, c;
+        ks_probe_options o = { .timeout_usec = 1000000 };
+        _cleanup_(ks_probe_freep) ks_probe *p = NULL;
 
-        ASSERT_EQ(ks_probe_spec_copy(&a, &b), 0);
-        ASSERT_TRUE(ks_probe_spec_equal(&a, &b));
-        b.timeout_usec = 5;
-        ASSERT_TRUE(!ks_probe_spec_equal(&a, &b));
-        ASSERT_EQ(ks_probe_spec_copy(&a, &c), 0);
-        free(c.headers[0]);
-        c.headers[0] = strdup(h2[0]);
-        ASSERT_TRUE(!ks_probe_spec_equal(&a, &c));
-        ks_probe_spec_done(&b);
-        ks_probe_spec_done(&c);
+        ASSERT_EQ(ks_check_copy(&a, &b), 0);
+        ASSERT_TRUE(ks_check_equal(&a, &b));
+        ASSERT_TRUE(b.url != a.url && b.headers != a.headers && b.expect_status != a.expect_status);
+        b.port = 5;
+        ASSERT_TRUE(!ks_check_equal(&a, &b));
+        b.port = 0;
+        ASSERT_EQ(ks_check_copy(&a, &c), 0);
+        free(c.headers[0].value);
+        c.headers[0].value = strdup("c");
+        ASSERT_TRUE(!ks_check_equal(&a, &c));
+        ks_check_done(&c);
+
+        ASSERT_EQ(ks_probe_new(&b, &o, &p), 0);
+        ks_check_done(&b);
+        ASSERT_STREQ(ks_probe_get_check(p)->url, "http://x/");
+        ASSERT_STREQ(ks_probe_get_check(p)->headers[0].value, "b");
+        ASSERT_EQ(ks_probe_get_check(p)->expect_status[0].hi, 204);
 }
 
 int main(void) {
@@ -729,7 +747,7 @@ int main(void) {
         test_tcp();
         test_tcp_timeout();
         test_curl_only();
-        test_spec_equal();
+        test_check_copy();
 
         ASSERT_EQ(ks_curl_loop_running(loop), 0);
         loop = ks_curl_loop_free(loop);
