@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Micro-benchmark of notifyd's HTTP/1.x response parser (notifyd/http-response.c): the CPU cost of
+ * Micro-benchmark of notifyd's HTTP/1.x response parser (notifyd/check/http-response.c): the CPU cost of
  * parsing one response as a health check receives it, fed in one piece. A few realistic responses
  * (nginx's keep-alive 200 with a tiny body, a chunked one, one with a larger header set) are each
  * parsed --iterations times per run, and the median ns per response over --runs runs is printed

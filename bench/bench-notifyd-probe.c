@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * bench-notifyd-probe: the cost of notifyd's check layer (probe.c on curl-glue.c on sd-event)
+ * bench-notifyd-probe: the cost of notifyd's check layer (probe.c on check-loop.c on sd-event)
  * without systemd around it, so that changes to it can be compared on a noisy machine.
  *
  *   bench-notifyd-probe [-n CHECKS] [-s SERVICES] [-p IN_FLIGHT] [--reuse] [--tcp] [--curl] URL|HOST:PORT
@@ -39,7 +39,7 @@ static bool arg_reuse, arg_tcp;
 static unsigned long arg_paced_seconds, arg_interval_ms = 1000, arg_base_port;
 
 static unsigned long started, finished, failed;
-static ks_curl_loop *loop;
+static ks_check_loop *loop;
 static sd_event *event;
 static char last_failure[192];
 
@@ -318,15 +318,15 @@ int main(int argc, char *argv[]) {
                 opts.reuse_connection = arg_reuse;
         }
 
-        if (sd_event_new(&event) < 0 || ks_curl_loop_new(event, &loop) < 0)
+        if (sd_event_new(&event) < 0 || ks_check_loop_new(event, &loop) < 0)
                 return 2;
         if (arg_reuse)
-                (void) ks_curl_loop_set_max_connections(loop, (long) arg_services + 16);
+                (void) ks_check_loop_set_max_connections(loop, (long) arg_services + 16);
         if (arg_paced_seconds > 0) {
                 r = run_paced(&check, &opts, target);
                 if (r < 0)
                         fprintf(stderr, "paced run failed: %s\n", strerror(-r));
-                ks_curl_loop_free(loop);
+                ks_check_loop_free(loop);
                 sd_event_unref(event);
                 ks_curl_dl_cleanup();
                 return r < 0 ? 2 : r;
@@ -369,7 +369,7 @@ int main(int argc, char *argv[]) {
         for (unsigned long i = 0; i < arg_services; i++)
                 ks_probe_free(probes[i]);
         free(probes);
-        ks_curl_loop_free(loop);
+        ks_check_loop_free(loop);
         sd_event_unref(event);
         ks_curl_dl_cleanup();
         return r != 0 || failed ? 1 : 0;

@@ -72,7 +72,7 @@ int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, k
         r = ks_due_set_new(event, &d->ctx.due);
         if (r < 0)
                 return r;
-        r = ks_curl_loop_new(event, &d->ctx.curl);
+        r = ks_check_loop_new(event, &d->ctx.checks);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up libcurl: %m");
         r = ks_notifier_new(event, NULL, &d->ctx.notifier);
@@ -96,7 +96,7 @@ ks_daemon *ks_daemon_free(ks_daemon *d) {
                 ks_monitor_free(d->monitors[i]);
         free(d->monitors);
         ks_watcher_free(d->watcher);
-        ks_curl_loop_free(d->ctx.curl);
+        ks_check_loop_free(d->ctx.checks);
         ks_notifier_free(d->ctx.notifier);
         ks_due_set_free(d->ctx.due);
         sd_bus_unref(d->bus);
@@ -176,7 +176,7 @@ int ks_daemon_reload(ks_daemon *d) {
         d->n_monitors = n;
         /* With reuse, every service's connection stays in the multi's cache between rounds. */
         if (d->opts.reuse_connections)
-                (void) ks_curl_loop_set_max_connections(d->ctx.curl, (long) n + 16);
+                (void) ks_check_loop_set_max_connections(d->ctx.checks, (long) n + 16);
         d->n_definitions = defs->n_total;
         d->reloads++;
         log_info("Definitions: %zu with health checks (%zu added, %zu changed, %zu removed, %zu not loadable).", n,

@@ -513,7 +513,7 @@ static void start_probe(ks_monitor *m, uint64_t now) {
 
         /* The first check of a round gets the whole timeout (0: the options' own, so its messages
          * name the configured value); later ones what is left of the round's. */
-        r = ks_probe_start(m->probes[m->round_index], m->ctx->curl, m->round_index == 0 ? 0 : MAX(left, 1000u),
+        r = ks_probe_start(m->probes[m->round_index], m->ctx->checks, m->round_index == 0 ? 0 : MAX(left, 1000u),
                            on_probe_done, m);
         if (r < 0) {
                 char reason[192];

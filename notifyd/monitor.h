@@ -12,7 +12,7 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-id128.h>
 
-#include "curl-glue.h"
+#include "check-loop.h"
 #include "due-set.h"
 #include "notifier.h"
 #include "service.h"
@@ -20,7 +20,7 @@
 /* What all monitors share; owned by the daemon. */
 typedef struct ks_monitor_context {
         sd_event *event;
-        ks_curl_loop *curl;
+        ks_check_loop *checks;
         ks_notifier *notifier;
         ks_due_set *due;                /* every service's next round */
         bool reuse_connections;         /* HTTP checks keep their connection between rounds */

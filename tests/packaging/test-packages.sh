@@ -159,7 +159,7 @@ rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpm" | grep -q -E '^cn +/e
 # notifyd dlopen()s libcurl, which neither dpkg-shlibdeps nor rpm's generator can see: both
 # packages must name it themselves, the .deb the very package holding the soname that the
 # binary's .note.dlopen names.
-if [ -e "$src/notifyd/curl-dl.c" ]; then
+if [ -e "$src/notifyd/check/curl-dl.c" ]; then
         mkdir -p "$work/deb-root"
         dpkg-deb -x "$deb" "$work/deb-root"
         notifyd_bin=$(find "$work/deb-root" -name kservice-notifyd -type f | head -n 1)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libcurl loaded on demand (curl-dl.c, curl-glue.c): a curl loop maps no libcurl until a transfer
+ * libcurl loaded on demand (curl-dl.c, check-loop.c): a curl loop maps no libcurl until a transfer
  * needs it (checked in /proc/self/maps), then one real loopback HTTP transfer runs through the
  * sym_curl_* table; and a process whose libcurl cannot be loaded gets -EOPNOTSUPP with the
  * loader's reason, remembered, while its event loop carries on.
@@ -18,7 +18,7 @@
 
 #include "config.h"
 #include "curl-dl.h"
-#include "curl-glue.h"
+#include "check-loop.h"
 #include "notifyd-test.h"
 
 static bool libcurl_mapped(void) {
@@ -102,7 +102,7 @@ static void on_done(CURL *easy, CURLcode result, void *userdata) {
 }
 
 static void test_loaded_on_demand(void) {
-        _cleanup_(ks_curl_loop_freep) ks_curl_loop *loop = NULL;
+        _cleanup_(ks_check_loop_freep) ks_check_loop *loop = NULL;
         sd_event *event = NULL;
         transfer t = { .done = { .callback = on_done } };
         char url[64];
@@ -115,16 +115,16 @@ static void test_loaded_on_demand(void) {
         start_server(event);
 
         /* A loop, and its connection setting, are not a transfer: nothing loaded. */
-        ASSERT_EQ(ks_curl_loop_new(event, &loop), 0);
-        ASSERT_EQ(ks_curl_loop_set_max_connections(loop, 200), 0);
-        ASSERT_TRUE(!ks_curl_loop_loaded(loop));
+        ASSERT_EQ(ks_check_loop_new(event, &loop), 0);
+        ASSERT_EQ(ks_check_loop_set_max_connections(loop, 200), 0);
+        ASSERT_TRUE(!ks_check_loop_loaded(loop));
         ASSERT_TRUE(!ks_curl_dl_loaded());
         ASSERT_TRUE(!libcurl_mapped());
 
         /* The first easy handle loads it. */
-        easy = ks_curl_loop_take_easy(loop);
+        easy = ks_check_loop_take_easy(loop);
         ASSERT_TRUE(easy != NULL);
-        ASSERT_TRUE(ks_curl_loop_loaded(loop));
+        ASSERT_TRUE(ks_check_loop_loaded(loop));
         ASSERT_TRUE(ks_curl_dl_loaded());
         ASSERT_TRUE(ks_curl_dl_error() == NULL);
         ASSERT_TRUE(libcurl_mapped());
@@ -137,9 +137,9 @@ static void test_loaded_on_demand(void) {
         ASSERT_EQ(sym_curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t), CURLE_OK);
         ASSERT_EQ(sym_curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 5000L), CURLE_OK);
         ASSERT_EQ(sym_curl_easy_setopt(easy, CURLOPT_PROXY, ""), CURLE_OK);
-        ASSERT_EQ(ks_curl_loop_add(loop, easy, 7), 0);
-        ASSERT_EQ(ks_curl_loop_running(loop), 1);
-        t.io = ks_curl_loop_get_io_set(loop);
+        ASSERT_EQ(ks_check_loop_add(loop, easy, 7), 0);
+        ASSERT_EQ(ks_check_loop_running(loop), 1);
+        t.io = ks_check_loop_get_io_set(loop);
         ASSERT_EQ(ks_io_set_watches(t.io), 0);
 
         /* Bounded: the transfer's own timeout is 5 s. */
@@ -154,19 +154,19 @@ static void test_loaded_on_demand(void) {
         /* curl's socket was in the one set of check sockets, and is not any more. */
         ASSERT_EQ(t.watched, 1);
         ASSERT_EQ(served, 1);
-        ASSERT_EQ(ks_curl_loop_running(loop), 0);
-        ks_curl_loop_give_easy(loop, easy);
+        ASSERT_EQ(ks_check_loop_running(loop), 0);
+        ks_check_loop_give_easy(loop, easy);
 
         /* A second loop shares the loaded library. */
         {
-                _cleanup_(ks_curl_loop_freep) ks_curl_loop *other = NULL;
-                ASSERT_EQ(ks_curl_loop_new(event, &other), 0);
-                ASSERT_TRUE(!ks_curl_loop_loaded(other));
-                ASSERT_EQ(ks_curl_loop_load(other), 0);
-                ASSERT_TRUE(ks_curl_loop_loaded(other));
+                _cleanup_(ks_check_loop_freep) ks_check_loop *other = NULL;
+                ASSERT_EQ(ks_check_loop_new(event, &other), 0);
+                ASSERT_TRUE(!ks_check_loop_loaded(other));
+                ASSERT_EQ(ks_check_loop_load(other), 0);
+                ASSERT_TRUE(ks_check_loop_loaded(other));
         }
 
-        loop = ks_curl_loop_free(loop);
+        loop = ks_check_loop_free(loop);
         close(listen_fd);
         sd_event_unref(event);
         ks_curl_dl_cleanup();
@@ -180,21 +180,21 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* In a child: the process-wide failure must not leak into the other test. */
 static void test_unavailable(void) {
-        _cleanup_(ks_curl_loop_freep) ks_curl_loop *loop = NULL;
+        _cleanup_(ks_check_loop_freep) ks_check_loop *loop = NULL;
         sd_event *event = NULL;
         unsigned ticks = 0;
 
         ASSERT_EQ(setenv("KS_CURL_SONAME", "libkservice-test-does-not-exist.so.9", 1), 0);
         ASSERT_TRUE(sd_event_new(&event) >= 0);
-        ASSERT_EQ(ks_curl_loop_new(event, &loop), 0);
+        ASSERT_EQ(ks_check_loop_new(event, &loop), 0);
 
-        ASSERT_EQ(ks_curl_loop_load(loop), -EOPNOTSUPP);
+        ASSERT_EQ(ks_check_loop_load(loop), -EOPNOTSUPP);
         ASSERT_TRUE(ks_curl_dl_error() != NULL);
         ASSERT_TRUE(strstr(ks_curl_dl_error(), "libkservice-test-does-not-exist.so.9") != NULL);
         ASSERT_STREQ(ks_curl_dl_soname(), "libkservice-test-does-not-exist.so.9");
         ASSERT_TRUE(!ks_curl_dl_loaded());
-        ASSERT_TRUE(!ks_curl_loop_loaded(loop));
-        ASSERT_TRUE(ks_curl_loop_take_easy(loop) == NULL);
+        ASSERT_TRUE(!ks_check_loop_loaded(loop));
+        ASSERT_TRUE(ks_check_loop_take_easy(loop) == NULL);
         ASSERT_TRUE(sym_curl_easy_init == NULL);
 
         /* Remembered: even with the right name now, no second search (a restart retries). */
@@ -206,7 +206,7 @@ static void test_unavailable(void) {
         ASSERT_TRUE(sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, 1000, 0, on_tick, &ticks) >= 0);
         ASSERT_TRUE(sd_event_run(event, 1000 * 1000) >= 0);
         ASSERT_EQ(ticks, 1);
-        loop = ks_curl_loop_free(loop);
+        loop = ks_check_loop_free(loop);
         sd_event_unref(event);
         ks_curl_dl_cleanup();
 }

@@ -350,7 +350,7 @@ int main(void) {
         ASSERT_TRUE(sd_event_new(&event) >= 0);
         ctx.event = event;
         ASSERT_EQ(ks_due_set_new(event, &ctx.due), 0);
-        ASSERT_EQ(ks_curl_loop_new(event, &ctx.curl), 0);
+        ASSERT_EQ(ks_check_loop_new(event, &ctx.checks), 0);
         ASSERT_EQ(ks_notifier_new(event, path, &ctx.notifier), 0);
 
         snprintf(toml, sizeof toml,
@@ -563,7 +563,7 @@ int main(void) {
         test_reload_watchdog(&ctx, p2);
 
         reap(p2);
-        ks_curl_loop_free(ctx.curl);
+        ks_check_loop_free(ctx.checks);
         ks_notifier_free(ctx.notifier);
         ks_due_set_free(ctx.due);
         sd_event_unref(event);

@@ -21,7 +21,7 @@
 
 #include "config.h"
 #include "probe.h"
-#include "curl-glue.h"
+#include "check-loop.h"
 #include "curl-dl.h"
 #include "notifyd-test.h"
 
@@ -211,7 +211,7 @@ static void on_done(ks_probe *c, const ks_probe_result *r, void *userdata) {
 }
 
 static sd_event *event;
-static ks_curl_loop *loop;
+static ks_check_loop *loop;
 /* "127.0.0.1": notifyd's own HTTP; "localhost": curl's. */
 static const char *host = "127.0.0.1";
 
@@ -621,11 +621,11 @@ static void test_curl_on_demand(void) {
         ASSERT_TRUE(ob.result.passed);
         ASSERT_TRUE(on.result.passed);
         ASSERT_EQ(on.result.http_status, 200);
-        ASSERT_TRUE(!ks_curl_loop_loaded(loop));
+        ASSERT_TRUE(!ks_check_loop_loaded(loop));
         ASSERT_TRUE(!ks_test_mapped(KS_LIBCURL_SONAME));
 
         ASSERT_EQ(ks_probe_start(a, loop, 0, on_done, &oa), 0);
-        ASSERT_TRUE(ks_curl_loop_loaded(loop));
+        ASSERT_TRUE(ks_check_loop_loaded(loop));
         ASSERT_TRUE(ks_test_mapped(KS_LIBCURL_SONAME));
         run_until((outcome *[]) { &oa }, 1);
         ASSERT_TRUE(oa.result.passed);
@@ -643,7 +643,7 @@ static void test_curl_unavailable(void) {
 
         ASSERT_EQ(setenv("KS_CURL_SONAME", missing, 1), 0);
         ASSERT_TRUE(sd_event_new(&event) >= 0);
-        ASSERT_EQ(ks_curl_loop_new(event, &loop), 0);
+        ASSERT_EQ(ks_check_loop_new(event, &loop), 0);
         ASSERT_EQ(new_probe(&https, &a), 0);
         ASSERT_EQ(new_probe(&tcp, &b), 0);
 
@@ -659,7 +659,7 @@ static void test_curl_unavailable(void) {
 
         a = ks_probe_free(a);
         b = ks_probe_free(b);
-        loop = ks_curl_loop_free(loop);
+        loop = ks_check_loop_free(loop);
         event = sd_event_unref(event);
 }
 
@@ -733,7 +733,7 @@ int main(void) {
         ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
         ASSERT_TRUE(sd_event_new(&event) >= 0);
-        ASSERT_EQ(ks_curl_loop_new(event, &loop), 0);
+        ASSERT_EQ(ks_check_loop_new(event, &loop), 0);
 
         test_curl_on_demand();
         for (int i = 0; i < 2; i++) {
@@ -749,8 +749,8 @@ int main(void) {
         test_curl_only();
         test_check_copy();
 
-        ASSERT_EQ(ks_curl_loop_running(loop), 0);
-        loop = ks_curl_loop_free(loop);
+        ASSERT_EQ(ks_check_loop_running(loop), 0);
+        loop = ks_check_loop_free(loop);
         event = sd_event_unref(event);
         stop_server();
         ks_curl_dl_cleanup();

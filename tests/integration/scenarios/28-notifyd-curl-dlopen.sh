@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# notifyd loads libcurl with dlopen() only when a check needs it (notifyd/curl-dl.c): with no
+# notifyd loads libcurl with dlopen() only when a check needs it (notifyd/check/curl-dl.c): with no
 # checks, and with native checks (http:// and TCP to an address), libcurl is not in notifyd's
 # memory map; an HTTP check of a host name (localhost) loads it. With libcurl unloadable (KS_CURL_SONAME, a test-only
 # override) that check fails with "libcurl not available: ..." while notifyd keeps running and

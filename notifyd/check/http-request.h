@@ -15,13 +15,18 @@
 
 #include "service.h"
 
-typedef struct ks_http_request {
+/* An IP address and port to connect to. */
+typedef struct ks_sockaddr {
         union {
                 struct sockaddr sa;
                 struct sockaddr_in in;
                 struct sockaddr_in6 in6;
-        } addr;
-        socklen_t addr_len;
+        };
+        socklen_t len;
+} ks_sockaddr;
+
+typedef struct ks_http_request {
+        ks_sockaddr addr;
         bool head;                      /* a HEAD request: the answer has no body */
         char *data;                     /* the request: request line, headers, empty line */
         size_t size;
@@ -35,9 +40,9 @@ int ks_http_request_build(const char *url, const char *method, const ks_kv *head
                           bool keep_alive, ks_http_request *ret);
 void ks_http_request_done(ks_http_request *r);
 
-/* Fills r's address from an IP address in text (family AF_INET, AF_INET6, or AF_UNSPEC for
- * either). -EPROTONOSUPPORT when ip is not one (a host name: curl's). */
-int ks_http_address(int family, const char *ip, uint16_t port, ks_http_request *r);
+/* An IP address in text (family AF_INET, AF_INET6, or AF_UNSPEC for either) and a port.
+ * -EPROTONOSUPPORT when ip is not one (a host name: curl's). */
+int ks_http_address(int family, const char *ip, uint16_t port, ks_sockaddr *ret);
 
 /* The header among n whose name is name, in any case, or NULL. */
 const ks_kv *ks_http_find_header(const ks_kv *headers, size_t n, const char *name);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The curl multi ↔ sd-event glue. curl tells us through the socket callback which sockets to
+ * The check loop; most of it is the curl multi ↔ sd-event glue. curl tells us through the socket callback which sockets to
  * watch for what and through the timer callback when it next wants to be called. Both go into
  * the io set the native checks use (io-set.h): curl's sockets as watches (one small allocation
  * per socket, found again through curl_multi_assign), its timeout as a deadline per multi, so
@@ -28,11 +28,11 @@
 #include <unistd.h>
 
 #include "curl-dl.h"
-#include "curl-glue.h"
+#include "check-loop.h"
 #include "time-util.h"
 
 typedef struct ks_curl_shard {
-        ks_curl_loop *loop;
+        ks_check_loop *loop;
         CURLM *multi;
         ks_io_deadline timeout;         /* the one curl keeps per multi */
 } ks_curl_shard;
@@ -44,7 +44,7 @@ typedef struct ks_curl_socket {
         struct ks_curl_socket *prev, *next;
 } ks_curl_socket;
 
-struct ks_curl_loop {
+struct ks_check_loop {
         sd_event *event;
         ks_curl_shard *shards[KS_CURL_SHARDS_MAX];
         unsigned n_shards;
@@ -57,7 +57,7 @@ struct ks_curl_loop {
 };
 
 static void drain(ks_curl_shard *sh) {
-        ks_curl_loop *l = sh->loop;
+        ks_check_loop *l = sh->loop;
         CURLMsg *msg;
         int left;
 
@@ -106,7 +106,7 @@ static void on_timeout(ks_io_deadline *d, void *userdata) {
         drain(sh);
 }
 
-static void socket_unwatch(ks_curl_loop *l, ks_curl_socket *cs) {
+static void socket_unwatch(ks_check_loop *l, ks_curl_socket *cs) {
         ks_io_set_remove(l->io, &cs->watch);
         if (cs->prev)
                 cs->prev->next = cs->next;
@@ -119,7 +119,7 @@ static void socket_unwatch(ks_curl_loop *l, ks_curl_socket *cs) {
 
 static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
         ks_curl_shard *sh = userp;
-        ks_curl_loop *l = sh->loop;
+        ks_check_loop *l = sh->loop;
         ks_curl_socket *cs = socketp;
         uint32_t events = 0;
 
@@ -184,7 +184,7 @@ static ks_curl_shard *shard_free(ks_curl_shard *sh) {
         return mfree(sh);
 }
 
-static int shard_new(ks_curl_loop *l, ks_curl_shard **ret) {
+static int shard_new(ks_check_loop *l, ks_curl_shard **ret) {
         ks_curl_shard *sh;
 
         sh = calloc(1, sizeof *sh);
@@ -210,8 +210,8 @@ static int shard_new(ks_curl_loop *l, ks_curl_shard **ret) {
         return 0;
 }
 
-int ks_curl_loop_new(sd_event *event, ks_curl_loop **ret) {
-        _cleanup_(ks_curl_loop_freep) ks_curl_loop *l = NULL;
+int ks_check_loop_new(sd_event *event, ks_check_loop **ret) {
+        _cleanup_(ks_check_loop_freep) ks_check_loop *l = NULL;
         int r;
 
         l = calloc(1, sizeof *l);
@@ -234,7 +234,7 @@ static unsigned shards_wanted(long max_connections) {
         return (unsigned) MAX(MIN(n, (long) KS_CURL_SHARDS_MAX), 1L);
 }
 
-static int add_shards(ks_curl_loop *l) {
+static int add_shards(ks_check_loop *l) {
         unsigned want = shards_wanted(l->max_connections);
         int r;
 
@@ -247,7 +247,7 @@ static int add_shards(ks_curl_loop *l) {
         return 0;
 }
 
-int ks_curl_loop_load(ks_curl_loop *l) {
+int ks_check_loop_load(ks_check_loop *l) {
         int r;
 
         if (l->n_shards > 0)
@@ -258,7 +258,7 @@ int ks_curl_loop_load(ks_curl_loop *l) {
         return add_shards(l);
 }
 
-ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
+ks_check_loop *ks_check_loop_free(ks_check_loop *l) {
         if (!l)
                 return NULL;
         /* curl may still tell us about sockets while it closes them: the set goes last. */
@@ -273,14 +273,14 @@ ks_curl_loop *ks_curl_loop_free(ks_curl_loop *l) {
         return mfree(l);
 }
 
-int ks_curl_loop_add(ks_curl_loop *l, CURL *easy, unsigned key) {
+int ks_check_loop_add(ks_check_loop *l, CURL *easy, unsigned key) {
         ks_curl_done *done = NULL;
         ks_curl_shard *sh;
         CURLMcode c;
         int r;
 
-        /* Loaded already when easy came from ks_curl_loop_take_easy; not if it came from elsewhere. */
-        r = ks_curl_loop_load(l);
+        /* Loaded already when easy came from ks_check_loop_take_easy; not if it came from elsewhere. */
+        r = ks_check_loop_load(l);
         if (r < 0)
                 return r;
         sh = l->shards[key % l->n_shards];
@@ -296,7 +296,7 @@ int ks_curl_loop_add(ks_curl_loop *l, CURL *easy, unsigned key) {
         return 0;
 }
 
-void ks_curl_loop_remove(ks_curl_loop *l, CURL *easy) {
+void ks_check_loop_remove(ks_check_loop *l, CURL *easy) {
         ks_curl_done *done = NULL;
         ks_curl_shard *sh;
 
@@ -308,10 +308,10 @@ void ks_curl_loop_remove(ks_curl_loop *l, CURL *easy) {
                 l->running--;
 }
 
-int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n) {
+int ks_check_loop_set_max_connections(ks_check_loop *l, long n) {
         /* Only ever more shards: a probe's connection lives in the shard its key picks, and the
          * existing ones keep their (cached) connections. Each cache may hold all n. Before
-         * libcurl is loaded only the number is kept: ks_curl_loop_load makes the shards. */
+         * libcurl is loaded only the number is kept: ks_check_loop_load makes the shards. */
         l->max_connections = n;
         for (unsigned i = 0; i < l->n_shards; i++)
                 if (sym_curl_multi_setopt(l->shards[i]->multi, CURLMOPT_MAXCONNECTS, n) != CURLM_OK)
@@ -321,23 +321,23 @@ int ks_curl_loop_set_max_connections(ks_curl_loop *l, long n) {
         return add_shards(l);
 }
 
-unsigned ks_curl_loop_running(const ks_curl_loop *l) {
+unsigned ks_check_loop_running(const ks_check_loop *l) {
         return l->running;
 }
 
-CURL *ks_curl_loop_take_easy(ks_curl_loop *l) {
+CURL *ks_check_loop_take_easy(ks_check_loop *l) {
         if (l->n_idle > 0)
                 return l->idle[--l->n_idle];
-        if (ks_curl_loop_load(l) < 0)
+        if (ks_check_loop_load(l) < 0)
                 return NULL;
         return sym_curl_easy_init();
 }
 
-bool ks_curl_loop_loaded(const ks_curl_loop *l) {
+bool ks_check_loop_loaded(const ks_check_loop *l) {
         return l->n_shards > 0;
 }
 
-void ks_curl_loop_give_easy(ks_curl_loop *l, CURL *easy) {
+void ks_check_loop_give_easy(ks_check_loop *l, CURL *easy) {
         if (!easy)
                 return;
         if (l->n_idle >= ELEMENTSOF(l->idle)) {
@@ -349,10 +349,10 @@ void ks_curl_loop_give_easy(ks_curl_loop *l, CURL *easy) {
         l->idle[l->n_idle++] = easy;
 }
 
-ks_io_set *ks_curl_loop_get_io_set(const ks_curl_loop *l) {
+ks_io_set *ks_check_loop_get_io_set(const ks_check_loop *l) {
         return l->io;
 }
 
-sd_event *ks_curl_loop_get_event(const ks_curl_loop *l) {
+sd_event *ks_check_loop_get_event(const ks_check_loop *l) {
         return l->event;
 }

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "curl-glue.h"
+#include "check-loop.h"
 #include "service.h"
 
 /* When the check's max_response_bytes is 0 (a check not made by lib/service.c). */
@@ -51,7 +51,7 @@ void ks_probe_describe(const ks_probe *c, char *buf, size_t size);
 /* Starts one run; done is called from the loop when it finished (passed or not). timeout_usec,
  * when not 0, replaces the options' timeout for this run (what is left of a round's time).
  * -EBUSY when a run is already in flight. */
-int ks_probe_start(ks_probe *c, ks_curl_loop *loop, uint64_t timeout_usec, ks_probe_done_t done, void *userdata);
+int ks_probe_start(ks_probe *c, ks_check_loop *loop, uint64_t timeout_usec, ks_probe_done_t done, void *userdata);
 /* Aborts the run in flight, if any, without calling done. */
 void ks_probe_cancel(ks_probe *c);
 bool ks_probe_in_flight(const ks_probe *c);

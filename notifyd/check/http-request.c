@@ -82,20 +82,21 @@ static int parse_port(const url_parts *u, unsigned *ret) {
         return 0;
 }
 
-int ks_http_address(int family, const char *ip, uint16_t port, ks_http_request *r) {
-        if (family != AF_INET6 && inet_pton(AF_INET, ip, &r->addr.in.sin_addr) == 1) {
-                r->addr.in.sin_family = AF_INET;
-                r->addr.in.sin_port = htons(port);
-                r->addr_len = sizeof r->addr.in;
-                return 0;
-        }
-        if (family != AF_INET && inet_pton(AF_INET6, ip, &r->addr.in6.sin6_addr) == 1) {
-                r->addr.in6.sin6_family = AF_INET6;
-                r->addr.in6.sin6_port = htons(port);
-                r->addr_len = sizeof r->addr.in6;
-                return 0;
-        }
-        return -EPROTONOSUPPORT;
+int ks_http_address(int family, const char *ip, uint16_t port, ks_sockaddr *ret) {
+        ks_sockaddr a = {};
+
+        if (family != AF_INET6 && inet_pton(AF_INET, ip, &a.in.sin_addr) == 1) {
+                a.in.sin_family = AF_INET;
+                a.in.sin_port = htons(port);
+                a.len = sizeof a.in;
+        } else if (family != AF_INET && inet_pton(AF_INET6, ip, &a.in6.sin6_addr) == 1) {
+                a.in6.sin6_family = AF_INET6;
+                a.in6.sin6_port = htons(port);
+                a.len = sizeof a.in6;
+        } else
+                return -EPROTONOSUPPORT;
+        *ret = a;
+        return 0;
 }
 
 static int parse_address(const url_parts *u, unsigned port, ks_http_request *r) {
@@ -109,9 +110,9 @@ static int parse_address(const url_parts *u, unsigned port, ks_http_request *r) 
          * IPv6 address is in brackets. */
         if (host[0] == '[') {
                 host[u->host_len - 1] = 0;
-                return ks_http_address(AF_INET6, host + 1, (uint16_t) port, r);
+                return ks_http_address(AF_INET6, host + 1, (uint16_t) port, &r->addr);
         }
-        return ks_http_address(AF_INET, host, (uint16_t) port, r);
+        return ks_http_address(AF_INET, host, (uint16_t) port, &r->addr);
 }
 
 const ks_kv *ks_http_find_header(const ks_kv *headers, size_t n, const char *name) {
