@@ -2302,7 +2302,8 @@ uint64_t ks_service_start_timeout_usec(const ks_service *s) {
                 return s->start_timeout_usec;
         /* Readiness takes success_threshold passes in a row: room for them after the failures. */
         uint64_t rounds = (uint64_t) h->failure_threshold + h->success_threshold - 1;
-        uint64_t t = sat_add(sat_add(h->start_period_usec, sat_mul(rounds, h->interval_usec)), h->timeout_usec);
+        uint64_t t = sat_add(sat_add(h->start_period_usec, sat_mul(rounds, h->interval_usec)),
+                             h->timeout_usec);
         return MAX(t, KS_START_TIMEOUT_DEFAULT_USEC);
 }
 

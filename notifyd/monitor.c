@@ -426,10 +426,12 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
                 unit_log(m, LOG_NOTICE, "healthy again: %s", reason);
         else if (passed && m->tracker.state == KS_TRACKER_UNHEALTHY)
                 /* success_threshold > 1: why the next failure still counts on. */
-                unit_log(m, LOG_INFO, "health check passed: %s (%u/%u in a row to be healthy again; failures stay at "
-                         "%u/%u)", reason, m->tracker.successes, m->params.success_threshold, m->tracker.failures,
+                unit_log(m, LOG_INFO,
+                         "health check passed: %s (%u/%u in a row to be healthy again; failures stay at %u/%u)",
+                         reason, m->tracker.successes, m->params.success_threshold, m->tracker.failures,
                          m->params.failure_threshold);
-        else if (passed && m->tracker.state == KS_TRACKER_STARTING && !m->tracker.ready && !m->params.self_ready)
+        else if (passed && m->tracker.state == KS_TRACKER_STARTING && !m->tracker.ready &&
+                 !m->params.self_ready)
                 unit_log(m, LOG_INFO, "health check passed: %s (%u/%u in a row to be ready)", reason,
                          m->tracker.successes, m->params.success_threshold);
 

@@ -454,14 +454,15 @@ void ks_status_line(char *buf, size_t size, const ks_tracker *h, bool in_start_p
                 break;
         case KS_TRACKER_UNHEALTHY:
         case KS_TRACKER_FAILED:
-                snprintf(state, sizeof state, "%s (%u/%u%s%s)", ks_tracker_state_to_string(h->state), h->failures,
-                         h->params.failure_threshold, passed[0] ? ", " : "", passed);
+                snprintf(state, sizeof state, "%s (%u/%u%s%s)", ks_tracker_state_to_string(h->state),
+                         h->failures, h->params.failure_threshold, passed[0] ? ", " : "", passed);
                 break;
         default:
                 snprintf(state, sizeof state, "%s", ks_tracker_state_to_string(h->state));
         }
         if (h->state == KS_TRACKER_STARTING && !h->ready && !in_start_period && h->failures > 0)
-                snprintf(state, sizeof state, "not ready (%u failed%s%s)", h->failures, passed[0] ? ", " : "", passed);
+                snprintf(state, sizeof state, "not ready (%u failed%s%s)", h->failures, passed[0] ? ", " : "",
+                         passed);
 
         if (!last_result) {
                 snprintf(buf, size, "%s; no check yet", state);

@@ -226,7 +226,8 @@ static void control_reload(const char *why) {
         }
         /* The same file again (its inotify event after a stat saw it, SIGHUP): not a new sequence. */
         same = S.control_seen && st.st_ino == S.control_st.st_ino && st.st_size == S.control_st.st_size &&
-               st.st_mtim.tv_sec == S.control_st.st_mtim.tv_sec && st.st_mtim.tv_nsec == S.control_st.st_mtim.tv_nsec;
+               st.st_mtim.tv_sec == S.control_st.st_mtim.tv_sec &&
+               st.st_mtim.tv_nsec == S.control_st.st_mtim.tv_nsec;
         S.control_st = st;
         S.control_seen = true;
 
