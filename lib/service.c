@@ -1985,7 +1985,9 @@ uint64_t ks_service_start_timeout_usec(const ks_service *s) {
 
         if (s->start_timeout_usec != KS_USEC_UNSET || !ks_service_has_health(s) || !h->ready_on_pass)
                 return s->start_timeout_usec;
-        uint64_t t = sat_add(sat_add(h->start_period_usec, sat_mul(h->failure_threshold, h->interval_usec)),
+        /* Readiness takes success_threshold passes in a row: room for them after the failures. */
+        uint64_t rounds = (uint64_t) h->failure_threshold + h->success_threshold - 1;
+        uint64_t t = sat_add(sat_add(h->start_period_usec, sat_mul(rounds, h->interval_usec)),
                              h->timeout_usec);
         return MAX(t, KS_START_TIMEOUT_DEFAULT_USEC);
 }

@@ -237,6 +237,9 @@ static bool ready_unconfirmed(const ks_monitor *m) {
  * tell whether it changed without formatting it at every check. 0 is "none". */
 static uint64_t status_hash(const ks_monitor *m, bool in_start) {
         const unsigned fields[] = { m->tracker.state, m->tracker.failures, m->tracker.params.failure_threshold,
+                                    /* only as far as STATUS= shows it: not a new text per pass */
+                                    MIN(m->tracker.successes, m->tracker.params.success_threshold),
+                                    m->tracker.params.success_threshold,
                                     m->tracker.ready, in_start, m->have_result };
         uint64_t h = 0xcbf29ce484222325ull;
 
@@ -409,11 +412,24 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
         notify(m, what, 0, a & (KS_TRACKER_STATE_CHANGED | KS_TRACKER_SEND_READY), now);
         update_invocation_watchdog(m, now);
 
-        if (a & KS_TRACKER_SEND_READY)
+        if ((a & KS_TRACKER_SEND_READY) && m->params.success_threshold > 1)
+                unit_log(m, LOG_INFO, "ready: health check passed %u times in a row (%s in %" PRIu64 " ms)",
+                         m->params.success_threshold, reason, (latency + 999) / 1000);
+        else if (a & KS_TRACKER_SEND_READY)
                 unit_log(m, LOG_INFO, "ready: health check passed (%s in %" PRIu64 " ms)", reason,
                          (latency + 999) / 1000);
         else if (passed && before == KS_TRACKER_UNHEALTHY && m->tracker.state == KS_TRACKER_HEALTHY)
                 unit_log(m, LOG_NOTICE, "healthy again: %s", reason);
+        else if (passed && m->tracker.state == KS_TRACKER_UNHEALTHY)
+                /* success_threshold > 1: why the next failure still counts on. */
+                unit_log(m, LOG_INFO,
+                         "health check passed: %s (%u/%u in a row to be healthy again; failures stay at %u/%u)",
+                         reason, m->tracker.successes, m->params.success_threshold, m->tracker.failures,
+                         m->params.failure_threshold);
+        else if (passed && m->tracker.state == KS_TRACKER_STARTING && !m->tracker.ready &&
+                 !m->params.self_ready)
+                unit_log(m, LOG_INFO, "health check passed: %s (%u/%u in a row to be ready)", reason,
+                         m->tracker.successes, m->params.success_threshold);
 
         if (!passed)
                 describe_last_probe(m, probe, sizeof probe);
@@ -427,7 +443,11 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
         } else if (!passed && before != KS_TRACKER_FAILED)
                 unit_log(m, LOG_INFO, "health check failed during start period: %s from %s", reason, probe);
 
-        if (a & KS_TRACKER_SEND_TRIGGER)
+        if ((a & KS_TRACKER_SEND_TRIGGER) && m->params.success_threshold > 1)
+                /* Passes may have come between them, fewer than success_threshold in a row. */
+                unit_log(m, LOG_ERR, "restarting: %u failures without %u passes in a row (last: %s)",
+                         m->tracker.failures, m->params.success_threshold, reason);
+        else if (a & KS_TRACKER_SEND_TRIGGER)
                 unit_log(m, LOG_ERR, "restarting: %u consecutive failures (last: %s)", m->tracker.failures, reason);
 
         if (m->checking)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The per-invocation health state machine (rules in health.h). */
+/* The per-invocation health state machine (rules in tracker.h). */
+#include <limits.h>
 #include <string.h>
 
 #include "tracker.h"
@@ -41,7 +42,8 @@ unsigned ks_tracker_begin(ks_tracker *h, const ks_tracker_params *p, uint64_t st
 
 void ks_tracker_update_params(ks_tracker *h, const ks_tracker_params *p) {
         h->params = sanitize(p);
-        /* A lowered threshold takes effect at the next failure, never retroactively. */
+        /* A lowered failure_threshold takes effect at the next failure, never retroactively (and a
+         * lowered success_threshold at the next pass). */
         if (h->failures >= h->params.failure_threshold && h->state != KS_TRACKER_FAILED)
                 h->failures = h->params.failure_threshold - 1;
 }
@@ -67,17 +69,19 @@ unsigned ks_tracker_record(ks_tracker *h, bool passed, uint64_t now_usec) {
                 return 0;
 
         if (passed) {
-                h->failures = 0;
-                h->successes++;
+                if (h->successes < UINT_MAX)
+                        h->successes++;
                 h->start_period_over = true;
+                /* Fewer passes in a row than success_threshold: not healthy (again) nor ready yet,
+                 * and the failures since the service was last healthy still count. */
+                if (h->successes < h->params.success_threshold)
+                        return KS_TRACKER_SEND_WATCHDOG;
+                h->failures = 0;
                 if (!h->ready && !h->params.self_ready) {
                         h->ready = true;
                         a |= KS_TRACKER_SEND_READY;
                 }
-                if (h->state == KS_TRACKER_STARTING ||
-                    (h->state == KS_TRACKER_UNHEALTHY && h->successes >= h->params.success_threshold))
-                        a |= set_state(h, KS_TRACKER_HEALTHY);
-                return a | KS_TRACKER_SEND_WATCHDOG;
+                return a | set_state(h, KS_TRACKER_HEALTHY) | KS_TRACKER_SEND_WATCHDOG;
         }
 
         h->successes = 0;

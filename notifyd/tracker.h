@@ -2,13 +2,20 @@
 /*
  * The health state machine of one service invocation, without any I/O: check results go in,
  * what to tell systemd comes out. Rules:
+ *  - The failure count is the number of failed rounds (outside the start period) since the
+ *    invocation began or since the last run of success_threshold consecutive passes, whichever
+ *    came last, at most failure_threshold.
+ *    Fewer passes in a row than that do not reset it: with failure_threshold 3 and
+ *    success_threshold 2, fail, fail, pass, fail is (1/3), (2/3), (2/3), (3/3).
+ *  - success_threshold consecutive passes make the service healthy and reset the failure count,
+ *    the first time as after a failure: "starting" until then, however many passes came before.
  *  - Until the service is ready, failures never trigger anything: TimeoutStartSec= decides.
- *    With gate_ready, the first passing check makes it ready (READY=1). With self_ready the
- *    program reports readiness itself: READY=1 is never sent, the caller marks it ready.
+ *    With gate_ready, READY=1 goes out when it first becomes healthy (success_threshold passes in
+ *    a row). With self_ready the program reports readiness itself: READY=1 is never sent, the
+ *    caller marks it ready.
  *  - In the start period (from the start of the invocation), failures are not counted; the
  *    first pass ends the start period early.
- *  - failure_threshold consecutive failures of a ready service: WATCHDOG=trigger, once.
- *  - After a failure, success_threshold consecutive passes make it healthy again.
+ *  - The failure count reaching failure_threshold in a ready service: WATCHDOG=trigger, once.
  *  - Every result that does not end in a trigger feeds the watchdog of a ready service.
  */
 #pragma once
@@ -22,15 +29,15 @@ typedef struct ks_tracker_params {
         uint64_t start_period_usec;
         unsigned failure_threshold;     /* >= 1 */
         unsigned success_threshold;     /* >= 1 */
-        bool gate_ready;                /* READY=1 waits for the first passing check */
+        bool gate_ready;                /* READY=1 waits for success_threshold passes in a row */
         bool self_ready;                /* type=notify: the program sends READY=1 itself, never us;
                                          * the service is ready once systemd says it is active */
 } ks_tracker_params;
 
 typedef enum ks_tracker_state {
-        KS_TRACKER_STARTING,     /* no verdict yet (start period, or not passed once) */
+        KS_TRACKER_STARTING,     /* no verdict yet (start period, or fewer than success_threshold passes) */
         KS_TRACKER_HEALTHY,
-        KS_TRACKER_UNHEALTHY,    /* failing, below the threshold */
+        KS_TRACKER_UNHEALTHY,    /* failed since it was healthy, below the threshold */
         KS_TRACKER_FAILED,       /* threshold reached, restart requested */
         _KS_TRACKER_STATE_MAX,
 } ks_tracker_state;
@@ -48,8 +55,8 @@ typedef struct ks_tracker {
         ks_tracker_state state;
         bool ready;
         bool start_period_over;
-        unsigned failures;              /* consecutive, counted */
-        unsigned successes;             /* consecutive */
+        unsigned failures;              /* the failure count (see the rules above) */
+        unsigned successes;             /* consecutive passes */
         uint64_t start_usec;            /* monotonic start of the invocation */
 } ks_tracker;
 

@@ -74,6 +74,7 @@ typedef struct Listener {
         Source src;
         unsigned port;
         uint64_t n_health;
+        uint64_t sequence_pos;          /* /health requests since the command file was written */
 } Listener;
 
 typedef enum ConnState {
@@ -208,6 +209,7 @@ static void control_reload(const char *why) {
         TestdCommand n;
         unsigned line = 0;
         struct stat st;
+        bool same;
 
         if (!S.control)
                 return;
@@ -222,6 +224,10 @@ static void control_reload(const char *why) {
                 logf_("%s: cannot read: %m", S.control);
                 return;
         }
+        /* The same file again (its inotify event after a stat saw it, SIGHUP): not a new sequence. */
+        same = S.control_seen && st.st_ino == S.control_st.st_ino && st.st_size == S.control_st.st_size &&
+               st.st_mtim.tv_sec == S.control_st.st_mtim.tv_sec &&
+               st.st_mtim.tv_nsec == S.control_st.st_mtim.tv_nsec;
         S.control_st = st;
         S.control_seen = true;
 
@@ -232,6 +238,9 @@ static void control_reload(const char *why) {
         }
         testd_command_done(&S.cmd);
         S.cmd = n;
+        /* A "sequence" starts again with every new file. */
+        for (size_t i = 0; !same && i < S.n_listeners; i++)
+                S.listeners[i]->sequence_pos = 0;
         /* A file written after SIGUSR1/2 is the newer word. */
         S.forced_status = 0;
         logf_("%s: loaded (%s): /health mode %d status %d", S.control, why,
@@ -383,6 +392,10 @@ static int conn_handle(Conn *c, const TestdRequest *req) {
         switch (b->mode) {
         case TESTD_MODE_STATUS:
                 return conn_respond(c, req, b->status, health_body(b->status));
+        case TESTD_MODE_SEQUENCE: {
+                int status = testd_sequence_status(b, c->listener->sequence_pos++);
+                return conn_respond(c, req, status, health_body(status));
+        }
         case TESTD_MODE_SLOW:
                 c->state = CONN_WAITING;
                 c->deadline = now_ms() + b->delay_ms;

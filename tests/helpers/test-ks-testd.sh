@@ -63,9 +63,11 @@ t0=$(date +%s%N); expect /health 204; t1=$(date +%s%N)
 setcmd ok "body hello there"
 [ "$(body /health)" = "hello there" ] || fail "body: $(body /health)"
 expect /ping 200        # a hung connection from above does not block others
+setcmd "sequence 500 200 503"; expect /health 500; expect /health 200; expect /health 503; expect /health 503
+setcmd "sequence 204 500"; expect /health 204; expect /health 500   # a new file starts it over
 setcmd fail "port $port ok"; expect /health 200
 setcmd "this is not a command"; expect /health 200   # parse errors keep the old behaviour
-[ "$(body /count)" -ge 9 ] || fail "count $(body /count)"
+[ "$(body /count)" -ge 15 ] || fail "count $(body /count)"
 
 # Pipelined keep-alive requests on one connection.
 n=$(timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$port"'

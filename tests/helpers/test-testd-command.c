@@ -43,6 +43,17 @@ static void test_behaviours(void) {
         CHECK(c.behaviour.mode == TESTD_MODE_STATUS && c.behaviour.status == 200);
         CHECK(c.action == TESTD_ACTION_NONE && !c.body);
 
+        CHECK(testd_command_parse("sequence 500 500 200 500 200\n", &c, &line) == 0);
+        CHECK(c.behaviour.mode == TESTD_MODE_SEQUENCE && c.behaviour.n_sequence == 5);
+        CHECK(testd_sequence_status(&c.behaviour, 0) == 500 && testd_sequence_status(&c.behaviour, 2) == 200 &&
+              testd_sequence_status(&c.behaviour, 3) == 500 && testd_sequence_status(&c.behaviour, 4) == 200 &&
+              testd_sequence_status(&c.behaviour, 1000) == 200);
+        CHECK(testd_command_parse("port 8081 sequence 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16", &c, &line) < 0);
+        CHECK(testd_command_parse("port 8081 sequence 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200 503",
+                                  &c, &line) == 0);
+        CHECK(testd_command_behaviour(&c, 8081)->n_sequence == 16 &&
+              testd_sequence_status(testd_command_behaviour(&c, 8081), 15) == 503);
+
         CHECK(testd_command_parse("body all good here\n", &c, &line) == 0);
         CHECK(c.body && streq(c.body, "all good here\n"));
 
@@ -110,6 +121,9 @@ static void test_errors(void) {
                 { "port 80", 1 },
                 { "port 80 bogus", 1 },
                 { "a b c d e f g", 1 },
+                { "sequence", 1 },
+                { "sequence 200 2xx", 1 },
+                { "sequence 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200", 1 },
         };
         TestdCommand c;
 

@@ -79,6 +79,16 @@ static int parse_behaviour(char **w, size_t n, TestdBehaviour *ret) {
                         return -EINVAL;
                 *ret = (TestdBehaviour) { .mode = TESTD_MODE_SLOW, .status = (int) code,
                                           .delay_ms = (unsigned) v };
+        } else if (streq(w[0], "sequence") && n >= 2 && n - 1 <= TESTD_SEQUENCE_MAX) {
+                TestdBehaviour b = { .mode = TESTD_MODE_SEQUENCE, .n_sequence = (unsigned) (n - 1) };
+
+                for (size_t i = 1; i < n; i++) {
+                        if (parse_uint(w[i], 599, &code) < 0 || code < 100)
+                                return -EINVAL;
+                        b.sequence[i - 1] = (int) code;
+                }
+                b.status = b.sequence[0];
+                *ret = b;
         } else if (streq(w[0], "hang") && n == 1)
                 *ret = (TestdBehaviour) { .mode = TESTD_MODE_HANG };
         else if (streq(w[0], "close") && n == 1)
@@ -116,7 +126,7 @@ int testd_command_parse(const char *text, TestdCommand *c, unsigned *reterr_line
         while (*p) {
                 const char *eol = strchrnul(p, '\n');
                 size_t len = (size_t) (eol - p);
-                char line[1024], *w[5];
+                char line[1024], *w[3 + TESTD_SEQUENCE_MAX];     /* port N sequence CODE... */
                 size_t nw;
                 int r = 0;
 
@@ -204,6 +214,12 @@ const TestdBehaviour *testd_command_behaviour(const TestdCommand *c, unsigned po
                 if (c->ports[i - 1].port == port)
                         return &c->ports[i - 1].behaviour;
         return &c->behaviour;
+}
+
+int testd_sequence_status(const TestdBehaviour *b, uint64_t index) {
+        if (b->n_sequence == 0)
+                return b->status;
+        return b->sequence[MIN(index, (uint64_t) b->n_sequence - 1)];
 }
 
 char *testd_text_drop_line(const char *text, unsigned line) {

@@ -11,6 +11,8 @@
  *   fail                /health answers 500
  *   status CODE         /health answers CODE (100..599)
  *   slow MS [CODE]      /health answers CODE (default 200) after MS milliseconds
+ *   sequence CODE...    /health answers these codes in turn (1 to 16 of them), one request
+ *                       each from when the file was written, then the last one for good
  *   hang                /health never answers; the connection is held open until the client gives up
  *   close               the connection is closed without an answer
  *   garbage             non-HTTP bytes are sent, then the connection is closed
@@ -29,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum TestdMode {
         TESTD_MODE_STATUS,      /* answer at once with .status */
@@ -36,12 +39,17 @@ typedef enum TestdMode {
         TESTD_MODE_HANG,
         TESTD_MODE_CLOSE,
         TESTD_MODE_GARBAGE,
+        TESTD_MODE_SEQUENCE,    /* answer .sequence[i] to the i-th request, the last one after */
 } TestdMode;
+
+#define TESTD_SEQUENCE_MAX 16
 
 typedef struct TestdBehaviour {
         TestdMode mode;
         int status;
         unsigned delay_ms;
+        int sequence[TESTD_SEQUENCE_MAX];
+        unsigned n_sequence;
 } TestdBehaviour;
 
 typedef enum TestdAction {
@@ -78,6 +86,9 @@ int testd_command_parse(const char *text, TestdCommand *c, unsigned *reterr_line
 
 /* The behaviour for a listening port, taking per-port overrides into account. */
 const TestdBehaviour *testd_command_behaviour(const TestdCommand *c, unsigned port);
+
+/* The status a TESTD_MODE_SEQUENCE behaviour answers to request number index (0-based). */
+int testd_sequence_status(const TestdBehaviour *b, uint64_t index);
 
 /* Returns a newly allocated copy of text without line number 'line' (1-based). */
 char *testd_text_drop_line(const char *text, unsigned line);

@@ -3,9 +3,10 @@
  * One monitored service end to end, without systemd: a definition from TOML, a forked child as
  * the service's MainPID, a loopback HTTP server whose /health answer the test switches, and a
  * datagram socket standing in for systemd's notify socket. Checks what arrives there, in whose
- * name: READY=1 on the first pass, WATCHDOG=1 while healthy, WATCHDOG=trigger after
- * failure_threshold failures, a fresh start for a new invocation, silence once the unit stops,
- * the greeting of an already running service (WATCHDOG_USEC= restored) and the relax on stop.
+ * name: READY=1 on the first pass (the third in a row with success_threshold = 3), WATCHDOG=1
+ * while healthy, WATCHDOG=trigger after failure_threshold failures (a pass between them that is
+ * not success_threshold passes in a row does not reset the count), a fresh start for a new
+ * invocation, silence once the unit stops, the greeting of an already running service (WATCHDOG_USEC= restored) and the relax on stop.
  * A READY=1 systemd did not take (the unit stays "activating") is said again (1 s, 2 s ... apart), also to
  * a MainPID that changed after the InvocationID, and no more once the unit is active.
  * A changed definition's watchdog reaches the running invocation (WATCHDOG_USEC=), healthy,
@@ -35,6 +36,9 @@ typedef struct shared {
         int status;             /* what /health answers */
         unsigned hits;          /* /health requests seen */
         unsigned delay_ms;      /* how long /health takes to answer */
+        unsigned hits_t11;      /* /t11 requests seen (none come from earlier monitors) */
+        int script[8];          /* answers of the next script_len /t11 requests, then status */
+        unsigned script_len, script_pos;
 } shared;
 
 static shared *sh;
@@ -61,12 +65,22 @@ static _Noreturn void serve(int lfd) {
                         continue;
                 k = recv(fd, buf, sizeof buf - 1, 0);
                 if (k > 0) {
+                        int status = __atomic_load_n(&sh->status, __ATOMIC_SEQ_CST);
+                        unsigned pos = __atomic_load_n(&sh->script_pos, __ATOMIC_SEQ_CST);
+
                         buf[k] = 0;
                         if (strstr(buf, "GET /health"))
                                 __atomic_add_fetch(&sh->hits, 1, __ATOMIC_SEQ_CST);
+                        if (strstr(buf, "GET /t11 ")) {
+                                __atomic_add_fetch(&sh->hits_t11, 1, __ATOMIC_SEQ_CST);
+                                if (pos < __atomic_load_n(&sh->script_len, __ATOMIC_SEQ_CST)) {
+                                        status = sh->script[pos];
+                                        __atomic_store_n(&sh->script_pos, pos + 1, __ATOMIC_SEQ_CST);
+                                }
+                        }
                         usleep(__atomic_load_n(&sh->delay_ms, __ATOMIC_SEQ_CST) * 1000u);
                         n = snprintf(out, sizeof out, "HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                                     __atomic_load_n(&sh->status, __ATOMIC_SEQ_CST));
+                                     status);
                         (void) send(fd, out, (size_t) n, MSG_NOSIGNAL);
                 }
                 close(fd);
@@ -557,6 +571,47 @@ int main(void) {
                 ASSERT_EQ(ctx.in_flight, 0);
                 ASSERT_TRUE(ctx.wait_head == NULL);
                 __atomic_store_n(&sh->delay_ms, 0, __ATOMIC_SEQ_CST);
+        }
+
+        /* success_threshold (issue #11). Readiness: READY=1 only after the third pass in a row,
+         * the first time too. Then 500, 500, 200, 500 of the ready service: the pass between the
+         * failures does not reset their count (2 passes would), so the 4th round is (3/3).
+         * Its own path, /t11, whose requests only this monitor makes (those of the monitors above
+         * may still arrive), and a timeout above the 150 ms for which one of them may still hold
+         * the serial server, so that every answer counts as the script says. */
+        {
+                unsigned h0;
+
+                ctx.max_in_flight = 0;
+                snprintf(toml, sizeof toml,
+                         "exec = [\"/bin/true\"]\n"
+                         "[health]\ninterval = \"400ms\"\ntimeout = \"300ms\"\nfailure_threshold = 3\n"
+                         "success_threshold = 3\nwatchdog = \"7s\"\n"
+                         "[[health.check]]\ntype = \"http\"\nurl = \"http://127.0.0.1:%u/t11\"\n", port);
+                ASSERT_EQ(ks_monitor_new(&ctx, load(toml), &m), 0);
+                while (next_note(&n, 0))
+                        ;
+                h0 = __atomic_load_n(&sh->hits_t11, __ATOMIC_SEQ_CST);
+                st = state("activating", p2, 30);
+                ks_monitor_update_unit(m, &st, ALL);
+                do
+                        ASSERT_TRUE(next_note(&n, 4000));
+                while (!strstr(n.text, "READY=1"));
+                ASSERT_EQ(__atomic_load_n(&sh->hits_t11, __ATOMIC_SEQ_CST) - h0, 3);
+                ASSERT_EQ(n.pid, p2);
+                ASSERT_TRUE(strstr(n.text, "STATUS=healthy; HTTP 200") != NULL);
+                st = state("active", p2, 30);
+                ks_monitor_update_unit(m, &st, KS_UNIT_ACTIVE_STATE);
+
+                h0 = __atomic_load_n(&sh->hits_t11, __ATOMIC_SEQ_CST);
+                memcpy(sh->script, (const int[]) { 500, 500, 200, 500 }, 4 * sizeof(int));
+                __atomic_store_n(&sh->script_pos, 0, __ATOMIC_SEQ_CST);
+                __atomic_store_n(&sh->script_len, 4, __ATOMIC_SEQ_CST);
+                n = expect_note("WATCHDOG=trigger", 4000);
+                ASSERT_EQ(__atomic_load_n(&sh->hits_t11, __ATOMIC_SEQ_CST) - h0, 4);
+                ASSERT_TRUE(strstr(n.text, "STATUS=failed (3/3)") != NULL);
+                __atomic_store_n(&sh->script_len, 0, __ATOMIC_SEQ_CST);
+                m = ks_monitor_free(m);
         }
 
         ctx.max_in_flight = 0;

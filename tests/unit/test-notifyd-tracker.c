@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The health state machine: readiness, start period, thresholds, trigger once, recovery. */
+#include "macro.h"
 #include "tracker.h"
 #include "notifyd-test.h"
 
@@ -14,7 +15,7 @@ static const ks_tracker_params base = {
         .gate_ready = true,
 };
 
-static void test_ready_on_first_pass(void) {
+static void test_ready_on_pass(void) {
         ks_tracker h;
         unsigned a;
 
@@ -25,11 +26,16 @@ static void test_ready_on_first_pass(void) {
         a = ks_tracker_record(&h, false, 101 * S);
         ASSERT_EQ(a, 0);
         ASSERT_EQ(h.failures, 0);
+        /* success_threshold = 2: the first pass is not enough. */
         a = ks_tracker_record(&h, true, 102 * S);
+        ASSERT_EQ(a, KS_TRACKER_SEND_WATCHDOG);
+        ASSERT_TRUE(!h.ready);
+        ASSERT_EQ(h.state, KS_TRACKER_STARTING);
+        a = ks_tracker_record(&h, true, 103 * S);
         ASSERT_EQ(a, KS_TRACKER_SEND_READY | KS_TRACKER_SEND_WATCHDOG | KS_TRACKER_STATE_CHANGED);
         ASSERT_TRUE(h.ready);
         ASSERT_EQ(h.state, KS_TRACKER_HEALTHY);
-        a = ks_tracker_record(&h, true, 103 * S);
+        a = ks_tracker_record(&h, true, 104 * S);
         ASSERT_EQ(a, KS_TRACKER_SEND_WATCHDOG);
 }
 
@@ -77,6 +83,7 @@ static void test_threshold_triggers_once(void) {
 
         ks_tracker_begin(&h, &base, 0, false);
         ks_tracker_record(&h, true, 1 * S);
+        ks_tracker_record(&h, true, 2 * S);
         a = ks_tracker_record(&h, false, 20 * S);
         ASSERT_EQ(a, KS_TRACKER_SEND_WATCHDOG | KS_TRACKER_STATE_CHANGED | KS_TRACKER_COUNTED_FAILURE);
         ASSERT_EQ(h.state, KS_TRACKER_UNHEALTHY);
@@ -103,20 +110,124 @@ static void test_recovery_before_threshold(void) {
 
         ks_tracker_begin(&h, &base, 0, false);
         ks_tracker_record(&h, true, 1 * S);
+        ks_tracker_record(&h, true, 2 * S);
         ks_tracker_record(&h, false, 20 * S);
         ks_tracker_record(&h, false, 21 * S);
         ASSERT_EQ(h.failures, 2);
-        /* One pass resets the failure count but success_threshold=2 passes are needed to be healthy. */
+        /* One pass neither resets the failure count nor makes it healthy: success_threshold=2. */
         ASSERT_EQ(ks_tracker_record(&h, true, 22 * S), KS_TRACKER_SEND_WATCHDOG);
         ASSERT_EQ(h.state, KS_TRACKER_UNHEALTHY);
-        ASSERT_EQ(h.failures, 0);
+        ASSERT_EQ(h.failures, 2);
+        /* The second in a row does both. */
         ASSERT_EQ(ks_tracker_record(&h, true, 23 * S), KS_TRACKER_SEND_WATCHDOG | KS_TRACKER_STATE_CHANGED);
         ASSERT_EQ(h.state, KS_TRACKER_HEALTHY);
-        /* Failures interleaved with passes never reach the threshold. */
+        ASSERT_EQ(h.failures, 0);
+        /* Failures interleaved with two passes each never reach the threshold... */
         for (int i = 0; i < 10; i++) {
-                ASSERT_TRUE(!(ks_tracker_record(&h, false, (30 + 2 * i) * S) & KS_TRACKER_SEND_TRIGGER));
-                ASSERT_TRUE(!(ks_tracker_record(&h, true, (31 + 2 * i) * S) & KS_TRACKER_SEND_TRIGGER));
+                ASSERT_TRUE(!(ks_tracker_record(&h, false, (30 + 3 * i) * S) & KS_TRACKER_SEND_TRIGGER));
+                ASSERT_TRUE(!(ks_tracker_record(&h, true, (31 + 3 * i) * S) & KS_TRACKER_SEND_TRIGGER));
+                ASSERT_TRUE(!(ks_tracker_record(&h, true, (32 + 3 * i) * S) & KS_TRACKER_SEND_TRIGGER));
         }
+        /* ...with one pass each they do. */
+        ASSERT_EQ(ks_tracker_record(&h, false, 70 * S) & KS_TRACKER_SEND_TRIGGER, 0);
+        ASSERT_EQ(ks_tracker_record(&h, true, 71 * S) & KS_TRACKER_SEND_TRIGGER, 0);
+        ASSERT_EQ(ks_tracker_record(&h, false, 72 * S) & KS_TRACKER_SEND_TRIGGER, 0);
+        ASSERT_EQ(ks_tracker_record(&h, true, 73 * S) & KS_TRACKER_SEND_TRIGGER, 0);
+        ASSERT_EQ(h.failures, 2);
+        ASSERT_TRUE(ks_tracker_record(&h, false, 74 * S) & KS_TRACKER_SEND_TRIGGER);
+}
+
+/* One row: thresholds, whether readiness is gated, and the answers of successive rounds ('P'
+ * pass, 'F' fail) of a service that is past its start period; then the round (1-based, 0: none)
+ * at which READY=1 goes out, the one at which WATCHDOG=trigger goes out, and the failure count
+ * after the last round. */
+typedef struct sequence_case {
+        unsigned failure_threshold, success_threshold;
+        bool gate_ready;
+        const char *rounds;
+        unsigned ready_at, trigger_at, failures_after;
+} sequence_case;
+
+static const sequence_case sequence_cases[] = {
+        /* Issue #11: 500, 500, 200, 500 after readiness. One pass between failures does not reset
+         * the count with success_threshold 2: the 4th failed round of the row is (3/3). */
+        { 3, 2, true, "PP" "FFPF", 2, 6, 3 },
+        { 3, 2, false, "PP" "FFPF", 0, 6, 3 },
+        /* Two passes in a row do: the count starts over. */
+        { 3, 2, true, "PP" "FFPPF", 2, 0, 1 },
+        { 3, 2, true, "PP" "FFPPFFPF", 2, 10, 3 },
+        /* Alternating failures and passes reach the threshold unless success_threshold is 1. */
+        { 3, 2, true, "PP" "FPFPF", 2, 7, 3 },
+        { 3, 1, true, "P" "FPFPFPFP", 1, 0, 0 },
+        { 3, 1, true, "P" "FFPF", 1, 0, 1 },
+        { 2, 3, true, "PPP" "FPPF", 3, 7, 2 },
+        /* Readiness: success_threshold passes in a row, the first time too. */
+        { 3, 3, true, "PPP", 3, 0, 0 },
+        { 3, 3, true, "PPFPPP", 6, 0, 0 },
+        { 3, 3, true, "PFPFPPFPPP", 10, 0, 0 },
+        { 3, 1, true, "FFP", 3, 0, 0 },
+        /* Failures before readiness never trigger; the passes that make it ready clear them. */
+        { 2, 2, true, "FFFPFPP" "F", 7, 0, 1 },
+        { 2, 2, true, "FFFPFPP" "FF", 7, 9, 2 },
+};
+
+static void test_sequences(void) {
+        unsigned wrong = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(sequence_cases); i++) {
+                const sequence_case *c = &sequence_cases[i];
+                ks_tracker_params p = base;
+                unsigned ready_at = 0, trigger_at = 0;
+                ks_tracker h;
+
+                p.failure_threshold = c->failure_threshold;
+                p.success_threshold = c->success_threshold;
+                p.gate_ready = c->gate_ready;
+                p.start_period_usec = 0;
+                ks_tracker_begin(&h, &p, 0, false);
+                for (unsigned k = 0; c->rounds[k]; k++) {
+                        unsigned a = ks_tracker_record(&h, c->rounds[k] == 'P', (1 + k) * S);
+
+                        if ((a & KS_TRACKER_SEND_READY) && ready_at == 0)
+                                ready_at = k + 1;
+                        if ((a & KS_TRACKER_SEND_TRIGGER) && trigger_at == 0)
+                                trigger_at = k + 1;
+                }
+                if (ready_at != c->ready_at || trigger_at != c->trigger_at || h.failures != c->failures_after) {
+                        fprintf(stderr, "case %zu: thresholds %u/%u%s, rounds %s: READY=1 at round %u, "
+                                "expected %u; trigger at round %u, expected %u; failures %u, expected %u\n",
+                                i, c->failure_threshold, c->success_threshold, c->gate_ready ? " gated" : "",
+                                c->rounds, ready_at, c->ready_at, trigger_at, c->trigger_at, h.failures,
+                                c->failures_after);
+                        wrong++;
+                }
+        }
+        ASSERT_EQ(wrong, 0);
+}
+
+/* success_threshold = 3, gated: nothing says ready (or healthy) before the third pass in a row,
+ * and a failure in between starts the count of passes over. */
+static void test_ready_after_success_threshold(void) {
+        ks_tracker_params p = base;
+        ks_tracker h;
+
+        p.success_threshold = 3;
+        p.start_period_usec = 0;
+        ks_tracker_begin(&h, &p, 0, false);
+        ASSERT_EQ(ks_tracker_record(&h, true, 1 * S) & KS_TRACKER_SEND_READY, 0);
+        ASSERT_EQ(ks_tracker_record(&h, true, 2 * S) & KS_TRACKER_SEND_READY, 0);
+        ASSERT_TRUE(!h.ready);
+        ASSERT_EQ(h.state, KS_TRACKER_STARTING);
+        ASSERT_EQ(h.successes, 2);
+        ks_tracker_record(&h, false, 3 * S);
+        ASSERT_EQ(h.successes, 0);
+        ASSERT_EQ(ks_tracker_record(&h, true, 4 * S) & KS_TRACKER_SEND_READY, 0);
+        ASSERT_EQ(ks_tracker_record(&h, true, 5 * S) & KS_TRACKER_SEND_READY, 0);
+        ASSERT_EQ(ks_tracker_record(&h, true, 6 * S),
+                  KS_TRACKER_SEND_READY | KS_TRACKER_SEND_WATCHDOG | KS_TRACKER_STATE_CHANGED);
+        ASSERT_TRUE(h.ready);
+        ASSERT_EQ(h.state, KS_TRACKER_HEALTHY);
+        ASSERT_EQ(h.failures, 0);
 }
 
 static void test_start_period(void) {
@@ -138,6 +249,9 @@ static void test_start_period(void) {
         ASSERT_EQ(h.failures, 3);
         ASSERT_TRUE(!h.ready);
         a = ks_tracker_record(&h, true, 120 * S);
+        ASSERT_TRUE(!(a & KS_TRACKER_SEND_READY));
+        ASSERT_EQ(h.failures, 3);
+        a = ks_tracker_record(&h, true, 121 * S);
         ASSERT_TRUE(a & KS_TRACKER_SEND_READY);
         ASSERT_EQ(h.failures, 0);
 }
@@ -176,7 +290,7 @@ static void test_threshold_one_and_update(void) {
 }
 
 int main(void) {
-        test_ready_on_first_pass();
+        test_ready_on_pass();
         test_not_gated();
         test_self_ready();
         test_threshold_triggers_once();
@@ -184,6 +298,8 @@ int main(void) {
         test_start_period();
         test_first_pass_ends_start_period();
         test_threshold_one_and_update();
+        test_sequences();
+        test_ready_after_success_threshold();
         ASSERT_STREQ(ks_tracker_state_to_string(KS_TRACKER_UNHEALTHY), "unhealthy");
         TEST_DONE();
 }

@@ -418,6 +418,12 @@ static void test_derived(void) {
                 EXPECT(b->health.checks[0].expect_status[0].lo == 200 && b->health.checks[0].expect_status[0].hi == 299);
         }
 
+        /* Readiness needs success_threshold passes in a row: (3 + 4 - 1) rounds of 10 s. */
+        _cleanup_service_ ks_service *b4 = load_ok(
+                E "[health]\nstart_period = \"5min\"\nsuccess_threshold = 4\n[[health.check]]\ntype = \"tcp\"\nport = 80\n");
+        if (b4)
+                EXPECT_U64(ks_service_start_timeout_usec(b4), (300 + 60 + 5) * SEC);
+
         /* Explicit watchdog wins; type notify: readiness comes from the program. */
         _cleanup_service_ ks_service *c = load_ok(
                 E "type = \"notify\"\n[health]\nwatchdog = \"2min\"\n[[health.check]]\ntype = \"tcp\"\nport = 1\n");
