@@ -46,6 +46,7 @@
 #include "probe.h"
 #include "ratelimit.h"
 #include "schedule.h"
+#include "status-line.h"
 #include "tracker.h"
 #include "unit-log.h"
 

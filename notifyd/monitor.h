@@ -15,6 +15,7 @@
 #include "check-loop.h"
 #include "due-set.h"
 #include "notifier.h"
+#include "unit-watch.h"
 #include "service.h"
 
 /* What all monitors share; owned by the daemon. */
@@ -41,24 +42,6 @@ typedef struct ks_monitor_context {
  * thousands of checks whose timeouts then run out while they wait for the CPU. */
 #define KS_MONITOR_MAX_IN_FLIGHT 256
 
-/* The unit's properties notifyd needs, as read from systemd. */
-typedef struct ks_unit_state {
-        char active_state[32];
-        char sub_state[32];
-        uint32_t main_pid;
-        sd_id128_t invocation_id;
-        uint64_t main_start_usec;       /* ExecMainStartTimestampMonotonic */
-        uint64_t watchdog_usec;         /* WatchdogUSec: what systemd enforces (drop-ins included) */
-} ks_unit_state;
-
-enum {
-        KS_UNIT_ACTIVE_STATE = 1 << 0,
-        KS_UNIT_SUB_STATE = 1 << 1,
-        KS_UNIT_MAIN_PID = 1 << 2,
-        KS_UNIT_INVOCATION_ID = 1 << 3,
-        KS_UNIT_MAIN_START = 1 << 4,
-        KS_UNIT_WATCHDOG_USEC = 1 << 5,
-};
 
 typedef struct ks_monitor ks_monitor;
 

@@ -299,6 +299,21 @@ static void test_reconnect(const char *sock) {
         sd_event_unref(e);
 }
 
+static void test_notify_format(void) {
+        char buf[256];
+
+        ASSERT_EQ(ks_notify_format(buf, sizeof buf, KS_NOTIFY_READY | KS_NOTIFY_WATCHDOG, 0, "healthy"), 34);
+        ASSERT_STREQ(buf, "READY=1\nWATCHDOG=1\nSTATUS=healthy\n");
+        ks_notify_format(buf, sizeof buf, KS_NOTIFY_TRIGGER | KS_NOTIFY_WATCHDOG, 0, NULL);
+        ASSERT_STREQ(buf, "WATCHDOG=trigger\n");
+        ks_notify_format(buf, sizeof buf, KS_NOTIFY_WATCHDOG_USEC | KS_NOTIFY_WATCHDOG, 30000000, NULL);
+        ASSERT_STREQ(buf, "WATCHDOG_USEC=30000000\nWATCHDOG=1\n");
+        /* No injection of further assignments through the status text. */
+        ks_notify_format(buf, sizeof buf, 0, 0, "x\nREADY=1");
+        ASSERT_STREQ(buf, "STATUS=x READY=1\n");
+        ASSERT_EQ(ks_notify_format(buf, 10, KS_NOTIFY_READY | KS_NOTIFY_WATCHDOG, 0, NULL), -ENOBUFS);
+}
+
 int main(void) {
         char path[] = "/tmp/ks-notify-test-XXXXXX", sock[128], buf[512];
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -307,6 +322,7 @@ int main(void) {
         pid_t got, child;
 
         setvbuf(stdout, NULL, _IOLBF, 0);
+        test_notify_format();
         ASSERT_TRUE(mkdtemp(path) != NULL);
         snprintf(sock, sizeof sock, "%s/notify", path);
         strcpy(sa.sun_path, sock);

@@ -23,7 +23,6 @@
 #include <systemd/sd-event.h>
 
 #include "macro.h"
-#include "tracker.h"
 
 enum {
         KS_NOTIFY_READY = 1 << 0,
@@ -36,6 +35,11 @@ enum {
 
 /* Builds the message ("READY=1\nWATCHDOG=1\nSTATUS=..."); returns its length or -ENOBUFS. */
 int ks_notify_format(char *buf, size_t size, unsigned what, uint64_t watchdog_usec, const char *status);
+
+/* One datagram on fd whose SCM_CREDENTIALS say pid sent it, never waiting: 0 or negative errno
+ * (-EPERM without CAP_SYS_ADMIN, -ESRCH when pid is gone, -EAGAIN when the receiver is full).
+ * What the notifier sends with; privilege.c proves it works before notifyd relies on it. */
+int ks_notify_send_as(int fd, pid_t pid, const void *data, size_t len);
 
 typedef struct ks_notifier ks_notifier;
 
@@ -74,8 +78,3 @@ typedef struct ks_notifier_stats {
 } ks_notifier_stats;
 
 void ks_notifier_get_stats(const ks_notifier *n, ks_notifier_stats *ret);
-
-/* The short STATUS= line: "healthy; HTTP 200 in 3ms", "unhealthy (2/3); HTTP 500 (expected
- * 2xx) in 4ms", "starting (start period); connection refused". Newlines are replaced. */
-void ks_status_line(char *buf, size_t size, const ks_tracker *h, bool in_start_period, const char *last_result,
-                    uint64_t latency_usec);

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "refresh-queue.h"
+#include "service.h"
 #include "unit-watch.h"
 
 #define SYSTEMD_DEST "org.freedesktop.systemd1"

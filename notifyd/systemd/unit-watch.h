@@ -9,10 +9,31 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-id128.h>
 
 #include "macro.h"
-#include "monitor.h"
+
+/* The unit's properties notifyd needs, as read from systemd. */
+typedef struct ks_unit_state {
+        char active_state[32];
+        char sub_state[32];
+        uint32_t main_pid;
+        sd_id128_t invocation_id;
+        uint64_t main_start_usec;       /* ExecMainStartTimestampMonotonic */
+        uint64_t watchdog_usec;         /* WatchdogUSec: what systemd enforces (drop-ins included) */
+} ks_unit_state;
+
+enum {
+        KS_UNIT_ACTIVE_STATE = 1 << 0,
+        KS_UNIT_SUB_STATE = 1 << 1,
+        KS_UNIT_MAIN_PID = 1 << 2,
+        KS_UNIT_INVOCATION_ID = 1 << 3,
+        KS_UNIT_MAIN_START = 1 << 4,
+        KS_UNIT_WATCHDOG_USEC = 1 << 5,
+};
 
 typedef struct ks_watcher ks_watcher;
 

@@ -1,25 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The notification message and the STATUS= line. */
-#include <errno.h>
+/* status-line.c: the STATUS= text of a service in each state of its tracker. */
+#include <string.h>
 
-#include "tracker.h"
 #include "notifier.h"
 #include "notifyd-test.h"
-
-static void test_notify_format(void) {
-        char buf[256];
-
-        ASSERT_EQ(ks_notify_format(buf, sizeof buf, KS_NOTIFY_READY | KS_NOTIFY_WATCHDOG, 0, "healthy"), 34);
-        ASSERT_STREQ(buf, "READY=1\nWATCHDOG=1\nSTATUS=healthy\n");
-        ks_notify_format(buf, sizeof buf, KS_NOTIFY_TRIGGER | KS_NOTIFY_WATCHDOG, 0, NULL);
-        ASSERT_STREQ(buf, "WATCHDOG=trigger\n");
-        ks_notify_format(buf, sizeof buf, KS_NOTIFY_WATCHDOG_USEC | KS_NOTIFY_WATCHDOG, 30000000, NULL);
-        ASSERT_STREQ(buf, "WATCHDOG_USEC=30000000\nWATCHDOG=1\n");
-        /* No injection of further assignments through the status text. */
-        ks_notify_format(buf, sizeof buf, 0, 0, "x\nREADY=1");
-        ASSERT_STREQ(buf, "STATUS=x READY=1\n");
-        ASSERT_EQ(ks_notify_format(buf, 10, KS_NOTIFY_READY | KS_NOTIFY_WATCHDOG, 0, NULL), -ENOBUFS);
-}
+#include "status-line.h"
 
 static void test_status_line(void) {
         ks_tracker_params p = { .interval_usec = 1000000, .failure_threshold = 3, .success_threshold = 1,
@@ -72,7 +57,6 @@ static void test_status_line(void) {
 }
 
 int main(void) {
-        test_notify_format();
         test_status_line();
         TEST_DONE();
 }

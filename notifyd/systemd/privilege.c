@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The foreign-PID notification probe (see privilege.h). It exercises exactly the kernel check
- * that sd_pid_notify() depends on: sending SCM_CREDENTIALS whose pid is not our own, which
+ * notifier.c's sender depends on, with that sender: SCM_CREDENTIALS whose pid is not our own, which
  * needs CAP_SYS_ADMIN in the user namespace owning our PID namespace. We fork a child that only
  * waits, send a datagram over a private socketpair with the child's PID, and read back what the
  * kernel delivered. Nothing is sent to systemd.
@@ -20,6 +20,7 @@
 #include <linux/capability.h>
 
 #include "macro.h"
+#include "notifier.h"
 #include "privilege.h"
 
 static int have_effective_cap(int cap) {
@@ -36,7 +37,6 @@ static int probe(int sock_send, int sock_recv, pid_t child, char *reason, size_t
                 struct cmsghdr h;
                 char buf[CMSG_SPACE(sizeof(struct ucred))];
         } control = {};
-        struct ucred cred = { .pid = child, .uid = getuid(), .gid = getgid() };
         char byte = 'x';
         struct iovec iov = { &byte, 1 };
         struct msghdr mh = {
@@ -45,26 +45,20 @@ static int probe(int sock_send, int sock_recv, pid_t child, char *reason, size_t
                 .msg_control = &control,
                 .msg_controllen = sizeof control,
         };
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
-        int one = 1;
+        struct cmsghdr *cmsg;
+        int one = 1, r;
 
         if (setsockopt(sock_recv, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
                 return -errno;
 
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_CREDENTIALS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof cred);
-        memcpy(CMSG_DATA(cmsg), &cred, sizeof cred);
-        if (sendmsg(sock_send, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-                int e = errno;
+        /* The very sender the notifier uses, so that what is proven is what will run. */
+        r = ks_notify_send_as(sock_send, child, &byte, 1);
+        if (r < 0) {
                 snprintf(reason, size, "the kernel refused a notification carrying another process's PID (%s)",
-                         strerror(e));
-                return -e;
+                         strerror(-r));
+                return r;
         }
 
-        memset(&control, 0, sizeof control);
-        mh.msg_control = &control;
-        mh.msg_controllen = sizeof control;
         if (recvmsg(sock_recv, &mh, MSG_DONTWAIT) < 0)
                 return -errno;
         for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg))

@@ -113,12 +113,12 @@ static int do_connect(ks_notifier *n) {
         return 0;
 }
 
-static int transmit_once(ks_notifier *n, pid_t pid, const char *text, size_t len) {
+int ks_notify_send_as(int fd, pid_t pid, const void *data, size_t len) {
         union {
                 struct cmsghdr h;
                 char buf[CMSG_SPACE(sizeof(struct ucred))];
         } control = {};
-        struct iovec iov = { (void *) text, len };
+        struct iovec iov = { (void *) data, len };
         struct msghdr mh = {
                 .msg_iov = &iov,
                 .msg_iovlen = 1,
@@ -132,8 +132,16 @@ static int transmit_once(ks_notifier *n, pid_t pid, const char *text, size_t len
         cmsg->cmsg_type = SCM_CREDENTIALS;
         cmsg->cmsg_len = CMSG_LEN(sizeof cred);
         memcpy(CMSG_DATA(cmsg), &cred, sizeof cred);
-        if (sendmsg(n->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
                 return -errno;
+        return 0;
+}
+
+static int transmit_once(ks_notifier *n, pid_t pid, const char *text, size_t len) {
+        int r = ks_notify_send_as(n->fd, pid, text, len);
+
+        if (r < 0)
+                return r;
         n->stats.sent++;
         return 0;
 }
@@ -422,55 +430,4 @@ int ks_notifier_flush(ks_notifier *n, uint64_t timeout_usec) {
 void ks_notifier_get_stats(const ks_notifier *n, ks_notifier_stats *ret) {
         *ret = n->stats;
         ret->waiting = n->n_pending;
-}
-
-static void format_latency(uint64_t usec, char *buf, size_t size) {
-        if (usec < 10000)
-                snprintf(buf, size, "%" PRIu64 ".%" PRIu64 "ms", usec / 1000, (usec % 1000) / 100);
-        else if (usec < 10000000)
-                snprintf(buf, size, "%" PRIu64 "ms", usec / 1000);
-        else
-                snprintf(buf, size, "%" PRIu64 "s", usec / 1000000);
-}
-
-void ks_status_line(char *buf, size_t size, const ks_tracker *h, bool in_start_period, const char *last_result,
-                    uint64_t latency_usec) {
-        char state[80], passed[32] = "", lat[24];
-
-        /* Passes in a row that are not enough yet (success_threshold > 1): say why it is not
-         * healthy (or ready) after a passing check. */
-        if (h->state != KS_TRACKER_HEALTHY && h->state != KS_TRACKER_FAILED && h->successes > 0 &&
-            h->successes < h->params.success_threshold)
-                snprintf(passed, sizeof passed, "%u/%u passed", h->successes, h->params.success_threshold);
-
-        switch (h->state) {
-        case KS_TRACKER_STARTING:
-                if (in_start_period)
-                        snprintf(state, sizeof state, "starting (start period)");
-                else if (passed[0])
-                        snprintf(state, sizeof state, "starting (%s)", passed);
-                else
-                        snprintf(state, sizeof state, "starting");
-                break;
-        case KS_TRACKER_UNHEALTHY:
-        case KS_TRACKER_FAILED:
-                snprintf(state, sizeof state, "%s (%u/%u%s%s)", ks_tracker_state_to_string(h->state),
-                         h->failures, h->params.failure_threshold, passed[0] ? ", " : "", passed);
-                break;
-        default:
-                snprintf(state, sizeof state, "%s", ks_tracker_state_to_string(h->state));
-        }
-        if (h->state == KS_TRACKER_STARTING && !h->ready && !in_start_period && h->failures > 0)
-                snprintf(state, sizeof state, "not ready (%u failed%s%s)", h->failures, passed[0] ? ", " : "",
-                         passed);
-
-        if (!last_result) {
-                snprintf(buf, size, "%s; no check yet", state);
-                return;
-        }
-        format_latency(latency_usec, lat, sizeof lat);
-        snprintf(buf, size, "%s; %s in %s", state, last_result, lat);
-        for (char *p = buf; *p; p++)
-                if (*p == '\n' || *p == '\r')
-                        *p = ' ';
 }
