@@ -58,8 +58,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "check-privilege", no_argument, NULL, ARG_CHECK_PRIVILEGE },
                 {},
         };
-        static const char *const levels[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
-        int c;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -78,17 +77,12 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_CONFIG_PATH:
                         arg_opts.search_path = optarg;
                         break;
-                case ARG_LOG_LEVEL: {
-                        bool found = false;
-                        for (int i = 0; i < (int) ELEMENTSOF(levels); i++)
-                                if (streq(optarg, levels[i])) {
-                                        ks_log_set_max_level(i);
-                                        found = true;
-                                }
-                        if (!found)
-                                return log_error_errno(-EINVAL, "Unknown log level: %s", optarg);
+                case ARG_LOG_LEVEL:
+                        r = ks_log_level_from_string(optarg);
+                        if (r < 0)
+                                return log_error_errno(r, "Unknown log level: %s", optarg);
+                        ks_log_set_max_level(r);
                         break;
-                }
                 case ARG_CHECK_PRIVILEGE:
                         arg_check_privilege = true;
                         break;
