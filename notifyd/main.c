@@ -137,9 +137,10 @@ static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int run(int argc, char *argv[]) {
+        /* Freed in reverse order: the daemon, then the bus it uses, then the loop. */
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(ks_daemon_freep) ks_daemon *d = NULL;
-        sd_event *event = NULL;
-        sd_bus *bus = NULL;
         sigset_t mask;
         char reason[256];
         int r;
@@ -173,28 +174,23 @@ static int run(int argc, char *argv[]) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
-                r = log_error_errno(-errno, "Failed to block signals: %m");
-                goto finish;
-        }
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(-errno, "Failed to block signals: %m");
         (void) signal(SIGPIPE, SIG_IGN);
 
         r = sd_bus_open_system(&bus);
-        if (r < 0) {
-                log_error_errno(r, "Failed to connect to the system bus: %m");
-                goto finish;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
         r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0) {
-                log_error_errno(r, "Failed to attach the bus to the event loop: %m");
-                goto finish;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
         /* Lost the bus (systemd re-executed, dbus restarted): exit and let Restart= bring us back. */
         (void) sd_bus_set_exit_on_disconnect(bus, true);
 
+        /* Logs its own failures, like ks_daemon_reload() below. */
         r = ks_daemon_new(event, bus, &arg_opts, &d);
         if (r < 0)
-                goto finish;
+                return r;
 
         r = sd_event_add_signal(event, NULL, SIGTERM, on_terminate, d);
         if (r >= 0)
@@ -204,14 +200,12 @@ static int run(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, STATUS_INTERVAL_USEC, 1000000,
                                                on_status_timer, d);
-        if (r < 0) {
-                log_error_errno(r, "Failed to set up event sources: %m");
-                goto finish;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up event sources: %m");
 
         r = ks_daemon_reload(d);
         if (r < 0)
-                goto finish;
+                return r;
 
         (void) sd_notify(0, "READY=1\nSTATUS=Running health checks");
         r = sd_event_set_watchdog(event, true);
@@ -220,17 +214,14 @@ static int run(int argc, char *argv[]) {
 
         r = sd_event_loop(event);
         if (r < 0)
-                log_error_errno(r, "Event loop failed: %m");
-
-finish:
-        d = ks_daemon_free(d);
-        sd_bus_flush_close_unref(bus);
-        sd_event_unref(event);
-        ks_curl_dl_cleanup();
+                return log_error_errno(r, "Event loop failed: %m");
         return r;
 }
 
 int main(int argc, char *argv[]) {
         int r = run(argc, argv);
+
+        /* After run()'s cleanups: the checks that used libcurl are gone. */
+        ks_curl_dl_cleanup();
         return r < 0 ? EXIT_FAILURE : r;
 }
