@@ -12,12 +12,13 @@
 #include <syslog.h>
 
 #include "config-set.h"
+#include "log.h"
 #include "macro.h"
 #include "status.h"
 #include "unit-gen.h"
 
 static void log_cb(int level, const char *text, void *userdata) {
-        fprintf(stderr, "%s\n", text);
+        (void) ks_log_string(level, text);
 }
 
 static int emit_print(const ks_service *s, const ks_unit_files *files, void *userdata) {
@@ -38,18 +39,18 @@ static int verb_verify(int argc, char **argv) {
         int r;
 
         if (argc < 1) {
-                fprintf(stderr, "verify: expected at least one FILE.\n");
+                log_error("verify: expected at least one FILE.");
                 return 2;
         }
         r = ks_config_set_load_files(argv, argc, &set);
         if (r < 0) {
-                fprintf(stderr, "Cannot read the definitions: %s\n", strerror(-r));
+                log_error_errno(r, "Cannot read the definitions: %m");
                 return EXIT_FAILURE;
         }
         ks_unit_gen_callbacks cb = { .log = log_cb, .emit = emit_print };
         r = ks_unit_gen_set(set, &o, &cb);
         if (fflush(stdout) != 0 || r < 0) {
-                fprintf(stderr, "verify: %s\n", strerror(r < 0 ? -r : EIO));
+                log_error_errno(r < 0 ? r : -EIO, "verify: %m");
                 return EXIT_FAILURE;
         }
         return r > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -103,6 +104,6 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[optind], verbs[i].name))
                         return verbs[i].run(argc - optind - 1, argv + optind + 1);
-        fprintf(stderr, "Unknown command \"%s\" (see --help).\n", argv[optind]);
+        log_error("Unknown command \"%s\" (see --help).", argv[optind]);
         return 2;
 }

@@ -16,6 +16,7 @@
 #include <systemd/sd-bus.h>
 
 #include "config-set.h"
+#include "log.h"
 #include "macro.h"
 #include "service.h"
 #include "status.h"
@@ -163,7 +164,7 @@ static int show_one(sd_bus *bus, const ks_config_entry *e, bool verbose, int *wo
 
         r = unit_state_read(bus, unit, &u);
         if (r < 0) {
-                fprintf(stderr, "Failed to read the state of %s: %s\n", unit, strerror(-r));
+                log_error_errno(r, "Failed to read the state of %s: %m", unit);
                 *worst = STATUS_FAILED;
                 return 0;
         }
@@ -223,18 +224,17 @@ int verb_status(int argc, char **argv) {
 
         r = ks_config_set_load(NULL, &set);
         if (r < 0) {
-                fprintf(stderr, "Failed to read the definitions on %s: %s\n", ks_config_search_path(),
-                        strerror(-r));
+                log_error_errno(r, "Failed to read the definitions on %s: %m", ks_config_search_path());
                 return STATUS_FAILED;
         }
         r = sd_bus_open_system(&bus);
         if (r < 0) {
-                fprintf(stderr, "Failed to connect to the system bus: %s\n", strerror(-r));
+                log_error_errno(r, "Failed to connect to the system bus: %m");
                 return STATUS_FAILED;
         }
 
         for (size_t i = 0; i < set->n_problems; i++) {
-                fprintf(stderr, "%s: %s\n", set->problems[i].path, set->problems[i].message);
+                log_error("%s: %s", set->problems[i].path, set->problems[i].message);
                 worst = STATUS_FAILED;
         }
 
@@ -255,7 +255,7 @@ int verb_status(int argc, char **argv) {
         for (int i = 0; i < argc; i++) {
                 const ks_config_entry *e = ks_config_set_find(set, argv[i]);
                 if (!e) {
-                        fprintf(stderr, "No definition %s.toml on %s.\n", argv[i], ks_config_search_path());
+                        log_error("No definition %s.toml on %s.", argv[i], ks_config_search_path());
                         worst = STATUS_FAILED;
                         continue;
                 }
@@ -268,6 +268,6 @@ int verb_status(int argc, char **argv) {
         return worst;
 
 fail:
-        fprintf(stderr, "status: %s\n", strerror(-r));
+        log_error_errno(r, "status: %m");
         return STATUS_FAILED;
 }

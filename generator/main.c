@@ -13,19 +13,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "config-set.h"
+#include "log.h"
 #include "macro.h"
+#include "strv.h"
 #include "unit-gen.h"
 #include "unit-writer.h"
 
@@ -39,138 +37,38 @@
  *  - stderr when a person runs the generator.
  * $KSERVICE_LOG_TARGET=stderr|kmsg|journal|report forces one (tests); $SYSTEMD_LOG_TARGET=console
  * means stderr. */
-typedef enum log_target {
-        LOG_TARGET_STDERR,
-        LOG_TARGET_JOURNAL,
-        LOG_TARGET_KMSG,
-        LOG_TARGET_REPORT,
-} log_target;
-
-static log_target target = LOG_TARGET_STDERR;
-static int log_fd = -EBADF;
-static int max_level = LOG_INFO;
-static char **report;           /* LOG_TARGET_REPORT: the messages, for the report unit */
-static size_t n_report;
-
-static int open_journal(void) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/run/systemd/journal/socket" };
-        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-        if (fd < 0)
-                return -errno;
-        /* connect() on a datagram socket fails unless journald is listening. */
-        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
-}
-
-static int open_kmsg(void) {
-        struct stat st;
-
-        /* In containers /dev/kmsg may be missing or a plain file: only a real device will do. */
-        if (stat("/dev/kmsg", &st) < 0 || !S_ISCHR(st.st_mode))
-                return -ENODEV;
-        int fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
-}
-
-static void log_open(void) {
+static void log_setup(void) {
         const char *t = getenv("KSERVICE_LOG_TARGET");
         const char *level = getenv("SYSTEMD_LOG_LEVEL");
         const char *sd_target = getenv("SYSTEMD_LOG_TARGET");
         bool under_systemd = getenv("SYSTEMD_SCOPE") || sd_target;
 
+        ks_log_set_identifier("kservice-generator");
         if (!t && sd_target && streq(sd_target, "console"))
                 t = "stderr";
 
-        if (t && streq(t, "stderr"))
-                target = LOG_TARGET_STDERR;
-        else if (t && streq(t, "report"))
-                target = LOG_TARGET_REPORT;
-        else if ((t && streq(t, "journal")) || (!t && under_systemd && (log_fd = open_journal()) >= 0))
-                target = LOG_TARGET_JOURNAL;
-        else if ((t && streq(t, "kmsg")) || (!t && under_systemd))
-                target = LOG_TARGET_KMSG;
-        else
-                target = LOG_TARGET_STDERR;
-
-        if (target == LOG_TARGET_JOURNAL && log_fd < 0 && (log_fd = open_journal()) < 0)
-                target = LOG_TARGET_STDERR;
-        if (target == LOG_TARGET_KMSG && (log_fd = open_kmsg()) < 0)
-                target = t ? LOG_TARGET_STDERR : LOG_TARGET_REPORT;
+        /* ks_log_open() stays on stderr when it cannot open the target. */
+        if (t && streq(t, "report"))
+                (void) ks_log_open(KS_LOG_TARGET_MEMORY);
+        else if (t && streq(t, "journal"))
+                (void) ks_log_open(KS_LOG_TARGET_JOURNAL);
+        else if (t && streq(t, "kmsg"))
+                (void) ks_log_open(KS_LOG_TARGET_KMSG);
+        else if (!t && under_systemd && ks_log_open(KS_LOG_TARGET_JOURNAL) < 0 &&
+                 ks_log_open(KS_LOG_TARGET_KMSG) < 0)
+                (void) ks_log_open(KS_LOG_TARGET_MEMORY);
 
         if (level) {
-                static const char *const names[] = { "emerg", "alert", "crit", "err", "warning",
-                                                     "notice", "info", "debug" };
-                for (int i = 0; i < (int) ELEMENTSOF(names); i++)
-                        if (streq(level, names[i]) || (level[0] == '0' + i && !level[1]))
-                                max_level = MAX(i, LOG_ERR);
+                int l = ks_log_level_from_string(level);
+                if (l < 0 && level[0] >= '0' && level[0] <= '7' && !level[1])
+                        l = level[0] - '0';
+                if (l >= 0)
+                        ks_log_set_max_level(MAX(l, LOG_ERR));
         }
-}
-
-static void log_text(int level, const char *text) {
-        char buf[2048];
-        int n;
-
-        if (level > max_level)
-                return;
-        switch (target) {
-        case LOG_TARGET_JOURNAL:
-                /* The native protocol; text is one line (control characters are escaped). */
-                n = snprintf(buf, sizeof buf, "PRIORITY=%d\nSYSLOG_FACILITY=%d\nSYSLOG_IDENTIFIER=kservice-generator\n"
-                             "MESSAGE=%s\n", level, LOG_DAEMON >> 3, text);
-                if (n >= (int) sizeof buf) {
-                        n = sizeof buf - 1;
-                        buf[n - 1] = '\n';
-                }
-                if (send(log_fd, buf, n, MSG_NOSIGNAL) == n)
-                        return;
-                break;
-        case LOG_TARGET_KMSG:
-                /* One write per record: the kernel takes it as one message. LOG_DAEMON, since
-                 * kernel facility 0 is refused for user space. */
-                n = snprintf(buf, 1024, "<%d>kservice-generator[%d]: %s\n", LOG_DAEMON | level, (int) getpid(), text);
-                if (n >= 1024) {
-                        n = 1023;
-                        buf[n - 1] = '\n';
-                }
-                if (write(log_fd, buf, n) == n)
-                        return;
-                break;
-        case LOG_TARGET_REPORT: {
-                char **l = reallocarray(report, n_report + 1, sizeof(char *));
-                if (l) {
-                        report = l;
-                        if ((report[n_report] = strdup(text)))
-                                n_report++;
-                        return;
-                }
-                break;
-        }
-        case LOG_TARGET_STDERR:
-                break;
-        }
-        fprintf(stderr, "%s\n", text);
-}
-
-_printf_(2, 3)
-static int log_full(int level, const char *fmt, ...) {
-        _cleanup_free_ char *s = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        int r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r >= 0)
-                log_text(level, s);
-        return -EIO;
 }
 
 static void log_cb(int level, const char *text, void *userdata) {
-        log_text(level, text);
+        (void) ks_log_string(level, text);
 }
 
 /* ---- writing the normal directory --------------------------------------------------------- */
@@ -254,33 +152,22 @@ static int write_atomic(writer *w, const ks_unit_file *u) {
         return 0;
 }
 
-static int emit_write(const ks_service *s, const ks_unit_files *files, void *userdata) {
-        writer *w = userdata;
-
+static int write_files(writer *w, const char *definition, const ks_unit_files *files) {
         for (size_t i = 0; i < files->n; i++) {
                 int r = write_atomic(w, &files->items[i]);
-                if (r < 0) {
-                        log_full(LOG_ERR, "%s: cannot write %s/%s: %s", s->files[0], w->dir,
-                                 files->items[i].path, strerror(-r));
-                        return r;
-                }
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot write %s/%s: %m", definition, w->dir, files->items[i].path);
         }
         return 0;
 }
 
+static int emit_write(const ks_service *s, const ks_unit_files *files, void *userdata) {
+        return write_files(userdata, s->files[0], files);
+}
+
 /* The drop-in that makes the fallback template name the error of an invalid definition. */
 static int emit_invalid_write(const char *path, const ks_unit_files *files, void *userdata) {
-        writer *w = userdata;
-
-        for (size_t i = 0; i < files->n; i++) {
-                int r = write_atomic(w, &files->items[i]);
-                if (r < 0) {
-                        log_full(LOG_ERR, "%s: cannot write %s/%s: %s", path, w->dir, files->items[i].path,
-                                 strerror(-r));
-                        return r;
-                }
-        }
-        return 0;
+        return write_files(userdata, path, files);
 }
 
 static int emit_print(const ks_service *s, const ks_unit_files *files, void *userdata) {
@@ -296,8 +183,8 @@ static int emit_print(const ks_service *s, const ks_unit_files *files, void *use
         return 0;
 }
 
-/* LOG_TARGET_REPORT: the messages become a oneshot unit printing them (see log_open()). */
-static int write_report(writer *w) {
+/* KS_LOG_TARGET_MEMORY: the messages become a oneshot unit printing them (see log_setup()). */
+static int write_report(writer *w, char *const *report) {
         ks_unit_text t = KS_UNIT_TEXT_INIT;
         int r;
 
@@ -315,10 +202,10 @@ static int write_report(writer *w) {
                 r = ks_unit_text_add_raw(&t, "Type", "oneshot");
         if (r >= 0)
                 r = ks_unit_text_add_raw(&t, "SyslogIdentifier", "kservice-generator");
-        for (size_t i = 0; r >= 0 && i < n_report; i++) {
+        for (char *const *m = report; r >= 0 && m && *m; m++) {
                 _cleanup_free_ char *line = NULL;
                 /* "<3>": journald reads the priority from this prefix (SyslogLevelPrefix=yes). */
-                if (asprintf(&line, "<%d>%s", LOG_ERR, report[i]) < 0)
+                if (asprintf(&line, "<%d>%s", LOG_ERR, *m) < 0)
                         r = -ENOMEM;
                 else {
                         const char *argv[] = { "/bin/echo", line };
@@ -339,9 +226,16 @@ static int write_report(writer *w) {
         return r;
 }
 
+static void writer_done(writer *w) {
+        free(w->last_dir);
+}
+
+/* A negative errno, the number of definitions skipped, or 0. */
 static int run(const char *normal, const char *early, const char *late) {
         _cleanup_(ks_config_set_freep) ks_config_set *set = NULL;
         _cleanup_close_ int dfd = -EBADF;
+        _cleanup_(writer_done) writer w = { .dir = normal, .dir_fd = -EBADF, .pid = (int) getpid() };
+        _cleanup_strv_free_ char **report = NULL;
         ks_unit_gen_options o = { .systemd_version = ks_systemd_version() };
         int r;
 
@@ -351,8 +245,7 @@ static int run(const char *normal, const char *early, const char *late) {
 
         r = ks_config_set_load(NULL, &set);
         if (r < 0)
-                return log_full(LOG_ERR, "Cannot read the definitions on %s: %s", ks_config_search_path(),
-                                strerror(-r));
+                return log_error_errno(r, "Cannot read the definitions on %s: %m", ks_config_search_path());
 
         if (set->n_entries == 0 && set->n_problems == 0)
                 return 0;
@@ -361,23 +254,30 @@ static int run(const char *normal, const char *early, const char *late) {
         if (dfd < 0 && errno == ENOENT && mkdir(normal, 0755) >= 0)
                 dfd = open(normal, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
         if (dfd < 0)
-                return log_full(LOG_ERR, "Cannot open output directory %s: %m", normal);
+                return log_error_errno(-errno, "Cannot open output directory %s: %m", normal);
+        w.dir_fd = dfd;
 
-        writer w = { .dir = normal, .dir_fd = dfd, .pid = (int) getpid() };
         ks_unit_gen_callbacks cb = { .log = log_cb, .emit = emit_write, .emit_invalid = emit_invalid_write,
                                      .userdata = &w };
         r = ks_unit_gen_set(set, &o, &cb);
         if (r < 0)
-                log_full(LOG_ERR, "Out of memory");
-        if (target == LOG_TARGET_REPORT && n_report > 0 && write_report(&w) < 0)
-                r = -EIO;
-        free(w.last_dir);
-        for (size_t i = 0; i < n_report; i++)
-                free(report[i]);
-        free(report);
-        return r != 0 ? -EIO : 0;
+                log_error_errno(r, "Out of memory");
+
+        if (ks_log_get_target() == KS_LOG_TARGET_MEMORY) {
+                int k;
+
+                report = ks_log_take_kept();
+                ks_log_close();         /* stderr from here on: the report is all we can leave */
+                if (report) {
+                        k = write_report(&w, report);
+                        if (k < 0)
+                                return log_error_errno(k, "Cannot write kservice-generator-report.service: %m");
+                }
+        }
+        return r;
 }
 
+/* A negative errno, the number of definitions that did not make units, or 0. */
 static int dry_run(char **files, size_t n) {
         _cleanup_(ks_config_set_freep) ks_config_set *set = NULL;
         ks_unit_gen_options o = { .systemd_version = ks_systemd_version() };
@@ -385,15 +285,15 @@ static int dry_run(char **files, size_t n) {
 
         r = n > 0 ? ks_config_set_load_files(files, n, &set) : ks_config_set_load(NULL, &set);
         if (r < 0)
-                return log_full(LOG_ERR, "Cannot read the definitions: %s", strerror(-r));
+                return log_error_errno(r, "Cannot read the definitions: %m");
 
         ks_unit_gen_callbacks cb = { .log = log_cb, .emit = emit_print };
         r = ks_unit_gen_set(set, &o, &cb);
         if (fflush(stdout) != 0)
-                return log_full(LOG_ERR, "Cannot write to standard output: %m");
+                return log_error_errno(-errno, "Cannot write to standard output: %m");
         if (r < 0)
-                return log_full(LOG_ERR, "Out of memory");
-        return r > 0 ? -EIO : 0;
+                return log_error_errno(r, "Out of memory");
+        return r;
 }
 
 static void help(void) {
@@ -433,16 +333,15 @@ int main(int argc, char **argv) {
                         return 2;
                 }
 
-        if (dry) {
-                log_fd = -EBADF;        /* a person is watching: always stderr */
-                return dry_run(argv + optind, argc - optind) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-        }
+        /* --dry-run: a person is watching, so stderr whatever the environment says. */
+        if (dry)
+                return dry_run(argv + optind, argc - optind) != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         if (argc - optind != 1 && argc - optind != 3) {
-                fprintf(stderr, "Expected one or three output directories (see --help).\n");
+                log_error("Expected one or three output directories (see --help).");
                 return 2;
         }
-        log_open();
+        log_setup();
         return run(argv[optind], argc - optind > 1 ? argv[optind + 1] : NULL,
-                   argc - optind > 2 ? argv[optind + 2] : NULL) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+                   argc - optind > 2 ? argv[optind + 2] : NULL) != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -10,34 +10,7 @@
 #include <string.h>
 
 #include "diag.h"
-
-/* Messages quote keys and values from the input, which may hold any character. Escaping control
- * characters keeps every diagnostic on one line, so a crafted definition cannot forge log lines
- * (or terminal escapes) when the caller logs it. */
-static char *escape_controls(const char *s) {
-        size_t n = 0;
-        for (const char *p = s; *p; p++)
-                n += ((unsigned char) *p < 0x20 || *p == 0x7f) ? 4 : 1;
-
-        char *buf = malloc(n + 1), *q = buf;
-        if (!buf)
-                return NULL;
-        for (const char *p = s; *p; p++) {
-                unsigned char c = (unsigned char) *p;
-                if (c == '\n')
-                        q = stpcpy(q, "\\n");
-                else if (c == '\t')
-                        q = stpcpy(q, "\\t");
-                else if (c == '\r')
-                        q = stpcpy(q, "\\r");
-                else if (c < 0x20 || c == 0x7f)
-                        q += sprintf(q, "\\x%02x", c);
-                else
-                        *q++ = (char) c;
-        }
-        *q = '\0';
-        return buf;
-}
+#include "escape.h"
 
 int ks_diag_addv(ks_diag_list *l, const char *file, unsigned line, unsigned column, const char *fmt,
                  va_list ap) {
@@ -47,7 +20,10 @@ int ks_diag_addv(ks_diag_list *l, const char *file, unsigned line, unsigned colu
                 raw = NULL;
                 return -ENOMEM;
         }
-        message = escape_controls(raw);
+        /* Messages quote keys and values from the input, which may hold any character. Escaping
+         * control characters keeps every diagnostic on one line, so a crafted definition cannot
+         * forge log lines (or terminal escapes) when the caller logs it. */
+        message = escape_controls(raw, KS_ESCAPE_SHORT);
         if (!message)
                 return -ENOMEM;
         if (file) {
@@ -56,7 +32,7 @@ int ks_diag_addv(ks_diag_list *l, const char *file, unsigned line, unsigned colu
                         return -ENOMEM;
         }
 
-        _cleanup_free_ char *efile = file ? escape_controls(file) : NULL;
+        _cleanup_free_ char *efile = file ? escape_controls(file, KS_ESCAPE_SHORT) : NULL;
         if (file && !efile)
                 return -ENOMEM;
 

@@ -16,10 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env-name.h"
 #include "service-keys.h"
 #include "service-validate.h"
 #include "service.h"
+#include "string-util.h"
+#include "strv.h"
 #include "time-util.h"
+#include "unit-name.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Sandbox presets, as data: the generator emits exactly this and the man page documents it. */
@@ -179,70 +183,7 @@ int ks_signal_from_string(const char *s) {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Small string-vector helpers (private) */
-
-static char **strv_free(char **l) {
-        if (l)
-                for (char **p = l; *p; p++)
-                        free(*p);
-        free(l);
-        return NULL;
-}
-
-static size_t strv_length(char *const *l) {
-        size_t n = 0;
-        if (l)
-                while (l[n])
-                        n++;
-        return n;
-}
-
-static int strv_push(char ***l, char *s) {
-        size_t n = strv_length(*l);
-        char **a = reallocarray(*l, n + 2, sizeof(char *));
-        if (!a)
-                return -ENOMEM;
-        a[n] = s;
-        a[n + 1] = NULL;
-        *l = a;
-        return 0;
-}
-
-static int strv_extend(char ***l, const char *s) {
-        char *c = strdup(s);
-        if (!c)
-                return -ENOMEM;
-        int r = strv_push(l, c);
-        if (r < 0)
-                free(c);
-        return r;
-}
-
-static bool streq_ptr(const char *a, const char *b) {
-        if (!a || !b)
-                return a == b;
-        return streq(a, b);
-}
-
-static bool endswith(const char *s, const char *suffix) {
-        size_t a = strlen(s), b = strlen(suffix);
-        return a >= b && memcmp(s + a - b, suffix, b) == 0;
-}
-
-/* ---------------------------------------------------------------------------------------------
  * Names */
-
-static const char *const unit_types[] = {
-        ".service", ".socket", ".device", ".mount", ".automount", ".swap",
-        ".target",  ".path",   ".timer",  ".slice", ".scope",
-};
-
-static const char *unit_type_suffix(const char *s) {
-        for (size_t i = 0; i < ELEMENTSOF(unit_types); i++)
-                if (endswith(s, unit_types[i]))
-                        return unit_types[i];
-        return NULL;
-}
 
 static bool name_char_ok(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -262,42 +203,15 @@ bool ks_service_name_is_valid(const char *name) {
         return !unit_type_suffix(name);
 }
 
-/* systemd's characters for unit names: letters, digits, ":-_.\"; the instance may also hold "@". */
-static bool unit_char_ok(char c, bool instance) {
-        return name_char_ok(c) || c == '\\' || (instance && c == '@');
-}
-
-bool ks_unit_name_is_valid(const char *unit) {
-        const char *suffix = unit_type_suffix(unit);
-        size_t n = strlen(unit);
-
-        if (!suffix || n >= 256)
-                return false;
-        size_t stem = n - strlen(suffix);
-        if (stem == 0)
-                return false;
-        const char *at = memchr(unit, '@', stem);
-        if (at == unit)
-                return false;
-        for (size_t i = 0; i < stem; i++)
-                if (!unit_char_ok(unit[i], at && unit + i > at) && unit + i != at)
-                        return false;
-        return true;
-}
-
-static bool unit_is_template(const char *unit) {
-        const char *suffix = unit_type_suffix(unit);
-        if (!suffix)
-                return false;
-        size_t stem = strlen(unit) - strlen(suffix);
-        return stem > 0 && unit[stem - 1] == '@';
-}
+/* The units a definition may name as a dependency or a target: no templates, and no instance
+ * ending in "@" (stricter than systemd). */
+#define STARTABLE_UNIT (KS_UNIT_NAME_PLAIN | KS_UNIT_NAME_INSTANCE | KS_UNIT_NAME_NO_TRAILING_AT)
 
 int ks_dependency_to_unit(const char *dep, char **ret) {
         char *u;
 
         if (unit_type_suffix(dep)) {
-                if (!ks_unit_name_is_valid(dep) || unit_is_template(dep))
+                if (!unit_name_is_valid(dep, STARTABLE_UNIT))
                         return -EINVAL;
                 u = strdup(dep);
         } else {
@@ -659,7 +573,7 @@ static int validate_unit(ctx *c, const char *key, const ks_toml_value *v, char *
         int r = read_string(c, key, v, &s);
         if (r < 0)
                 return r;
-        if (!ks_unit_name_is_valid(s) || unit_is_template(s))
+        if (!unit_name_is_valid(s, STARTABLE_UNIT))
                 return fail(c, v, "\"%s\": \"%s\" is not a valid unit name", key, s);
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
@@ -922,15 +836,6 @@ static int kv_set(ks_kv **a, size_t *n, const char *key, const char *value, ks_o
         return 0;
 }
 
-static bool env_name_ok(const char *s, size_t len) {
-        if (len == 0 || strlen(s) != len || !(isalpha((unsigned char) s[0]) || s[0] == '_'))
-                return false;
-        for (size_t i = 1; i < len; i++)
-                if (!(isalnum((unsigned char) s[i]) || s[i] == '_'))
-                        return false;
-        return true;
-}
-
 static int read_environment(ctx *c, const ks_key_info *k, const ks_toml_value *t, void *field) {
         ks_service *s = field;
         int r;
@@ -942,7 +847,7 @@ static int read_environment(ctx *c, const ks_key_info *k, const ks_toml_value *t
                 char key[300];
                 const char *val = NULL;
 
-                if (!env_name_ok(kv->key, kv->key_len)) {
+                if (strlen(kv->key) != kv->key_len || !env_name_is_valid(kv->key)) {
                         r = fail_at(c, kv->line, kv->column,
                                     "\"environment\": \"%s\" is not a valid variable name (letters, digits "
                                     "and \"_\", not starting with a digit)",
@@ -1542,7 +1447,12 @@ static const string_rule rule_abs_path = { path_is_normalized_absolute, "must be
 static const string_rule rule_url = { http_url, "must be an http:// or https:// URL with a host", SAYS_KEY_VALUE };
 static const string_rule rule_host = { host_name, "must be a host name or an IP address", SAYS_KEY_VALUE };
 static const string_rule rule_user = { user_ok, "is not a valid user or group name", SAYS_VALUE };
-static const string_rule rule_on_give_up = { ks_unit_name_is_valid,
+/* OnFailure= takes a template too: unit-gen makes it an instance. */
+static bool unit_name_or_template(const char *s) {
+        return unit_name_is_valid(s, KS_UNIT_NAME_ANY);
+}
+
+static const string_rule rule_on_give_up = { unit_name_or_template,
                                              "must be \"nothing\" or a unit name like \"alert@.service\"",
                                              SAYS_KEY_VALUE, .unset = "nothing" };
 

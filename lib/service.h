@@ -315,8 +315,6 @@ extern const size_t ks_service_n_keys;
  * ending in a unit type suffix (".service", ".target", ...) so that a bare name in a dependency
  * list is unambiguous. */
 bool ks_service_name_is_valid(const char *name);
-/* A systemd unit name: [prefix][@instance].type with systemd's characters, < 256 bytes. */
-bool ks_unit_name_is_valid(const char *unit);
 /* Dependency rule: a string ending in a unit type suffix is a unit name, used as is; anything
  * else must be a valid kservice NAME and means konivrer@NAME.service. */
 int ks_dependency_to_unit(const char *dep, char **ret);

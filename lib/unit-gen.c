@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "config-set.h"
+#include "escape.h"
 #include "time-util.h"
 #include "unit-gen.h"
 #include "unit-writer.h"
@@ -709,31 +710,10 @@ unsigned ks_systemd_version(void) {
         return 0;
 }
 
-/* text with control characters (a newline in a bad value) shown as \\xNN. */
-static char *escape_controls(const char *text) {
-        size_t n = 0;
-        char *e, *o;
-
-        for (const char *p = text; *p; p++)
-                if ((unsigned char) *p < 0x20 || *p == 0x7f)
-                        n++;
-        e = malloc(strlen(text) + n * 3 + 1);
-        if (!e)
-                return NULL;
-        o = e;
-        for (const char *p = text; *p; p++)
-                if ((unsigned char) *p < 0x20 || *p == 0x7f)
-                        o += sprintf(o, "\\x%02x", (unsigned char) *p);
-                else
-                        *o++ = *p;
-        *o = 0;
-        return e;
-}
-
 /* Hands one message to the log callback as one line: control characters from a definition
  * are shown escaped, so they cannot forge further log records. */
 static int log_line(const ks_unit_gen_callbacks *cb, int level, const char *text) {
-        _cleanup_free_ char *e = escape_controls(text);
+        _cleanup_free_ char *e = escape_controls(text, 0);
 
         if (!e)
                 return -ENOMEM;
@@ -743,7 +723,7 @@ static int log_line(const ks_unit_gen_callbacks *cb, int level, const char *text
 
 int ks_unit_gen_invalid(const char *name, const char *path, const char *first_error, size_t n_errors,
                         ks_unit_files *ret) {
-        _cleanup_free_ char *error = escape_controls(first_error), *file = NULL, *desc = NULL,
+        _cleanup_free_ char *error = escape_controls(first_error, 0), *file = NULL, *desc = NULL,
                             *msg = NULL, *comment = NULL;
         ks_unit_text t = KS_UNIT_TEXT_INIT;
         ks_unit_files out = {};

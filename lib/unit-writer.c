@@ -11,14 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env-name.h"
+#include "unit-name.h"
 #include "unit-writer.h"
-
-#define UNIT_NAME_MAX 255
-
-static const char *const unit_types[] = {
-        "service", "socket", "target", "device", "mount", "automount", "swap",
-        "timer", "path", "slice", "scope",
-};
 
 void ks_unit_text_done(ks_unit_text *t) {
         free(t->data);
@@ -579,16 +574,6 @@ int ks_unit_text_add_exec(ks_unit_text *t, const char *key, const char *const *a
         return r;
 }
 
-static bool env_name_is_valid(const char *name) {
-        if (!*name || (*name >= '0' && *name <= '9'))
-                return false;
-        for (const char *p = name; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                      (*p >= '0' && *p <= '9') || *p == '_'))
-                        return false;
-        return true;
-}
-
 static int escape_env_into(ks_unit_text *t, const char *name, const char *value, const char **reterr) {
         _cleanup_free_ char *a = NULL;
         int r;
@@ -633,43 +618,6 @@ int ks_unit_text_add_env(ks_unit_text *t, const char *name, const char *value, c
         return r;
 }
 
-static bool is_unit_char(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                (c && strchr(":-_.\\", c));
-}
-
-/* systemd's unit name rules: "prefix[@instance].type", characters [A-Za-z0-9:_.\\-] and '@',
- * at most 255 bytes, a known unit type. The model checks names too; this is the last line of
- * defence against writing a list systemd would split differently. */
-static bool unit_name_is_valid(const char *name) {
-        const char *dot, *at = NULL;
-        size_t len = strlen(name);
-        bool type_ok = false;
-
-        if (len == 0 || len > UNIT_NAME_MAX)
-                return false;
-        dot = strrchr(name, '.');
-        if (!dot || dot == name)
-                return false;
-        for (size_t i = 0; i < ELEMENTSOF(unit_types); i++)
-                if (streq(dot + 1, unit_types[i]))
-                        type_ok = true;
-        if (!type_ok)
-                return false;
-        for (const char *p = name; p < dot; p++) {
-                if (*p == '@' && !at)
-                        at = p;
-                else if (!is_unit_char(*p) && *p != '@')
-                        return false;
-        }
-        if (at == name)
-                return false;
-        /* A template ("foo@.service") cannot be a dependency target. */
-        if (at && at + 1 == dot)
-                return false;
-        return true;
-}
-
 int ks_unit_text_add_unit_list(ks_unit_text *t, const char *key, const char *const *units, size_t n,
                                const char **reterr) {
         ks_unit_text b = KS_UNIT_TEXT_INIT;
@@ -678,7 +626,9 @@ int ks_unit_text_add_unit_list(ks_unit_text *t, const char *key, const char *con
         if (n == 0)
                 return 0;
         for (size_t i = 0; i < n; i++) {
-                if (!unit_name_is_valid(units[i])) {
+                /* The model checks names too; this is the last line of defence against writing
+                 * a list systemd would split differently. A template cannot be a dependency. */
+                if (!unit_name_is_valid(units[i], KS_UNIT_NAME_PLAIN | KS_UNIT_NAME_INSTANCE)) {
                         if (reterr)
                                 *reterr = "is not a valid unit name";
                         ks_unit_text_done(&b);

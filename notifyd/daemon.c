@@ -61,7 +61,7 @@ int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, k
 
         d = calloc(1, sizeof *d);
         if (!d)
-                return -ENOMEM;
+                return log_oom();
         d->event = sd_event_ref(event);
         d->bus = sd_bus_ref(bus);
         d->opts = *opts;
@@ -71,7 +71,7 @@ int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, k
 
         r = ks_due_set_new(event, &d->ctx.due);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to set up the check timers: %m");
         r = ks_check_loop_new(event, &d->ctx.checks);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up libcurl: %m");
@@ -80,6 +80,7 @@ int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, k
                 r = ks_notifier_new(event, "/run/systemd/notify", &d->ctx.notifier);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the notification socket: %m");
+        /* ks_watcher_new() logs its failures itself. */
         r = ks_watcher_new(bus, on_unit, on_reloaded, d, &d->watcher);
         if (r < 0)
                 return r;

@@ -58,8 +58,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "check-privilege", no_argument, NULL, ARG_CHECK_PRIVILEGE },
                 {},
         };
-        static const char *const levels[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
-        int c;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -78,17 +77,12 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_CONFIG_PATH:
                         arg_opts.search_path = optarg;
                         break;
-                case ARG_LOG_LEVEL: {
-                        bool found = false;
-                        for (int i = 0; i < (int) ELEMENTSOF(levels); i++)
-                                if (streq(optarg, levels[i])) {
-                                        ks_log_set_max_level(i);
-                                        found = true;
-                                }
-                        if (!found)
-                                return log_error_errno(-EINVAL, "Unknown log level: %s", optarg);
+                case ARG_LOG_LEVEL:
+                        r = ks_log_level_from_string(optarg);
+                        if (r < 0)
+                                return log_error_errno(r, "Unknown log level: %s", optarg);
+                        ks_log_set_max_level(r);
                         break;
-                }
                 case ARG_CHECK_PRIVILEGE:
                         arg_check_privilege = true;
                         break;
@@ -143,9 +137,10 @@ static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int run(int argc, char *argv[]) {
+        /* Freed in reverse order: the daemon, then the bus it uses, then the loop. */
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(ks_daemon_freep) ks_daemon *d = NULL;
-        sd_event *event = NULL;
-        sd_bus *bus = NULL;
         sigset_t mask;
         char reason[256];
         int r;
@@ -179,28 +174,23 @@ static int run(int argc, char *argv[]) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
-                r = log_error_errno(-errno, "Failed to block signals: %m");
-                goto finish;
-        }
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(-errno, "Failed to block signals: %m");
         (void) signal(SIGPIPE, SIG_IGN);
 
         r = sd_bus_open_system(&bus);
-        if (r < 0) {
-                log_error_errno(r, "Failed to connect to the system bus: %m");
-                goto finish;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
         r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0) {
-                log_error_errno(r, "Failed to attach the bus to the event loop: %m");
-                goto finish;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
         /* Lost the bus (systemd re-executed, dbus restarted): exit and let Restart= bring us back. */
         (void) sd_bus_set_exit_on_disconnect(bus, true);
 
+        /* Logs its own failures, like ks_daemon_reload() below. */
         r = ks_daemon_new(event, bus, &arg_opts, &d);
         if (r < 0)
-                goto finish;
+                return r;
 
         r = sd_event_add_signal(event, NULL, SIGTERM, on_terminate, d);
         if (r >= 0)
@@ -210,14 +200,12 @@ static int run(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, STATUS_INTERVAL_USEC, 1000000,
                                                on_status_timer, d);
-        if (r < 0) {
-                log_error_errno(r, "Failed to set up event sources: %m");
-                goto finish;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up event sources: %m");
 
         r = ks_daemon_reload(d);
         if (r < 0)
-                goto finish;
+                return r;
 
         (void) sd_notify(0, "READY=1\nSTATUS=Running health checks");
         r = sd_event_set_watchdog(event, true);
@@ -226,17 +214,14 @@ static int run(int argc, char *argv[]) {
 
         r = sd_event_loop(event);
         if (r < 0)
-                log_error_errno(r, "Event loop failed: %m");
-
-finish:
-        d = ks_daemon_free(d);
-        sd_bus_flush_close_unref(bus);
-        sd_event_unref(event);
-        ks_curl_dl_cleanup();
+                return log_error_errno(r, "Event loop failed: %m");
         return r;
 }
 
 int main(int argc, char *argv[]) {
         int r = run(argc, argv);
+
+        /* After run()'s cleanups: the checks that used libcurl are gone. */
+        ks_curl_dl_cleanup();
         return r < 0 ? EXIT_FAILURE : r;
 }

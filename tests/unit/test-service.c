@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "service.h"
 #include "toml.h"
+#include "unit-name.h"
 
 static unsigned n_checks, n_failed;
 
@@ -906,17 +907,17 @@ static void test_names(void) {
         longest[KS_NAME_MAX + 1] = '\0';
         EXPECT(!ks_service_name_is_valid(longest));
 
-        EXPECT(ks_unit_name_is_valid("network-online.target"));
-        EXPECT(ks_unit_name_is_valid("getty@tty1.service"));
-        EXPECT(ks_unit_name_is_valid("alert@.service"));
-        EXPECT(ks_unit_name_is_valid("foo@a@b.service"));
-        EXPECT(ks_unit_name_is_valid("dev-sda1.device"));
-        EXPECT(ks_unit_name_is_valid("x\\x2dy.mount"));
-        EXPECT(!ks_unit_name_is_valid("foo"));
-        EXPECT(!ks_unit_name_is_valid(".service"));
-        EXPECT(!ks_unit_name_is_valid("@x.service"));
-        EXPECT(!ks_unit_name_is_valid("a b.service"));
-        EXPECT(!ks_unit_name_is_valid("foo.services"));
+        EXPECT(unit_name_is_valid("network-online.target", KS_UNIT_NAME_ANY));
+        EXPECT(unit_name_is_valid("getty@tty1.service", KS_UNIT_NAME_ANY));
+        EXPECT(unit_name_is_valid("alert@.service", KS_UNIT_NAME_ANY));
+        EXPECT(unit_name_is_valid("foo@a@b.service", KS_UNIT_NAME_ANY));
+        EXPECT(unit_name_is_valid("dev-sda1.device", KS_UNIT_NAME_ANY));
+        EXPECT(unit_name_is_valid("x\\x2dy.mount", KS_UNIT_NAME_ANY));
+        EXPECT(!unit_name_is_valid("foo", KS_UNIT_NAME_ANY));
+        EXPECT(!unit_name_is_valid(".service", KS_UNIT_NAME_ANY));
+        EXPECT(!unit_name_is_valid("@x.service", KS_UNIT_NAME_ANY));
+        EXPECT(!unit_name_is_valid("a b.service", KS_UNIT_NAME_ANY));
+        EXPECT(!unit_name_is_valid("foo.services", KS_UNIT_NAME_ANY));
 
         char *u = NULL;
         EXPECT(ks_dependency_to_unit("db", &u) == 0);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strv.h"
 #include "unit-writer.h"
 
 static unsigned failures, checks;
@@ -28,24 +29,10 @@ static unsigned failures, checks;
 
 /* ---- a model of systemd's reading side ------------------------------------------------------ */
 
-typedef struct strv {
-        char **v;
-        size_t n;
-} strv;
-
-static void strv_push(strv *s, char *w) {
-        s->v = realloc(s->v, (s->n + 2) * sizeof(char *));
-        if (!s->v)
+/* Appends w (lib/basic's strv); out of memory ends the test. */
+static void push(char ***l, char *w) {
+        if (!w || strv_push(l, w) < 0)
                 abort();
-        s->v[s->n++] = w;
-        s->v[s->n] = NULL;
-}
-
-static void strv_clear(strv *s) {
-        for (size_t i = 0; i < s->n; i++)
-                free(s->v[i]);
-        free(s->v);
-        *s = (strv) {};
 }
 
 /* systemd's "UTF-8 clean" rule for a whole assignment line: valid UTF-8 without the
@@ -206,10 +193,10 @@ static int expand_dollars(const char *s, char **ret) {
 }
 
 /* Parses an ExecStart= value into the executed path and argv. */
-static int parse_exec(const char *line, char **ret_path, strv *ret_argv) {
+static int parse_exec(const char *line, char **ret_path, char ***ret_argv) {
         const char *p = line;
         char *first = NULL, *path = NULL, *w;
-        strv raw = {}, argv = {};
+        char **raw = NULL, **argv = NULL;
         bool at = false;
         int r;
 
@@ -231,13 +218,13 @@ static int parse_exec(const char *line, char **ret_path, strv *ret_argv) {
         if (expand_specifiers(f, &path) < 0 || !*path)
                 goto fail;
         if (!at)
-                strv_push(&raw, strdup(path));
+                push(&raw, strdup(path));
         for (;;) {
                 p += strspn(p, " \t\n\r");
                 if (p[0] == ';' && (!p[1] || strchr(" \t\n\r", p[1])))
                         goto fail;      /* a command separator */
                 if (p[0] == '\\' && p[1] == ';' && (!p[2] || strchr(" \t\n\r", p[2]))) {
-                        strv_push(&raw, strdup(";"));
+                        push(&raw, strdup(";"));
                         p += 2;
                         continue;
                 }
@@ -251,27 +238,27 @@ static int parse_exec(const char *line, char **ret_path, strv *ret_argv) {
                 free(w);
                 if (r < 0)
                         goto fail;
-                strv_push(&raw, e);
+                push(&raw, e);
         }
-        if (raw.n == 0)
+        if (strv_length(raw) == 0)
                 goto fail;
-        for (size_t i = 0; i < raw.n; i++) {
+        for (size_t i = 0; raw[i]; i++) {
                 char *e;
 
-                if (raw.v[i][0] == '$' && raw.v[i][1] != '{' && raw.v[i][1] != '$' && raw.v[i][1])
+                if (raw[i][0] == '$' && raw[i][1] != '{' && raw[i][1] != '$' && raw[i][1])
                         goto fail;
-                if (expand_dollars(raw.v[i], &e) < 0)
+                if (expand_dollars(raw[i], &e) < 0)
                         goto fail;
-                strv_push(&argv, e);
+                push(&argv, e);
         }
-        strv_clear(&raw);
+        strv_free(raw);
         free(first);
         *ret_path = path;
         *ret_argv = argv;
         return 0;
 fail:
-        strv_clear(&raw);
-        strv_clear(&argv);
+        strv_free(raw);
+        strv_free(argv);
         free(first);
         free(path);
         return -EINVAL;
@@ -316,7 +303,7 @@ static int parse_value(const char *line, char **ret) {
 static void check_exec(const char *expected, size_t n, ...) {
         const char *argv[16];
         char *s = NULL, *path = NULL;
-        strv back = {};
+        char **back = NULL;
         va_list ap;
         int r;
 
@@ -333,11 +320,11 @@ static void check_exec(const char *expected, size_t n, ...) {
                 fprintf(stderr, "exec: got   >%s<\n      want  >%s<\n", s, expected);
         CHECK(streq(s, expected));
         CHECK(parse_exec(s, &path, &back) == 0);
-        CHECK(back.n == n);
-        for (size_t i = 0; i < n && i < back.n; i++)
-                CHECK(streq(back.v[i], argv[i]));
+        CHECK(strv_length(back) == n);
+        for (size_t i = 0; i < n && i < strv_length(back); i++)
+                CHECK(streq(back[i], argv[i]));
         CHECK(path && streq(path, argv[0]));
-        strv_clear(&back);
+        back = strv_free(back);
         free(path);
         free(s);
 }
@@ -666,7 +653,7 @@ static void test_random(void) {
                 char *s = NULL, *path = NULL;
                 const char *why = NULL;
                 size_t idx = 99;
-                strv back = {};
+                char **back = NULL;
 
                 for (size_t i = 0; i < n; i++) {
                         owned[i] = random_string(i == 0 ? 12 : 24);
@@ -690,14 +677,14 @@ static void test_random(void) {
                                 fprintf(stderr, "cannot parse back >%s<\n", s);
                         CHECK(r == 0);
                         if (r == 0) {
-                                bool same = back.n == n && streq(path, argv[0]);
+                                bool same = strv_length(back) == n && streq(path, argv[0]);
                                 for (size_t i = 0; same && i < n; i++)
-                                        same = streq(back.v[i], argv[i]);
+                                        same = streq(back[i], argv[i]);
                                 if (!same)
                                         fprintf(stderr, "round trip differs for >%s<\n", s);
                                 CHECK(same);
                         }
-                        strv_clear(&back);
+                        back = strv_free(back);
                         free(path);
                         free(s);
                 } else {
