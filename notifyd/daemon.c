@@ -67,8 +67,10 @@ int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, k
         d->opts = *opts;
         d->ctx.event = event;
         d->ctx.reuse_connections = opts->reuse_connections;
-        d->ctx.max_in_flight = KS_MONITOR_MAX_IN_FLIGHT;
 
+        r = ks_admission_new(event, KS_ADMISSION_MAX_DEFAULT, &d->ctx.admission);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up round admission: %m");
         r = ks_due_set_new(event, &d->ctx.due);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the check timers: %m");
@@ -100,6 +102,7 @@ ks_daemon *ks_daemon_free(ks_daemon *d) {
         ks_check_loop_free(d->ctx.checks);
         ks_notifier_free(d->ctx.notifier);
         ks_due_set_free(d->ctx.due);
+        ks_admission_free(d->ctx.admission);
         sd_bus_unref(d->bus);
         sd_event_unref(d->event);
         return mfree(d);

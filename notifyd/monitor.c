@@ -87,9 +87,8 @@ struct ks_monitor {
         bool sched_ready;               /* the schedule's interval is the ready one */
         ks_due due;                     /* the next round, in ctx->due */
 
-        bool round_active;              /* counted in ctx->in_flight */
-        bool waiting;                   /* due, in the context's FIFO for a free slot */
-        struct ks_monitor *wait_prev, *wait_next;
+        bool round_active;              /* a round is running (it holds a slot) */
+        ks_admission_ticket ticket;     /* its slot, or its place among the due rounds waiting */
         size_t round_index;
         uint64_t round_start, round_deadline;
 
@@ -325,54 +324,20 @@ static void start_probe(ks_monitor *m, uint64_t now);
 
 static void start_round(ks_monitor *m, uint64_t now);
 
-static void unwait(ks_monitor *m) {
-        ks_monitor_context *ctx = m->ctx;
-
-        if (!m->waiting)
-                return;
-        if (m->wait_prev)
-                m->wait_prev->wait_next = m->wait_next;
-        else
-                ctx->wait_head = m->wait_next;
-        if (m->wait_next)
-                m->wait_next->wait_prev = m->wait_prev;
-        else
-                ctx->wait_tail = m->wait_prev;
-        m->wait_prev = m->wait_next = NULL;
-        m->waiting = false;
-}
-
-/* Due rounds that waited for a slot start, oldest first. Not re-entered: a round that ends at
- * once (a check that cannot start) only frees its slot for the loop already running here. */
-static void drain_waiting(ks_monitor_context *ctx) {
-        if (ctx->draining)
-                return;
-        ctx->draining = true;
-        while (ctx->wait_head && (ctx->max_in_flight == 0 || ctx->in_flight < ctx->max_in_flight)) {
-                ks_monitor *w = ctx->wait_head;
-
-                unwait(w);
-                if (w->checking && !w->round_active)
-                        start_round(w, ks_now_usec());
-        }
-        ctx->draining = false;
-}
-
-/* Every end of a round goes through here: its slot is free again. */
+/* Every end of a round goes through here: its slot goes to a waiting round, from the loop. */
 static void end_round(ks_monitor *m) {
         if (!m->round_active)
                 return;
         m->round_active = false;
-        if (m->ctx->in_flight > 0)
-                m->ctx->in_flight--;
+        ks_admission_leave(m->ctx->admission, &m->ticket);
 }
 
 static void cancel_round(ks_monitor *m) {
-        unwait(m);
         if (m->round_active && m->round_index < m->n_probes)
                 ks_probe_cancel(m->probes[m->round_index]);
         end_round(m);
-        drain_waiting(m->ctx);
+        /* Not due any more: out of the queue too. */
+        ks_admission_leave(m->ctx->admission, &m->ticket);
 }
 
 static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_t latency, uint64_t now) {
@@ -453,23 +418,6 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
 
         if (m->checking)
                 arm(m, now);
-        drain_waiting(m->ctx);
-}
-
-static uint64_t loop_lag(const ks_monitor_context *ctx, uint64_t now) {
-        /* Only a lag seen in the last two seconds counts. */
-        if (now >= ctx->lag_since + 2 * 1000000ull)
-                return 0;
-        return MAX(ctx->lag_usec, ctx->lag_prev_usec);
-}
-
-static void note_lag(ks_monitor_context *ctx, uint64_t lateness, uint64_t now) {
-        if (now >= ctx->lag_since + 1000000ull) {
-                ctx->lag_prev_usec = now >= ctx->lag_since + 2 * 1000000ull ? 0 : ctx->lag_usec;
-                ctx->lag_usec = 0;
-                ctx->lag_since = now;
-        }
-        ctx->lag_usec = MAX(ctx->lag_usec, lateness);
 }
 
 /* A timeout notifyd may have caused itself: its loop ran late by a quarter of the timeout (at
@@ -479,7 +427,7 @@ static bool timeout_inconclusive(ks_monitor *m, const ks_probe_result *r, uint64
 
         if (!r->timed_out)
                 return false;
-        return loop_lag(m->ctx, now) > slack || now - m->round_start > timeout + slack;
+        return ks_lag_meter_get(&m->ctx->lag, now) > slack || now - m->round_start > timeout + slack;
 }
 
 /* notifyd's own summary, at most every 10 s while it lasts. */
@@ -502,7 +450,7 @@ static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata)
 
         if (timeout_inconclusive(m, r, now)) {
                 uint64_t timeout = m->params.timeout_usec ?: m->params.interval_usec, elapsed = now - m->round_start;
-                uint64_t late = MAX(loop_lag(m->ctx, now), elapsed > timeout ? elapsed - timeout : 0);
+                uint64_t late = MAX(ks_lag_meter_get(&m->ctx->lag, now), elapsed > timeout ? elapsed - timeout : 0);
 
                 end_round(m);
                 report_uncounted(m->ctx, late, now);
@@ -514,7 +462,6 @@ static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata)
                 m->uncounted_streak = true;
                 if (m->checking)
                         arm(m, now);
-                drain_waiting(m->ctx);
                 return;
         }
         m->uncounted_streak = false;
@@ -548,34 +495,36 @@ static void start_probe(ks_monitor *m, uint64_t now) {
         }
 }
 
+/* A due round that waited got its slot. */
+static void on_admitted(ks_admission_ticket *t, void *userdata) {
+        ks_monitor *m = userdata;
+
+        if (!m->checking || m->round_active) {
+                ks_admission_leave(m->ctx->admission, t);
+                return;
+        }
+        start_round(m, ks_now_usec());
+}
+
 static void on_due(ks_due *d, uint64_t usec, void *userdata) {
         ks_monitor *m = userdata;
         uint64_t now = ks_now_usec();
 
         /* usec: when it was due; the accuracy window is lateness by design. */
         if (now > usec)
-                note_lag(m->ctx, now - usec - MIN(now - usec, ks_schedule_accuracy(m->sched.interval_usec)), now);
+                ks_lag_meter_note(&m->ctx->lag, now - usec - MIN(now - usec, ks_schedule_accuracy(m->sched.interval_usec)),
+                                  now);
 
-        if (!m->checking || m->round_active || m->waiting)
+        if (!m->checking || m->round_active || m->ticket.waiting)
                 return;
         ks_schedule_advance(&m->sched, now);
-        if (m->ctx->max_in_flight > 0 && m->ctx->in_flight >= m->ctx->max_in_flight) {
-                /* Its timeout starts when it does, not while it waits for a slot. */
-                m->waiting = true;
-                m->wait_prev = m->ctx->wait_tail;
-                if (m->ctx->wait_tail)
-                        m->ctx->wait_tail->wait_next = m;
-                else
-                        m->ctx->wait_head = m;
-                m->ctx->wait_tail = m;
-                return;
-        }
-        start_round(m, now);
+        /* Without a free slot it waits; its timeout starts when it does, not while it waits. */
+        if (ks_admission_enter(m->ctx->admission, &m->ticket, on_admitted, m))
+                start_round(m, now);
 }
 
 static void start_round(ks_monitor *m, uint64_t now) {
         m->round_active = true;
-        m->ctx->in_flight++;
         m->round_index = 0;
         m->round_start = now;
         m->round_deadline = now + (m->params.timeout_usec ?: m->params.interval_usec);

@@ -14,6 +14,8 @@
 
 #include "check-loop.h"
 #include "due-set.h"
+#include "admission.h"
+#include "lag-meter.h"
 #include "notifier.h"
 #include "unit-watch.h"
 #include "service.h"
@@ -25,22 +27,11 @@ typedef struct ks_monitor_context {
         ks_notifier *notifier;
         ks_due_set *due;                /* every service's next round */
         bool reuse_connections;         /* HTTP checks keep their connection between rounds */
-        /* How late the loop runs: the largest lateness of a check timer in the current and the
-         * previous second (monitor.c), and when the current second began. */
-        uint64_t lag_usec, lag_prev_usec, lag_since;
+        ks_admission *admission;        /* the slots for rounds in flight */
+        ks_lag_meter lag;               /* how late the loop runs */
         uint64_t uncounted;             /* timed-out checks not counted because of lag */
         uint64_t uncounted_reported, uncounted_report_at, uncounted_worst;
-        /* Rounds in flight, and the most there may be (0: no limit); due rounds beyond it wait in
-         * a FIFO (monitor.c). */
-        unsigned in_flight, max_in_flight;
-        struct ks_monitor *wait_head, *wait_tail;
-        bool draining;
 } ks_monitor_context;
-
-/* The default for max_in_flight: far above what a loop that keeps up has in flight (at 5000
- * checks/s of a few ms each, a few dozen), low enough that an overloaded one does not start
- * thousands of checks whose timeouts then run out while they wait for the CPU. */
-#define KS_MONITOR_MAX_IN_FLIGHT 256
 
 
 typedef struct ks_monitor ks_monitor;

@@ -77,14 +77,3 @@ void ks_schedule_set_interval(ks_schedule *s, uint64_t interval_usec, uint64_t n
                 s->base_usec = now_usec + interval_usec;
         s->interval_usec = interval_usec;
 }
-
-bool ks_watchdog_ping_due(uint64_t last_usec, uint64_t now_usec, uint64_t watchdog_usec, uint64_t next_within_usec) {
-        if (last_usec == 0 || watchdog_usec == 0 || watchdog_usec == UINT64_MAX)
-                return true;
-        if (now_usec < last_usec)
-                return true;
-        /* Saturating: a huge next_within_usec means "due". */
-        if (next_within_usec > UINT64_MAX - now_usec)
-                return true;
-        return last_usec + watchdog_usec / 2 <= now_usec + next_within_usec;
-}

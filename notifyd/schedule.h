@@ -40,11 +40,3 @@ void ks_schedule_advance(ks_schedule *s, uint64_t now_usec);
 
 /* The interval changed: keep the phase, apply from the next slot. */
 void ks_schedule_set_interval(ks_schedule *s, uint64_t interval_usec, uint64_t now_usec);
-
-/* Whether a healthy service's WATCHDOG=1 is due now, or can wait for the next check. A ping every
- * check is what systemd would need for a watchdog of about one interval; for the usual one
- * (failure_threshold x interval + timeout + 30 s) it is mostly traffic to PID 1. A ping is
- * skipped only while half the watchdog would still be left after the latest moment the next
- * check can finish (next_within_usec from now): due when last + watchdog/2 <= now + next_within.
- * last_usec 0: never pinged (due). watchdog_usec 0 or UINT64_MAX: unknown, always due. */
-bool ks_watchdog_ping_due(uint64_t last_usec, uint64_t now_usec, uint64_t watchdog_usec, uint64_t next_within_usec);

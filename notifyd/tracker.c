@@ -99,3 +99,14 @@ unsigned ks_tracker_record(ks_tracker *h, bool passed, uint64_t now_usec) {
                 return a | set_state(h, KS_TRACKER_FAILED) | KS_TRACKER_SEND_TRIGGER;
         return a | set_state(h, KS_TRACKER_UNHEALTHY) | KS_TRACKER_SEND_WATCHDOG;
 }
+
+bool ks_watchdog_ping_due(uint64_t last_usec, uint64_t now_usec, uint64_t watchdog_usec, uint64_t next_within_usec) {
+        if (last_usec == 0 || watchdog_usec == 0 || watchdog_usec == UINT64_MAX)
+                return true;
+        if (now_usec < last_usec)
+                return true;
+        /* Saturating: a huge next_within_usec means "due". */
+        if (next_within_usec > UINT64_MAX - now_usec)
+                return true;
+        return last_usec + watchdog_usec / 2 <= now_usec + next_within_usec;
+}

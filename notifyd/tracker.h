@@ -16,7 +16,8 @@
  *  - In the start period (from the start of the invocation), failures are not counted; the
  *    first pass ends the start period early.
  *  - The failure count reaching failure_threshold in a ready service: WATCHDOG=trigger, once.
- *  - Every result that does not end in a trigger feeds the watchdog of a ready service.
+ *  - Every result that does not end in a trigger feeds the watchdog of a ready service; whether
+ *    that WATCHDOG=1 goes out now or can wait for the next check is ks_watchdog_ping_due().
  */
 #pragma once
 
@@ -73,3 +74,11 @@ unsigned ks_tracker_record(ks_tracker *h, bool passed, uint64_t now_usec);
 bool ks_tracker_in_start_period(const ks_tracker *h, uint64_t now_usec);
 
 const char *ks_tracker_state_to_string(ks_tracker_state s);
+
+/* Whether a healthy service's WATCHDOG=1 is due now, or can wait for the next check. A ping every
+ * check is what systemd would need for a watchdog of about one interval; for the usual one
+ * (failure_threshold x interval + timeout + 30 s) it is mostly traffic to PID 1. A ping is
+ * skipped only while half the watchdog would still be left after the latest moment the next
+ * check can finish (next_within_usec from now): due when last + watchdog/2 <= now + next_within.
+ * last_usec 0: never pinged (due). watchdog_usec 0 or UINT64_MAX: unknown, always due. */
+bool ks_watchdog_ping_due(uint64_t last_usec, uint64_t now_usec, uint64_t watchdog_usec, uint64_t next_within_usec);

@@ -363,6 +363,7 @@ int main(void) {
 
         ASSERT_TRUE(sd_event_new(&event) >= 0);
         ctx.event = event;
+        ASSERT_EQ(ks_admission_new(event, 0, &ctx.admission), 0);
         ASSERT_EQ(ks_due_set_new(event, &ctx.due), 0);
         ASSERT_EQ(ks_check_loop_new(event, &ctx.checks), 0);
         ASSERT_EQ(ks_notifier_new(event, path, &ctx.notifier), 0);
@@ -547,7 +548,7 @@ int main(void) {
                 ks_monitor *ms[3];
                 unsigned max_seen = 0;
 
-                ctx.max_in_flight = 1;
+                ks_admission_set_max(ctx.admission, 1);
                 __atomic_store_n(&sh->delay_ms, 150, __ATOMIC_SEQ_CST);
                 snprintf(toml, sizeof toml,
                          "exec = [\"/bin/true\"]\n"
@@ -561,15 +562,15 @@ int main(void) {
                 for (uint64_t t0 = ks_now_usec(); ks_now_usec() < t0 + 2500000;) {
                         (void) next_note(&n, 5);
                         ASSERT_TRUE(!strstr(n.text, "failed"));
-                        max_seen = MAX(max_seen, ctx.in_flight);
+                        max_seen = MAX(max_seen, ks_admission_in_flight(ctx.admission));
                 }
                 ASSERT_EQ(max_seen, 1);
                 for (unsigned i = 0; i < 3; i++) {
                         ASSERT_TRUE(ks_monitor_rounds(ms[i]) >= 1);
                         ms[i] = ks_monitor_free(ms[i]);
                 }
-                ASSERT_EQ(ctx.in_flight, 0);
-                ASSERT_TRUE(ctx.wait_head == NULL);
+                ASSERT_EQ(ks_admission_in_flight(ctx.admission), 0);
+                ASSERT_EQ(ks_admission_waiting(ctx.admission), 0);
                 __atomic_store_n(&sh->delay_ms, 0, __ATOMIC_SEQ_CST);
         }
 
@@ -582,7 +583,7 @@ int main(void) {
         {
                 unsigned h0;
 
-                ctx.max_in_flight = 0;
+                ks_admission_set_max(ctx.admission, 0);
                 snprintf(toml, sizeof toml,
                          "exec = [\"/bin/true\"]\n"
                          "[health]\ninterval = \"400ms\"\ntimeout = \"300ms\"\nfailure_threshold = 3\n"
@@ -614,13 +615,14 @@ int main(void) {
                 m = ks_monitor_free(m);
         }
 
-        ctx.max_in_flight = 0;
+        ks_admission_set_max(ctx.admission, 0);
         test_reload_watchdog(&ctx, p2);
 
         reap(p2);
         ks_check_loop_free(ctx.checks);
         ks_notifier_free(ctx.notifier);
         ks_due_set_free(ctx.due);
+        ks_admission_free(ctx.admission);
         sd_event_unref(event);
         reap(server_pid);
         close(notify_fd);

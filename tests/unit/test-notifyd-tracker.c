@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The health state machine: readiness, start period, thresholds, trigger once, recovery. */
 #include "macro.h"
+#include "schedule.h"
 #include "tracker.h"
 #include "notifyd-test.h"
 
@@ -289,6 +290,56 @@ static void test_threshold_one_and_update(void) {
         ASSERT_TRUE(ks_tracker_record(&h, false, 10 * S) & KS_TRACKER_SEND_TRIGGER);
 }
 
+/* A healthy service's checks end at irregular times; pings are sent only when due. The gap
+ * between two pings never comes near the watchdog, and a long watchdog needs few pings. */
+static unsigned simulate_pings(uint64_t interval, uint64_t timeout, uint64_t watchdog, uint64_t *ret_max_gap) {
+        uint64_t rng = 7, now = 100 * S, last = 0, max_gap = 0, j = ks_schedule_max_jitter(interval);
+        unsigned pings = 0;
+
+        for (unsigned k = 0; k < 2000; k++) {
+                /* The next check ends one interval later, moved by jitter and a latency up to the
+                 * timeout. */
+                now += interval - j + ks_random_next(&rng) % (2 * j + 1);
+                now += ks_random_next(&rng) % (timeout + 1);
+                if (ks_watchdog_ping_due(last, now, watchdog, interval + j + timeout)) {
+                        if (last)
+                                max_gap = now - last > max_gap ? now - last : max_gap;
+                        last = now;
+                        pings++;
+                }
+        }
+        *ret_max_gap = max_gap;
+        return pings;
+}
+
+static void test_watchdog_ping(void) {
+        uint64_t gap;
+        unsigned pings;
+
+        /* Unknown watchdog, or never pinged: always due. */
+        ASSERT_TRUE(ks_watchdog_ping_due(0, 5 * S, 34 * S, 2 * S));
+        ASSERT_TRUE(ks_watchdog_ping_due(4 * S, 5 * S, 0, 2 * S));
+        ASSERT_TRUE(ks_watchdog_ping_due(4 * S, 5 * S, UINT64_MAX, 2 * S));
+        ASSERT_TRUE(ks_watchdog_ping_due(4 * S, 5 * S, 34 * S, UINT64_MAX));
+        /* Half of 34 s left after the next check at the latest: wait; not any more: due. */
+        ASSERT_TRUE(!ks_watchdog_ping_due(10 * S, 20 * S, 34 * S, 2 * S));
+        ASSERT_TRUE(ks_watchdog_ping_due(10 * S, 25 * S, 34 * S, 2 * S));
+
+        /* The default watchdog for interval 1 s, timeout 1 s, threshold 3: 34 s. */
+        pings = simulate_pings(1 * S, 1 * S, 34 * S, &gap);
+        ASSERT_TRUE(gap <= 17 * S);
+        ASSERT_TRUE(pings <= 2000 / 10);
+        ASSERT_TRUE(pings >= 2000 / 20);
+        /* The shortest watchdog a definition may have (just over interval + timeout): every check. */
+        pings = simulate_pings(1 * S, 1 * S, 2 * S + 1000, &gap);
+        ASSERT_EQ(pings, 2000);
+        ASSERT_TRUE(gap <= 2 * S + 2 * ks_schedule_max_jitter(1 * S));
+        /* In between: never more than half the watchdog plus one check between pings. */
+        pings = simulate_pings(1 * S, 500000, 7 * S, &gap);
+        ASSERT_TRUE(gap <= 7 * S / 2 + 1 * S + 550000);
+        ASSERT_TRUE(pings < 2000);
+}
+
 int main(void) {
         test_ready_on_pass();
         test_not_gated();
@@ -300,6 +351,7 @@ int main(void) {
         test_threshold_one_and_update();
         test_sequences();
         test_ready_after_success_threshold();
+        test_watchdog_ping();
         ASSERT_STREQ(ks_tracker_state_to_string(KS_TRACKER_UNHEALTHY), "unhealthy");
         TEST_DONE();
 }
