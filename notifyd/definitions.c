@@ -27,11 +27,11 @@ int ks_definitions_load(const char *search_path, ks_definitions **ret) {
 
         d = calloc(1, sizeof *d);
         if (!d)
-                return -ENOMEM;
+                return log_oom();
         d->services = calloc(set->n_entries ?: 1, sizeof(ks_service *));
         d->failed = calloc(set->n_entries ?: 1, sizeof(char *));
         if (!d->services || !d->failed)
-                return -ENOMEM;
+                return log_oom();
 
         for (size_t i = 0; i < set->n_entries; i++) {
                 const ks_config_entry *e = &set->entries[i];
@@ -44,14 +44,14 @@ int ks_definitions_load(const char *search_path, ks_definitions **ret) {
                 r = ks_service_load_files(e->name, e->path, (const char *const *) e->dropins, e->n_dropins, &s,
                                           &diags);
                 if (r == -ENOMEM)
-                        return r;
+                        return log_oom();
                 if (r < 0) {
                         for (size_t j = 0; j < diags.n; j++)
                                 log_warning("%s", diags.items[j].text);
                         log_warning("%s: not loaded, its health checks (if any) stay as they were.", e->path);
                         d->failed[d->n_failed] = strdup(e->name);
                         if (!d->failed[d->n_failed])
-                                return -ENOMEM;
+                                return log_oom();
                         d->n_failed++;
                         continue;
                 }

@@ -440,7 +440,7 @@ int ks_watcher_new(sd_bus *bus, ks_watch_unit_t on_unit, ks_watch_reloaded_t on_
 
         w = calloc(1, sizeof *w);
         if (!w)
-                return -ENOMEM;
+                return log_oom();
         w->bus = sd_bus_ref(bus);
         w->on_unit = on_unit;
         w->on_reloaded = on_reloaded;
@@ -450,7 +450,7 @@ int ks_watcher_new(sd_bus *bus, ks_watch_unit_t on_unit, ks_watch_reloaded_t on_
                 return log_error_errno(-EINVAL, "The bus is not attached to an event loop.");
         r = ks_refresh_queue_new(REFRESH_MAX_ACTIVE, REFRESH_RETRY_MIN_USEC, REFRESH_RETRY_MAX_USEC, &w->queue);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to set up the unit refresh queue: %m");
         ks_ratelimit_init(&w->rl, 30 * 1000000ull, 10);
 
         r = sd_bus_add_match(bus, &w->match_properties,
