@@ -615,13 +615,25 @@ static const char *key_name_in(const char *path, const char *prefix) {
         return strchr(path, '.') ? NULL : path;
 }
 
-/* The key id for short name `key` inside the table whose dotted path is `prefix`, or -1. */
+/* The key id for short name `key` inside the table whose dotted path is `prefix`, or -1. Every
+ * key of every definition comes through here: no allocation, no formatting, and an entry of
+ * another table is passed over at its first differing byte. */
 static int key_lookup(const char *prefix, const char *key, size_t key_len) {
-        if (strlen(key) != key_len)
+        size_t pl = strlen(prefix);
+
+        /* A quoted key with a NUL or a dot names no key of ours ("health.interval" as one key of
+         * the root table is not [health]'s interval). */
+        if (strlen(key) != key_len || memchr(key, '.', key_len))
                 return -1;
         for (size_t i = 0; i < ks_service_n_keys; i++) {
-                const char *name = key_name_in(ks_service_keys[i].path, prefix);
-                if (name && streq(name, key))
+                const char *p = ks_service_keys[i].path;
+
+                if (pl > 0) {
+                        if (strncmp(p, prefix, pl) != 0 || p[pl] != '.')
+                                continue;
+                        p += pl + 1;
+                }
+                if (strncmp(p, key, key_len) == 0 && p[key_len] == 0)
                         return (int) i;
         }
         return -1;
