@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Check scheduling: spread of first runs, bounded jitter, exact long-run rate, overrun skip,
  * interval change; and the log rate limiter. */
-#include "notifyd-test.h"
+#include "test.h"
 #include "ratelimit.h"
 #include "schedule.h"
 

@@ -2,7 +2,7 @@
 /* The health state machine: readiness, start period, thresholds, trigger once, recovery. */
 #include "macro.h"
 #include "tracker.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 #define S 1000000ull
 
