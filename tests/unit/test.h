@@ -40,12 +40,12 @@ static inline void ks_test_fail(bool fatal, const char *file, int line, const ch
         ks_test_failed++;
 }
 
-/* An integer for a message: a negative errno with its name, a huge unsigned value as unsigned
- * (UINT64_MAX is 18446744073709551615, not -1). */
-static inline const char *ks_test_int(char buf[static 96], long long v) {
-        if (v < 0 && v > -4096)
+/* An integer for a message; a huge unsigned value as unsigned (2^63 and above would read as a
+ * large negative number), with_errno: a negative errno with its description. */
+static inline const char *ks_test_int(char buf[static 96], long long v, bool with_errno) {
+        if (with_errno && v < 0 && v > -4096)
                 snprintf(buf, 96, "%lld (%s)", v, strerror((int) -v));
-        else if (v < -(1LL << 53))
+        else if (v < -4096)
                 snprintf(buf, 96, "%llu", (unsigned long long) v);
         else
                 snprintf(buf, 96, "%lld", v);
@@ -70,7 +70,8 @@ static inline bool ks_test_streq(const char *a, const char *b) {
                 ks_test_checks++;                                                                  \
                 if (_a != _b)                                                                      \
                         ks_test_fail(fatal, __FILE__, __LINE__, "%s == %s, expected %s == %s", ta, \
-                                     ks_test_int(_sa, _a), tb, ks_test_int(_sb, _b));              \
+                                     ks_test_int(_sa, _a, false), tb,                              \
+                                     ks_test_int(_sb, _b, false));                                 \
         } while (0)
 
 #define KS_TEST_STREQ_(fatal, a, b, ta)                                                            \
@@ -90,7 +91,7 @@ static inline bool ks_test_streq(const char *a, const char *b) {
                 ks_test_checks++;                                                                  \
                 if (_r < 0)                                                                        \
                         ks_test_fail(fatal, __FILE__, __LINE__, "%s failed: %s", tr,               \
-                                     ks_test_int(_s, _r));                                         \
+                                     ks_test_int(_s, _r, true));                                   \
         } while (0)
 
 #define KS_TEST_ERROR_(fatal, r, e, tr)                                                            \
@@ -100,7 +101,8 @@ static inline bool ks_test_streq(const char *a, const char *b) {
                 ks_test_checks++;                                                                  \
                 if (_r != -_e)                                                                     \
                         ks_test_fail(fatal, __FILE__, __LINE__, "%s == %s, expected %s", tr,       \
-                                     ks_test_int(_s, _r), ks_test_int(_se, -_e));                  \
+                                     ks_test_int(_s, _r, true),                                    \
+                                     ks_test_int(_se, -_e, true));                                 \
         } while (0)
 
 #define ASSERT_TRUE(expr)       KS_TEST_TRUE_(true, expr, #expr)
