@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Check scheduling: spread of first runs, bounded jitter, exact long-run rate, overrun skip,
- * interval change; and the log rate limiter. */
+ * interval change, watchdog pings. */
 #include "test.h"
-#include "ratelimit.h"
 #include "schedule.h"
 
 #define S 1000000ull
@@ -80,29 +79,6 @@ static void test_interval_change(void) {
         ASSERT_EQ(s.base_usec, 31 * S);
 }
 
-static void test_ratelimit(void) {
-        ks_ratelimit rl;
-        unsigned sup = 99;
-
-        ks_ratelimit_init(&rl, 10 * S, 3);
-        ASSERT_TRUE(ks_ratelimit_check(&rl, "a", 0, &sup));
-        ASSERT_EQ(sup, 0);
-        /* Identical repeats within the window are dropped. */
-        ASSERT_TRUE(!ks_ratelimit_check(&rl, "a", 1 * S, &sup));
-        ASSERT_TRUE(!ks_ratelimit_check(&rl, "a", 2 * S, &sup));
-        ASSERT_TRUE(ks_ratelimit_check(&rl, "b", 3 * S, &sup));
-        ASSERT_EQ(sup, 2);
-        ASSERT_TRUE(ks_ratelimit_check(&rl, "c", 4 * S, &sup));
-        ASSERT_EQ(sup, 0);
-        /* Burst of 3 per window used up. */
-        ASSERT_TRUE(!ks_ratelimit_check(&rl, "d", 5 * S, &sup));
-        /* New window. */
-        ASSERT_TRUE(ks_ratelimit_check(&rl, "d", 11 * S, &sup));
-        ASSERT_EQ(sup, 1);
-        /* The same message again after the window has passed is let through. */
-        ASSERT_TRUE(ks_ratelimit_check(&rl, "d", 22 * S, &sup));
-}
-
 /* A healthy service's checks end at irregular times; pings are sent only when due. The gap
  * between two pings never comes near the watchdog, and a long watchdog needs few pings. */
 static unsigned simulate_pings(uint64_t interval, uint64_t timeout, uint64_t watchdog, uint64_t *ret_max_gap) {
@@ -158,7 +134,6 @@ int main(void) {
         test_rate_and_jitter();
         test_overrun();
         test_interval_change();
-        test_ratelimit();
         test_watchdog_ping();
         TEST_DONE();
 }

@@ -895,20 +895,6 @@ TEST(names) {
 }
 
 TEST(helpers) {
-        EXPECT_EQ(ks_edit_distance("", ""), 0);
-        EXPECT_EQ(ks_edit_distance("abc", ""), 3);
-        EXPECT_EQ(ks_edit_distance("restart", "restart"), 0);
-        EXPECT_EQ(ks_edit_distance("restrat", "restart"), 1);      /* transposition */
-        EXPECT_EQ(ks_edit_distance("kitten", "sitting"), 3);
-        EXPECT_EQ(ks_edit_distance("intervall", "interval"), 1);
-
-        const char *words[] = { "interval", "timeout", "start_period", "watchdog" };
-        EXPECT_STREQ(ks_closest_word("intrval", words, 4), "interval");
-        EXPECT_STREQ(ks_closest_word("timeuot", words, 4), "timeout");
-        EXPECT_STREQ(ks_closest_word("banana", words, 4), NULL);
-        EXPECT_STREQ(ks_closest_word("interval", words, 4), NULL);    /* exact: not a typo */
-        EXPECT_STREQ(ks_closest_word("x", words, 4), NULL);
-
         EXPECT_TRUE(ks_signal_from_string("SIGTERM") == SIGTERM);
         EXPECT_TRUE(ks_signal_from_string("term") == SIGTERM);
         EXPECT_TRUE(ks_signal_from_string("SIGRTMIN") == SIGRTMIN);
@@ -925,13 +911,6 @@ TEST(helpers) {
         EXPECT_STREQ(ks_check_type_to_string(KS_CHECK_TCP), "tcp");
         EXPECT_STREQ(ks_sandbox_preset_to_string(KS_SANDBOX_STRICT), "strict");
         EXPECT_STREQ(ks_restart_to_string(_KS_RESTART_MAX), NULL);
-
-        _cleanup_diag_list_ ks_diag_list d = {};
-        EXPECT_TRUE(ks_diag_add(&d, "f.toml", 3, 7, "bad %s", "thing") == 0);
-        EXPECT_TRUE(ks_diag_add(&d, NULL, 0, 0, "plain") == 0);
-        EXPECT_STREQ(d.items[0].text, "f.toml:3:7: bad thing");
-        EXPECT_STREQ(d.items[0].message, "bad thing");
-        EXPECT_STREQ(d.items[1].text, "plain");
 }
 
 /* The key table: unique paths, every table's parent listed, sandbox keys match the settings. */
