@@ -181,16 +181,5 @@ TEST(many) {
 }
 
 int main(int argc, char *argv[]) {
-        if (!mkdtemp(root))
-                return EXIT_FAILURE;
-        put_fixture();
-
-        int r = ks_test_run(argc, argv);
-
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd) != 0)
-                fprintf(stderr, "could not remove %s\n", root);
-
-        return r;
+        return ks_test_run_in_tmpdir(argc, argv, root, put_fixture);
 }

@@ -101,14 +101,5 @@ TEST(empty_and_unusable) {
 }
 
 int main(int argc, char *argv[]) {
-        if (!mkdtemp(root))
-                return EXIT_FAILURE;
-
-        int r = ks_test_run(argc, argv);
-
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd) != 0)
-                fprintf(stderr, "could not remove %s\n", root);
-        return r;
+        return ks_test_run_in_tmpdir(argc, argv, root, NULL);
 }

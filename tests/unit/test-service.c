@@ -1024,17 +1024,5 @@ TEST(every_key_type_error) {
 }
 
 int main(int argc, char *argv[]) {
-        if (!mkdtemp(tmpdir)) {
-                perror("mkdtemp");
-                return 1;
-        }
-
-        int r = ks_test_run(argc, argv);
-
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0)
-                fprintf(stderr, "could not remove %s\n", tmpdir);
-
-        return r;
+        return ks_test_run_in_tmpdir(argc, argv, tmpdir, NULL);
 }

@@ -10,8 +10,8 @@
  * a failure a test found its own way.
  * Tests: TEST(name) { ... } defines test_name() and registers it; TEST_MAIN() runs them all in
  * the order they are written, or only those named on the command line (test-diag edit_distance).
- * A main() of its own (for a temporary directory, say) calls the tests and ends with TEST_DONE(),
- * or returns ks_test_run(argc, argv).
+ * A main() of its own returns ks_test_run(argc, argv), or ks_test_run_in_tmpdir() for tests that
+ * share a temporary directory; an older main() that calls the tests itself ends with TEST_DONE().
  */
 #pragma once
 
@@ -199,6 +199,25 @@ static inline int ks_test_run(int argc, char *argv[]) {
         int main(int argc, char *argv[]) {                                                         \
                 return ks_test_run(argc, argv);                                                    \
         }
+
+/* ks_test_run() with a fresh directory made from the mkdtemp() template dir (a static buffer the
+ * tests read), filled by setup (may be NULL) and removed afterwards. */
+static inline int ks_test_run_in_tmpdir(int argc, char *argv[], char *dir, void (*setup)(void)) {
+        char cmd[600];
+        int r;
+
+        if (!mkdtemp(dir)) {
+                perror("mkdtemp");
+                return EXIT_FAILURE;
+        }
+        if (setup)
+                setup();
+        r = ks_test_run(argc, argv);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+                fprintf(stderr, "could not remove %s\n", dir);
+        return r;
+}
 
 /* Whether a file whose name contains name (libcurl.so.4 matches the mapped libcurl.so.4.8.0) is
  * mapped into this process: which libraries a test has loaded. */
