@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* env-name.c: environment variable names, ASCII letters, digits and "_", not starting with a digit. */
 #include "env-name.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 int main(void) {
         static const char *const good[] = { "A", "_", "PATH", "_x1", "lower_case", "A9" };

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "escape.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 static void check(const char *in, ks_escape_flags flags, const char *expected) {
         char *e = escape_controls(in, flags);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "log.h"
-#include "notifyd-test.h"
+#include "test.h"
 #include "strv.h"
 
 static void test_errno(void) {

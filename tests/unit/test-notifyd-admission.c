@@ -3,7 +3,7 @@
  * loop, never from inside the leave() that freed it; and lag-meter.c's two-second memory. */
 #include "admission.h"
 #include "lag-meter.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 typedef struct holder {
         ks_admission *a;

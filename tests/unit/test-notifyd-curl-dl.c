@@ -19,7 +19,7 @@
 #include "config.h"
 #include "curl-dl.h"
 #include "check-loop.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 static bool libcurl_mapped(void) {
         return ks_test_mapped(KS_LIBCURL_SONAME);

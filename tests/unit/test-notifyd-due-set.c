@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "due-set.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 static uint64_t now_usec(void) {
         struct timespec ts;

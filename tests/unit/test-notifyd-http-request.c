@@ -9,7 +9,7 @@
 
 #include "http-request.h"
 #include "macro.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 #define UA "User-Agent: kservice-notifyd/" PACKAGE_VERSION "\r\n"
 

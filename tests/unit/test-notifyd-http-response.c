@@ -9,7 +9,7 @@
 
 #include "http-response.h"
 #include "macro.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 #define BODY_MAX 65536
 

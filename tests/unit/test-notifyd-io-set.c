@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "io-set.h"
-#include "notifyd-test.h"
+#include "test.h"
 #include "time-util.h"
 
 static unsigned iteration;

@@ -27,7 +27,7 @@
 
 #include "monitor.h"
 #include "curl-dl.h"
-#include "notifyd-test.h"
+#include "test.h"
 #include "service.h"
 #include "time-util.h"
 #include "toml.h"

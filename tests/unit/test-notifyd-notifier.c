@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "notifier.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 static int receive(int fd, char *buf, size_t size, pid_t *ret_pid) {
         union {

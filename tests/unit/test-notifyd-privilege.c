@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
-#include "notifyd-test.h"
+#include "test.h"
 #include "privilege.h"
 
 static int drop_sys_admin(void) {

@@ -23,7 +23,7 @@
 #include "probe.h"
 #include "check-loop.h"
 #include "curl-dl.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 #define MAX_CONN 64
 

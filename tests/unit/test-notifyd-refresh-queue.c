@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "macro.h"
-#include "notifyd-test.h"
+#include "test.h"
 #include "refresh-queue.h"
 
 #define S 1000000ull

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Check scheduling: spread of first runs, bounded jitter, exact long-run rate, overrun skip,
- * interval change; and the log rate limiter. */
-#include "notifyd-test.h"
-#include "ratelimit.h"
+/* schedule.c: spread of first runs, bounded jitter, exact long-run rate, overrun skip, interval
+ * change. */
+#include "test.h"
 #include "schedule.h"
 
 #define S 1000000ull
@@ -80,34 +79,10 @@ static void test_interval_change(void) {
         ASSERT_EQ(s.base_usec, 31 * S);
 }
 
-static void test_ratelimit(void) {
-        ks_ratelimit rl;
-        unsigned sup = 99;
-
-        ks_ratelimit_init(&rl, 10 * S, 3);
-        ASSERT_TRUE(ks_ratelimit_check(&rl, "a", 0, &sup));
-        ASSERT_EQ(sup, 0);
-        /* Identical repeats within the window are dropped. */
-        ASSERT_TRUE(!ks_ratelimit_check(&rl, "a", 1 * S, &sup));
-        ASSERT_TRUE(!ks_ratelimit_check(&rl, "a", 2 * S, &sup));
-        ASSERT_TRUE(ks_ratelimit_check(&rl, "b", 3 * S, &sup));
-        ASSERT_EQ(sup, 2);
-        ASSERT_TRUE(ks_ratelimit_check(&rl, "c", 4 * S, &sup));
-        ASSERT_EQ(sup, 0);
-        /* Burst of 3 per window used up. */
-        ASSERT_TRUE(!ks_ratelimit_check(&rl, "d", 5 * S, &sup));
-        /* New window. */
-        ASSERT_TRUE(ks_ratelimit_check(&rl, "d", 11 * S, &sup));
-        ASSERT_EQ(sup, 1);
-        /* The same message again after the window has passed is let through. */
-        ASSERT_TRUE(ks_ratelimit_check(&rl, "d", 22 * S, &sup));
-}
-
 int main(void) {
         test_spread();
         test_rate_and_jitter();
         test_overrun();
         test_interval_change();
-        test_ratelimit();
         TEST_DONE();
 }

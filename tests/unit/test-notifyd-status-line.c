@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "notifier.h"
-#include "notifyd-test.h"
+#include "test.h"
 #include "status-line.h"
 
 static void test_status_line(void) {

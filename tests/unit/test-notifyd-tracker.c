@@ -3,7 +3,7 @@
 #include "macro.h"
 #include "schedule.h"
 #include "tracker.h"
-#include "notifyd-test.h"
+#include "test.h"
 
 #define S 1000000ull
 

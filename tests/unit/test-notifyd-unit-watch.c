@@ -24,7 +24,7 @@
 #include <systemd/sd-event.h>
 
 #include "macro.h"
-#include "notifyd-test.h"
+#include "test.h"
 #include "unit-watch.h"
 
 #define MAX_UNITS 400

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "service.h"
+#include "test.h"
 
 static bool key_char(char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
@@ -54,10 +55,9 @@ static const char *documented_key(const char *line, char *buf, size_t size) {
 
 /* The paragraph of the man page that lists preset p ("\t*"strict"*, ..." up to a blank line)
  * must name exactly the options ks_sandbox_settings[] gives that preset, as *Directive=value*. */
-static unsigned check_preset(const char *page, FILE *f, ks_sandbox_preset p) {
+static void check_preset(const char *page, FILE *f, ks_sandbox_preset p) {
         char line[4096], start[64], text[8192] = "";
         bool inside = false, found = false;
-        unsigned failed = 0;
 
         snprintf(start, sizeof(start), "\t*\"%s\"*:", ks_sandbox_preset_to_string(p));
         rewind(f);
@@ -69,9 +69,10 @@ static unsigned check_preset(const char *page, FILE *f, ks_sandbox_preset p) {
                 if (inside && strlen(text) + strlen(line) < sizeof(text))
                         strcat(text, line);
         }
+        ks_test_checks++;
         if (!found) {
-                printf("FAIL: %s: no paragraph for sandbox preset \"%s\"\n", page, ks_sandbox_preset_to_string(p));
-                return 1;
+                TEST_FAILED("%s: no paragraph for sandbox preset \"%s\"", page, ks_sandbox_preset_to_string(p));
+                return;
         }
         for (char *q = text; *q; q++)
                 if (*q == '\n' || *q == '\t')
@@ -86,11 +87,10 @@ static unsigned check_preset(const char *page, FILE *f, ks_sandbox_preset p) {
                         continue;
                 expected++;
                 snprintf(want, sizeof(want), "*%s=%s*", info->directive, info->preset[p]);
-                if (!strstr(text, want)) {
-                        printf("FAIL: %s: preset \"%s\" sets %s=%s, the page does not say so\n", page,
-                               ks_sandbox_preset_to_string(p), info->directive, info->preset[p]);
-                        failed++;
-                }
+                ks_test_checks++;
+                if (!strstr(text, want))
+                        TEST_FAILED("%s: preset \"%s\" sets %s=%s, the page does not say so", page,
+                                    ks_sandbox_preset_to_string(p), info->directive, info->preset[p]);
         }
         /* ...and nothing else: count the *Word=...* items the paragraph names. */
         unsigned named = 0;
@@ -105,19 +105,17 @@ static unsigned check_preset(const char *page, FILE *f, ks_sandbox_preset p) {
                                 break;
                 }
         }
-        if (named != expected) {
-                printf("FAIL: %s: preset \"%s\" sets %u options, the page names %u\n", page,
-                       ks_sandbox_preset_to_string(p), expected, named);
-                failed++;
-        }
-        return failed;
+        ks_test_checks++;
+        if (named != expected)
+                TEST_FAILED("%s: preset \"%s\" sets %u options, the page names %u", page,
+                            ks_sandbox_preset_to_string(p), expected, named);
 }
 
 static int check_man(const char *page) {
         FILE *f = fopen(page, "re");
         char line[4096], key[256];
         bool *seen = calloc(ks_service_n_keys, sizeof(bool));
-        unsigned lineno = 0, documented = 0, failed = 0;
+        unsigned lineno = 0, documented = 0;
 
         if (!f || !seen) {
                 fprintf(stderr, "%s: %s\n", page, strerror(errno));
@@ -134,32 +132,33 @@ static int check_man(const char *page) {
                                 seen[i] = found = true;
                                 break;
                         }
-                if (!found) {
-                        printf("FAIL: %s:%u: documents \"%s\", which the parser does not accept\n", page, lineno,
-                               key);
-                        failed++;
-                }
+                ks_test_checks++;
+                if (!found)
+                        TEST_FAILED("%s:%u: documents \"%s\", which the parser does not accept", page, lineno,
+                                    key);
         }
         for (int p = 0; p < _KS_SANDBOX_PRESET_MAX; p++)
-                failed += check_preset(page, f, (ks_sandbox_preset) p);
+                check_preset(page, f, (ks_sandbox_preset) p);
         fclose(f);
-        for (size_t i = 0; i < ks_service_n_keys; i++)
-                if (!seen[i]) {
-                        printf("FAIL: %s: key \"%s\" is accepted but not documented\n", page, ks_service_keys[i].path);
-                        failed++;
-                }
+        for (size_t i = 0; i < ks_service_n_keys; i++) {
+                ks_test_checks++;
+                if (!seen[i])
+                        TEST_FAILED("%s: key \"%s\" is accepted but not documented", page, ks_service_keys[i].path);
+        }
         free(seen);
-        printf("%zu keys accepted, %u documentation entries, %u problems\n", ks_service_n_keys, documented, failed);
+        printf("%zu keys accepted, %u documentation entries, %u problems\n", ks_service_n_keys, documented,
+               ks_test_failed);
         /* A page without entries, or a parse of it that finds none, must not pass. */
+        ks_test_checks++;
         if (documented < ks_service_n_keys)
-                failed++;
-        return failed ? 1 : 0;
+                TEST_FAILED("%s: %u documentation entries for %zu keys", page, documented, ks_service_n_keys);
+        return ks_test_done();
 }
 
 static int check_examples(const char *dir) {
         DIR *d = opendir(dir);
         struct dirent *de;
-        unsigned checked = 0, failed = 0;
+        unsigned checked = 0;
 
         if (!d) {
                 fprintf(stderr, "%s: %s\n", dir, strerror(errno));
@@ -178,18 +177,21 @@ static int check_examples(const char *dir) {
                 ks_service *s = NULL;
                 int r = ks_service_load_files(name, path, NULL, 0, &s, &diags);
                 checked++;
+                ks_test_checks++;
                 if (r < 0) {
-                        failed++;
-                        printf("FAIL: %s (%s)\n", path, strerror(-r));
+                        TEST_FAILED("%s (%s)", path, strerror(-r));
                         for (size_t i = 0; i < diags.n; i++)
-                                printf("  %s\n", diags.items[i].text);
+                                fprintf(stderr, "  %s\n", diags.items[i].text);
                 } else
                         printf("ok: %s (%s, %zu health checks)\n", path, s->unit, s->health.n_checks);
                 ks_service_free(s);
         }
         closedir(d);
-        printf("%u examples checked, %u failed\n", checked, failed);
-        return failed || checked < 2 ? 1 : 0;
+        printf("%u examples checked, %u failed\n", checked, ks_test_failed);
+        ks_test_checks++;
+        if (checked < 2)
+                TEST_FAILED("%s: %u examples, expected at least 2", dir, checked);
+        return ks_test_done();
 }
 
 int main(int argc, char **argv) {

@@ -4,7 +4,7 @@
  * refuse. */
 #include <string.h>
 
-#include "notifyd-test.h"
+#include "test.h"
 #include "service.h"
 #include "status-range.h"
 

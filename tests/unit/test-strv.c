@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notifyd-test.h"
+#include "test.h"
 #include "strv.h"
 
 static void test_build(void) {

@@ -1,33 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests for lib/toml.c and lib/time-util.c: typed getters, positions, durations, sizes. */
+/* Unit tests for lib/toml.c: typed getters (durations and sizes through lib/time-util.c), positions,
+ * values, errors. */
 #include <inttypes.h>
 #include <math.h>
 
 #include "time-util.h"
+#include "test.h"
 #include "toml.h"
-
-static int failures;
-
-#define CHECK(expr)                                                                      \
-        do {                                                                             \
-                if (!(expr)) {                                                           \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        failures++;                                                      \
-                }                                                                        \
-        } while (0)
 
 static ks_toml_document *parse_ok(const char *text) {
         ks_toml_document *doc = NULL;
         ks_toml_error err = {};
         int r = ks_toml_parse(text, strlen(text), &doc, &err);
         if (r < 0) {
-                fprintf(stderr, "unexpected parse error %d at %u:%u: %s\n", r, err.line, err.column, err.message);
-                failures++;
+                TEST_FAILED("unexpected parse error %d at %u:%u: %s", r, err.line, err.column, err.message);
         }
         return doc;
 }
 
-static void test_getters(void) {
+TEST(getters) {
         _cleanup_(ks_toml_freep) ks_toml_document *doc = parse_ok(
                 "name = \"web\"\n"
                 "port = 8080\n"
@@ -49,36 +40,36 @@ static void test_getters(void) {
         if (!doc)
                 return;
         root = ks_toml_root(doc);
-        CHECK(root && root->type == KS_TOML_TABLE && root->line == 1 && root->column == 1);
-        CHECK(ks_toml_get_string(root, "name", &s) == 0 && streq(s, "web"));
-        CHECK(ks_toml_get_integer(root, "port", &i) == 0 && i == 8080);
-        CHECK(ks_toml_get_float(root, "ratio", &d) == 0 && d == 0.5);
-        CHECK(ks_toml_get_bool(root, "enabled", &b) == 0 && b);
-        CHECK(ks_toml_get_duration(root, "timeout", &u) == 0 && u == 90 * KS_USEC_PER_SEC);
-        CHECK(ks_toml_get_duration(root, "delay", &u) == 0 && u == 5 * KS_USEC_PER_SEC);
-        CHECK(ks_toml_get_array(root, "exec", &v) == 0 && v->array.n == 2);
-        CHECK(v && streq(v->array.items[1]->string.str, "--flag"));
-        CHECK(v && v->line == 7 && v->column == 8);
-        CHECK(v && v->array.items[1]->line == 7 && v->array.items[1]->column == 22);
-        CHECK(ks_toml_get_table(root, "health", &t) == 0 && t->line == 9 && t->column == 1);
-        CHECK(ks_toml_get_duration(t, "interval", &u) == 0 && u == 500000);
+        EXPECT_TRUE(root && root->type == KS_TOML_TABLE && root->line == 1 && root->column == 1);
+        EXPECT_TRUE(ks_toml_get_string(root, "name", &s) == 0 && streq(s, "web"));
+        EXPECT_TRUE(ks_toml_get_integer(root, "port", &i) == 0 && i == 8080);
+        EXPECT_TRUE(ks_toml_get_float(root, "ratio", &d) == 0 && d == 0.5);
+        EXPECT_TRUE(ks_toml_get_bool(root, "enabled", &b) == 0 && b);
+        EXPECT_TRUE(ks_toml_get_duration(root, "timeout", &u) == 0 && u == 90 * KS_USEC_PER_SEC);
+        EXPECT_TRUE(ks_toml_get_duration(root, "delay", &u) == 0 && u == 5 * KS_USEC_PER_SEC);
+        EXPECT_TRUE(ks_toml_get_array(root, "exec", &v) == 0 && v->array.n == 2);
+        EXPECT_TRUE(v && streq(v->array.items[1]->string.str, "--flag"));
+        EXPECT_TRUE(v && v->line == 7 && v->column == 8);
+        EXPECT_TRUE(v && v->array.items[1]->line == 7 && v->array.items[1]->column == 22);
+        EXPECT_TRUE(ks_toml_get_table(root, "health", &t) == 0 && t->line == 9 && t->column == 1);
+        EXPECT_TRUE(ks_toml_get_duration(t, "interval", &u) == 0 && u == 500000);
 
         /* Type mismatches and absent keys; outputs untouched on failure. */
         i = 42;
-        CHECK(ks_toml_get_integer(root, "name", &i) == -EMEDIUMTYPE && i == 42);
-        CHECK(ks_toml_get_float(root, "port", &d) == -EMEDIUMTYPE);
-        CHECK(ks_toml_get_string(root, "nosuch", &s) == -ENOENT);
-        CHECK(ks_toml_get_duration(root, "enabled", &u) == -EMEDIUMTYPE);
-        CHECK(ks_toml_get_duration(root, "name", &u) == -EINVAL);
-        CHECK(ks_toml_table_get(root, "nosuch") == NULL);
-        CHECK(ks_toml_table_get(NULL, "name") == NULL);
+        EXPECT_TRUE(ks_toml_get_integer(root, "name", &i) == -EMEDIUMTYPE && i == 42);
+        EXPECT_TRUE(ks_toml_get_float(root, "port", &d) == -EMEDIUMTYPE);
+        EXPECT_TRUE(ks_toml_get_string(root, "nosuch", &s) == -ENOENT);
+        EXPECT_TRUE(ks_toml_get_duration(root, "enabled", &u) == -EMEDIUMTYPE);
+        EXPECT_TRUE(ks_toml_get_duration(root, "name", &u) == -EINVAL);
+        EXPECT_TRUE(ks_toml_table_get(root, "nosuch") == NULL);
+        EXPECT_TRUE(ks_toml_table_get(NULL, "name") == NULL);
         /* Key positions. */
-        CHECK(root->table.n == 8);
-        CHECK(root->table.items[1].line == 2 && root->table.items[1].column == 1);
-        CHECK(t->table.items[0].line == 10 && t->table.items[0].column == 3);
+        EXPECT_TRUE(root->table.n == 8);
+        EXPECT_TRUE(root->table.items[1].line == 2 && root->table.items[1].column == 1);
+        EXPECT_TRUE(t->table.items[0].line == 10 && t->table.items[0].column == 3);
 }
 
-static void test_additions(void) {
+TEST(additions) {
         _cleanup_(ks_toml_freep) ks_toml_document *doc = parse_ok(
                 "spans = [\"1s\", 2, \"bogus\", -1, 1.5, \"infinity\"]\n"
                 "\"nul\\u0000key\" = 1\n");
@@ -88,101 +79,20 @@ static void test_additions(void) {
         if (!doc)
                 return;
         root = ks_toml_root(doc);
-        CHECK(ks_toml_get_array(root, "spans", &a) == 0 && a->array.n == 6);
+        EXPECT_TRUE(ks_toml_get_array(root, "spans", &a) == 0 && a->array.n == 6);
         if (!a || a->array.n != 6)
                 return;
-        CHECK(ks_toml_value_to_duration(a->array.items[0], &u) == 0 && u == KS_USEC_PER_SEC);
-        CHECK(ks_toml_value_to_duration(a->array.items[1], &u) == 0 && u == 2 * KS_USEC_PER_SEC);
-        CHECK(ks_toml_value_to_duration(a->array.items[2], &u) == -EINVAL && u == 2 * KS_USEC_PER_SEC);
-        CHECK(ks_toml_value_to_duration(a->array.items[3], &u) == -ERANGE);
-        CHECK(ks_toml_value_to_duration(a->array.items[4], &u) == -EMEDIUMTYPE);
-        CHECK(ks_toml_value_to_duration(a->array.items[5], &u) == 0 && u == KS_USEC_INFINITY);
-        CHECK(ks_toml_value_to_duration(NULL, &u) == -ENOENT);
+        EXPECT_TRUE(ks_toml_value_to_duration(a->array.items[0], &u) == 0 && u == KS_USEC_PER_SEC);
+        EXPECT_TRUE(ks_toml_value_to_duration(a->array.items[1], &u) == 0 && u == 2 * KS_USEC_PER_SEC);
+        EXPECT_TRUE(ks_toml_value_to_duration(a->array.items[2], &u) == -EINVAL && u == 2 * KS_USEC_PER_SEC);
+        EXPECT_TRUE(ks_toml_value_to_duration(a->array.items[3], &u) == -ERANGE);
+        EXPECT_TRUE(ks_toml_value_to_duration(a->array.items[4], &u) == -EMEDIUMTYPE);
+        EXPECT_TRUE(ks_toml_value_to_duration(a->array.items[5], &u) == 0 && u == KS_USEC_INFINITY);
+        EXPECT_TRUE(ks_toml_value_to_duration(NULL, &u) == -ENOENT);
         /* Keys holding NUL are reachable by length only. */
-        CHECK(ks_toml_table_getn(root, "nul\0key", 7) != NULL);
-        CHECK(ks_toml_table_get(root, "nul") == NULL);
-        CHECK(root->table.items[1].key_len == 7 && root->table.items[1].key[7] == '\0');
-}
-
-static void test_timespan(void) {
-        static const struct {
-                const char *in;
-                uint64_t usec;
-        } ok[] = {
-                { "30s", 30000000 },       { "1min 30s", 90000000 },  { "1min30s", 90000000 },
-                { "500ms", 500000 },       { "5", 5000000 },          { " 2 h ", 7200000000 },
-                { "1.5h", 5400000000 },    { "1d", 86400000000 },     { "1w", 604800000000 },
-                { "3us", 3 },              { "1M", 2629800000000 },   { "1y", 31557600000000 },
-                { "0", 0 },                { "2hr 1sec", 7201000000 }, { "1 minute", 60000000 },
-                { "infinity", UINT64_MAX }, { "0.5s", 500000 },       { "10msec", 10000 },
-                { "4 days 2 hours", 352800000000 }, { "1\xc2\xb5s", 1 },
-        };
-        static const char *const bad[] = { "", "  ", "abc", "5x", "1min 3q", "-1s", "s", "1.s.", "infinityx", "++1" };
-        uint64_t u;
-
-        for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
-                u = 1;
-                if (ks_parse_timespan(ok[i].in, &u) < 0 || u != ok[i].usec) {
-                        fprintf(stderr, "ks_parse_timespan(\"%s\") = %" PRIu64 ", expected %" PRIu64 "\n", ok[i].in, u,
-                                ok[i].usec);
-                        failures++;
-                }
-        }
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                if (ks_parse_timespan(bad[i], &u) >= 0) {
-                        fprintf(stderr, "ks_parse_timespan(\"%s\") accepted\n", bad[i]);
-                        failures++;
-                }
-        CHECK(ks_parse_timespan("99999999999999999999s", &u) == -ERANGE);
-        CHECK(ks_parse_timespan("-5s", &u) == -ERANGE);
-}
-
-static void test_format_timespan(void) {
-        static const struct {
-                uint64_t usec;
-                const char *out;
-        } cases[] = {
-                { 0, "0" },
-                { 90000000, "1min 30s" },
-                { 500000, "500ms" },
-                { UINT64_MAX, "infinity" },
-                { 3600000000 + 1, "1h 1us" },
-                { 86400000000ULL * 8, "1w 1d" },
-        };
-        char buf[128];
-        uint64_t back;
-
-        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                CHECK(ks_format_timespan(buf, sizeof buf, cases[i].usec) == 0);
-                if (!streq(buf, cases[i].out)) {
-                        fprintf(stderr, "ks_format_timespan(%" PRIu64 ") = \"%s\", expected \"%s\"\n", cases[i].usec, buf,
-                                cases[i].out);
-                        failures++;
-                }
-        }
-        /* Round trip through the parser, over a spread of values. */
-        for (uint64_t v = 1; v < UINT64_MAX / 7; v = v * 7 + 3) {
-                CHECK(ks_format_timespan(buf, sizeof buf, v) == 0);
-                CHECK(ks_parse_timespan(buf, &back) == 0 && back == v);
-        }
-        CHECK(ks_format_timespan(buf, 3, 90000000) == -ENOBUFS);
-}
-
-static void test_size(void) {
-        uint64_t v = 0;
-
-        CHECK(ks_parse_size("512", &v) == 0 && v == 512);
-        CHECK(ks_parse_size("1K", &v) == 0 && v == 1024);
-        CHECK(ks_parse_size("512M", &v) == 0 && v == 512ULL << 20);
-        CHECK(ks_parse_size("1.5G", &v) == 0 && v == 3ULL << 29);
-        CHECK(ks_parse_size("2T", &v) == 0 && v == 2ULL << 40);
-        CHECK(ks_parse_size("1G 512M", &v) == 0 && v == (1ULL << 30) + (512ULL << 20));
-        CHECK(ks_parse_size("10B", &v) == 0 && v == 10);
-        CHECK(ks_parse_size("", &v) == -EINVAL);
-        CHECK(ks_parse_size("1X", &v) == -EINVAL);
-        CHECK(ks_parse_size("1.5", &v) == -EINVAL);
-        CHECK(ks_parse_size("-1K", &v) == -ERANGE);
-        CHECK(ks_parse_size("16E", &v) == -ERANGE);
+        EXPECT_TRUE(ks_toml_table_getn(root, "nul\0key", 7) != NULL);
+        EXPECT_TRUE(ks_toml_table_get(root, "nul") == NULL);
+        EXPECT_TRUE(root->table.items[1].key_len == 7 && root->table.items[1].key[7] == '\0');
 }
 
 /* Each malformed document, with the exact position of the offending character and a piece of
@@ -264,7 +174,7 @@ static const struct {
         { "[[t]]\n[t.u]\nx = 1\n[[t.u]]\n", 0, 4, 5, "cannot define array of tables 'u': already defined as table" },
 };
 
-static void test_errors(void) {
+TEST(errors) {
         for (size_t i = 0; i < ELEMENTSOF(error_cases); i++) {
                 ks_toml_document *doc = NULL;
                 ks_toml_error err = {};
@@ -273,17 +183,16 @@ static void test_errors(void) {
 
                 if (r != -EINVAL || doc || err.line != error_cases[i].line || err.column != error_cases[i].column ||
                     !strstr(err.message, error_cases[i].message)) {
-                        fprintf(stderr, "error case %zu: got %d at %u:%u \"%s\", expected %u:%u \"%s\"\n", i, r,
-                                err.line, err.column, err.message, error_cases[i].line, error_cases[i].column,
-                                error_cases[i].message);
-                        failures++;
+                        TEST_FAILED("error case %zu: got %d at %u:%u \"%s\", expected %u:%u \"%s\"", i, r,
+                            err.line, err.column, err.message, error_cases[i].line, error_cases[i].column,
+                            error_cases[i].message);
                 }
                 ks_toml_free(doc);
         }
         printf("%zu error cases checked\n", ELEMENTSOF(error_cases));
 }
 
-static void test_positions(void) {
+TEST(positions) {
         /* Columns count code points, tabs count one, CRLF ends a line, a BOM is not a column. */
         _cleanup_(ks_toml_freep) ks_toml_document *doc = parse_ok(
                 "\xef\xbb\xbf" "k = 1\r\n"
@@ -303,26 +212,26 @@ static void test_positions(void) {
         if (!doc)
                 return;
         root = ks_toml_root(doc);
-        CHECK(root->table.items[0].line == 1 && root->table.items[0].column == 1);
+        EXPECT_TRUE(root->table.items[0].line == 1 && root->table.items[0].column == 1);
         v = ks_toml_table_get(root, "\xc3\xa9t\xc3\xa9");
-        CHECK(v && v->line == 2 && v->column == 9 && streq(v->string.str, "\xe2\x82\xac"));
-        CHECK(root->table.items[1].line == 2 && root->table.items[1].column == 1);
+        EXPECT_TRUE(v && v->line == 2 && v->column == 9 && streq(v->string.str, "\xe2\x82\xac"));
+        EXPECT_TRUE(root->table.items[1].line == 2 && root->table.items[1].column == 1);
         v = ks_toml_table_get(root, "multi");
-        CHECK(v && v->line == 3 && v->column == 9 && streq(v->string.str, "line two\n"));
-        CHECK(root->table.items[3].line == 6 && root->table.items[3].column == 1);
+        EXPECT_TRUE(v && v->line == 3 && v->column == 9 && streq(v->string.str, "line two\n"));
+        EXPECT_TRUE(root->table.items[3].line == 6 && root->table.items[3].column == 1);
         v = ks_toml_table_get(root, "after");
-        CHECK(v && v->line == 6 && v->column == 9 && v->array.n == 2);
-        CHECK(v && v->array.items[1]->line == 7 && v->array.items[1]->column == 2);
-        CHECK(ks_toml_get_table(root, "tbl", &t) == 0 && t->line == 8 && t->column == 2);
-        CHECK(t && ks_toml_get_table(t, "sub", &t) == 0 && t->line == 8 && t->column == 1);
-        CHECK(t && ks_toml_get_table(t, "x", &v) == 0 && v->line == 9 && v->column == 3);
-        CHECK(v && (v = ks_toml_table_get(v, "y")) && v->line == 9 && v->column == 9);
-        CHECK(ks_toml_get_array(root, "aot", &v) == 0 && v->array.n == 2 && v->line == 10 && v->column == 1);
-        CHECK(v && v->array.items[1]->line == 11 && v->array.items[1]->column == 1);
-        CHECK(v && ks_toml_get_integer(v->array.items[1], "n", NULL) == 0);
+        EXPECT_TRUE(v && v->line == 6 && v->column == 9 && v->array.n == 2);
+        EXPECT_TRUE(v && v->array.items[1]->line == 7 && v->array.items[1]->column == 2);
+        EXPECT_TRUE(ks_toml_get_table(root, "tbl", &t) == 0 && t->line == 8 && t->column == 2);
+        EXPECT_TRUE(t && ks_toml_get_table(t, "sub", &t) == 0 && t->line == 8 && t->column == 1);
+        EXPECT_TRUE(t && ks_toml_get_table(t, "x", &v) == 0 && v->line == 9 && v->column == 3);
+        EXPECT_TRUE(v && (v = ks_toml_table_get(v, "y")) && v->line == 9 && v->column == 9);
+        EXPECT_TRUE(ks_toml_get_array(root, "aot", &v) == 0 && v->array.n == 2 && v->line == 10 && v->column == 1);
+        EXPECT_TRUE(v && v->array.items[1]->line == 11 && v->array.items[1]->column == 1);
+        EXPECT_TRUE(v && ks_toml_get_integer(v->array.items[1], "n", NULL) == 0);
 }
 
-static void test_values(void) {
+TEST(values) {
         _cleanup_(ks_toml_freep) ks_toml_document *doc = parse_ok(
                 "s1 = \"tab\\there \\u00e9 \\U0001F600 nul\\u0000end\"\n"
                 "s2 = 'C:\\path'\n"
@@ -350,55 +259,55 @@ static void test_values(void) {
                 return;
         root = ks_toml_root(doc);
         v = ks_toml_table_get(root, "s1");
-        CHECK(v && v->string.len == 24 && memcmp(v->string.str, "tab\there \xc3\xa9 \xf0\x9f\x98\x80 nul\0end", 25) == 0);
-        CHECK(ks_toml_get_string(root, "s2", &s) == 0 && streq(s, "C:\\path"));
-        CHECK(ks_toml_get_string(root, "s3", &s) == 0 && streq(s, "folded line"));
-        CHECK(ks_toml_get_integer(root, "i1", &i) == 0 && i == INT64_MIN);
-        CHECK(ks_toml_get_integer(root, "i2", &i) == 0 && i == 0xDEADBEEF);
-        CHECK(ks_toml_get_integer(root, "i3", &i) == 0 && i == 0755);
-        CHECK(ks_toml_get_integer(root, "i4", &i) == 0 && i == 10);
-        CHECK(ks_toml_get_integer(root, "i5", &i) == 0 && i == 1000);
-        CHECK(ks_toml_get_float(root, "f1", &f) == 0 && f == 0 && signbit(f));
-        CHECK(ks_toml_get_float(root, "f2", &f) == 0 && f == 6.02e23);
-        CHECK(ks_toml_get_float(root, "f3", &f) == 0 && isinf(f) && f < 0);
-        CHECK(ks_toml_get_float(root, "f4", &f) == 0 && isnan(f));
-        CHECK(ks_toml_get_float(root, "f5", &f) == 0 && f == 1e-7);
+        EXPECT_TRUE(v && v->string.len == 24 && memcmp(v->string.str, "tab\there \xc3\xa9 \xf0\x9f\x98\x80 nul\0end", 25) == 0);
+        EXPECT_TRUE(ks_toml_get_string(root, "s2", &s) == 0 && streq(s, "C:\\path"));
+        EXPECT_TRUE(ks_toml_get_string(root, "s3", &s) == 0 && streq(s, "folded line"));
+        EXPECT_TRUE(ks_toml_get_integer(root, "i1", &i) == 0 && i == INT64_MIN);
+        EXPECT_TRUE(ks_toml_get_integer(root, "i2", &i) == 0 && i == 0xDEADBEEF);
+        EXPECT_TRUE(ks_toml_get_integer(root, "i3", &i) == 0 && i == 0755);
+        EXPECT_TRUE(ks_toml_get_integer(root, "i4", &i) == 0 && i == 10);
+        EXPECT_TRUE(ks_toml_get_integer(root, "i5", &i) == 0 && i == 1000);
+        EXPECT_TRUE(ks_toml_get_float(root, "f1", &f) == 0 && f == 0 && signbit(f));
+        EXPECT_TRUE(ks_toml_get_float(root, "f2", &f) == 0 && f == 6.02e23);
+        EXPECT_TRUE(ks_toml_get_float(root, "f3", &f) == 0 && isinf(f) && f < 0);
+        EXPECT_TRUE(ks_toml_get_float(root, "f4", &f) == 0 && isnan(f));
+        EXPECT_TRUE(ks_toml_get_float(root, "f5", &f) == 0 && f == 1e-7);
         v = ks_toml_table_get(root, "d1");
-        CHECK(v && v->type == KS_TOML_DATETIME && v->datetime.year == 1979 && v->datetime.nanosecond == 123456789 &&
+        EXPECT_TRUE(v && v->type == KS_TOML_DATETIME && v->datetime.year == 1979 && v->datetime.nanosecond == 123456789 &&
               v->datetime.offset_minutes == -450);
         v = ks_toml_table_get(root, "d2");
-        CHECK(v && v->type == KS_TOML_DATETIME_LOCAL && v->datetime.hour == 7 && v->datetime.second == 0);
+        EXPECT_TRUE(v && v->type == KS_TOML_DATETIME_LOCAL && v->datetime.hour == 7 && v->datetime.second == 0);
         v = ks_toml_table_get(root, "d3");
-        CHECK(v && v->type == KS_TOML_DATE_LOCAL && v->datetime.month == 2 && v->datetime.day == 29);
+        EXPECT_TRUE(v && v->type == KS_TOML_DATE_LOCAL && v->datetime.month == 2 && v->datetime.day == 29);
         v = ks_toml_table_get(root, "d4");
-        CHECK(v && v->type == KS_TOML_TIME_LOCAL && v->datetime.second == 60 && v->datetime.nanosecond == 500000000);
-        CHECK(streq(ks_toml_type_to_string(KS_TOML_DATETIME_LOCAL), "local date-time"));
+        EXPECT_TRUE(v && v->type == KS_TOML_TIME_LOCAL && v->datetime.second == 60 && v->datetime.nanosecond == 500000000);
+        EXPECT_TRUE(streq(ks_toml_type_to_string(KS_TOML_DATETIME_LOCAL), "local date-time"));
 }
 
-static void test_file(void) {
+TEST(file) {
         char path[] = "/tmp/test-toml-XXXXXX";
         _cleanup_close_ int fd = mkstemp(path);
         ks_toml_document *doc = NULL;
         ks_toml_error err = {};
         int64_t i = 0;
 
-        CHECK(fd >= 0);
+        EXPECT_TRUE(fd >= 0);
         if (fd < 0)
                 return;
-        CHECK(write(fd, "[x]\nn = 7\n", 10) == 10);
-        CHECK(ks_toml_parse_file(path, &doc, &err) == 0);
-        CHECK(doc && ks_toml_get_table(ks_toml_root(doc), "x", NULL) == 0);
-        CHECK(doc && ks_toml_get_integer(ks_toml_table_get(ks_toml_root(doc), "x"), "n", &i) == 0 && i == 7);
+        EXPECT_TRUE(write(fd, "[x]\nn = 7\n", 10) == 10);
+        EXPECT_TRUE(ks_toml_parse_file(path, &doc, &err) == 0);
+        EXPECT_TRUE(doc && ks_toml_get_table(ks_toml_root(doc), "x", NULL) == 0);
+        EXPECT_TRUE(doc && ks_toml_get_integer(ks_toml_table_get(ks_toml_root(doc), "x"), "n", &i) == 0 && i == 7);
         doc = ks_toml_free(doc);
-        CHECK(write(fd, "n = 8\n", 6) == 6);
-        CHECK(ks_toml_parse_file(path, &doc, &err) == -EINVAL && !doc && err.line == 3 && err.column == 1);
-        CHECK(strstr(err.message, "duplicate key 'n'"));
+        EXPECT_TRUE(write(fd, "n = 8\n", 6) == 6);
+        EXPECT_TRUE(ks_toml_parse_file(path, &doc, &err) == -EINVAL && !doc && err.line == 3 && err.column == 1);
+        EXPECT_TRUE(strstr(err.message, "duplicate key 'n'"));
         (void) unlink(path);
-        CHECK(ks_toml_parse_file(path, &doc, &err) == -ENOENT && !doc);
-        CHECK(ks_toml_parse_file("/", &doc, &err) == -EISDIR && !doc);
+        EXPECT_TRUE(ks_toml_parse_file(path, &doc, &err) == -ENOENT && !doc);
+        EXPECT_TRUE(ks_toml_parse_file("/", &doc, &err) == -EISDIR && !doc);
 }
 
-static void test_large_table(void) {
+TEST(large_table) {
         /* Many keys: the hash index must find every one and catch a late duplicate. */
         size_t n = 20000, cap = n * 24 + 64, len = 0;
         _cleanup_free_ char *text = malloc(cap);
@@ -409,40 +318,23 @@ static void test_large_table(void) {
         int64_t v = -1;
 
         if (!text) {
-                failures++;
+                TEST_FAILED("out of memory");
                 return;
         }
         for (size_t i = 0; i < n; i++)
                 len += snprintf(text + len, cap - len, "key%zu = %zu\n", i * 7919 % n, i);
-        CHECK(ks_toml_parse(text, len, &doc, &err) == 0);
+        EXPECT_TRUE(ks_toml_parse(text, len, &doc, &err) == 0);
         root = ks_toml_root(doc);
-        CHECK(root && root->table.n == n);
+        EXPECT_TRUE(root && root->table.n == n);
         for (size_t i = 0; root && i < n; i += 97) {
                 snprintf(key, sizeof key, "key%zu", i * 7919 % n);
-                CHECK(ks_toml_get_integer(root, key, &v) == 0 && v == (int64_t) i);
+                EXPECT_TRUE(ks_toml_get_integer(root, key, &v) == 0 && v == (int64_t) i);
         }
-        CHECK(!ks_toml_table_get(root, "key20000"));
+        EXPECT_TRUE(!ks_toml_table_get(root, "key20000"));
         doc = ks_toml_free(doc);
         len += snprintf(text + len, cap - len, "key%u = 0\n", 4321);
-        CHECK(ks_toml_parse(text, len, &doc, &err) == -EINVAL && err.line == n + 1 && err.column == 1);
-        CHECK(strstr(err.message, "duplicate key 'key4321'"));
+        EXPECT_TRUE(ks_toml_parse(text, len, &doc, &err) == -EINVAL && err.line == n + 1 && err.column == 1);
+        EXPECT_TRUE(strstr(err.message, "duplicate key 'key4321'"));
 }
 
-int main(void) {
-        test_errors();
-        test_positions();
-        test_values();
-        test_file();
-        test_large_table();
-        test_getters();
-        test_additions();
-        test_timespan();
-        test_format_timespan();
-        test_size();
-        if (failures) {
-                fprintf(stderr, "%d check(s) failed\n", failures);
-                return 1;
-        }
-        printf("all checks passed\n");
-        return 0;
-}
+TEST_MAIN()

@@ -2,7 +2,7 @@
 /* unit-name.c: the one unit name validator, with the flags each caller passes and the names each must take and refuse. */
 #include <string.h>
 
-#include "notifyd-test.h"
+#include "test.h"
 #include "unit-name.h"
 
 /* The callers' flags. */

@@ -14,18 +14,8 @@
 #include <string.h>
 
 #include "strv.h"
+#include "test.h"
 #include "unit-writer.h"
-
-static unsigned failures, checks;
-
-#define CHECK(cond)                                                                 \
-        do {                                                                        \
-                checks++;                                                           \
-                if (!(cond)) {                                                      \
-                        failures++;                                                 \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                                   \
-        } while (0)
 
 /* ---- a model of systemd's reading side ------------------------------------------------------ */
 
@@ -313,17 +303,17 @@ static void check_exec(const char *expected, size_t n, ...) {
         va_end(ap);
 
         r = ks_unit_escape_exec(argv, n, &s, NULL, NULL);
-        CHECK(r == 0);
+        EXPECT_TRUE(r == 0);
         if (r < 0)
                 return;
         if (!streq(s, expected))
                 fprintf(stderr, "exec: got   >%s<\n      want  >%s<\n", s, expected);
-        CHECK(streq(s, expected));
-        CHECK(parse_exec(s, &path, &back) == 0);
-        CHECK(strv_length(back) == n);
+        EXPECT_TRUE(streq(s, expected));
+        EXPECT_TRUE(parse_exec(s, &path, &back) == 0);
+        EXPECT_TRUE(strv_length(back) == n);
         for (size_t i = 0; i < n && i < strv_length(back); i++)
-                CHECK(streq(back[i], argv[i]));
-        CHECK(path && streq(path, argv[0]));
+                EXPECT_TRUE(streq(back[i], argv[i]));
+        EXPECT_TRUE(path && streq(path, argv[0]));
         back = strv_free(back);
         free(path);
         free(s);
@@ -340,13 +330,13 @@ static void check_exec_refused(size_t bad_index, size_t n, ...) {
         for (size_t i = 0; i < n; i++)
                 argv[i] = va_arg(ap, const char *);
         va_end(ap);
-        CHECK(ks_unit_escape_exec(argv, n, &s, &idx, &why) == -EINVAL);
-        CHECK(idx == bad_index);
-        CHECK(why && *why);
-        CHECK(s == NULL);
+        EXPECT_TRUE(ks_unit_escape_exec(argv, n, &s, &idx, &why) == -EINVAL);
+        EXPECT_TRUE(idx == bad_index);
+        EXPECT_TRUE(why && *why);
+        EXPECT_TRUE(s == NULL);
 }
 
-static void test_exec_fixed(void) {
+TEST(exec_fixed) {
         check_exec("/usr/bin/python3 -m http.server 8080", 4, "/usr/bin/python3", "-m", "http.server", "8080");
         check_exec("/bin/echo \"hello world\"", 2, "/bin/echo", "hello world");
         check_exec("/bin/echo \"\"", 2, "/bin/echo", "");
@@ -394,7 +384,7 @@ static void test_exec_fixed(void) {
         check_exec_refused(0, 0, "");
 }
 
-static void test_env_fixed(void) {
+TEST(env_fixed) {
         static const struct {
                 const char *name, *value, *expected;
         } cases[] = {
@@ -410,15 +400,15 @@ static void test_env_fixed(void) {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 char *s = NULL, *back = NULL, *want = NULL;
 
-                CHECK(ks_unit_escape_env(cases[i].name, cases[i].value, &s, NULL) == 0);
+                EXPECT_TRUE(ks_unit_escape_env(cases[i].name, cases[i].value, &s, NULL) == 0);
                 if (!s)
                         continue;
                 if (!streq(s, cases[i].expected))
                         fprintf(stderr, "env: got >%s< want >%s<\n", s, cases[i].expected);
-                CHECK(streq(s, cases[i].expected));
-                CHECK(parse_env(s, &back) == 0);
-                CHECK(asprintf(&want, "%s=%s", cases[i].name, cases[i].value) > 0);
-                CHECK(back && streq(back, want));
+                EXPECT_TRUE(streq(s, cases[i].expected));
+                EXPECT_TRUE(parse_env(s, &back) == 0);
+                EXPECT_TRUE(asprintf(&want, "%s=%s", cases[i].name, cases[i].value) > 0);
+                EXPECT_TRUE(back && streq(back, want));
                 free(s);
                 free(back);
                 free(want);
@@ -426,16 +416,16 @@ static void test_env_fixed(void) {
 
         const char *why = NULL;
         char *s = NULL;
-        CHECK(ks_unit_escape_env("1X", "v", &s, &why) == -EINVAL && why);
-        CHECK(ks_unit_escape_env("", "v", &s, &why) == -EINVAL);
-        CHECK(ks_unit_escape_env("A-B", "v", &s, &why) == -EINVAL);
-        CHECK(ks_unit_escape_env("A=B", "v", &s, &why) == -EINVAL);
-        CHECK(ks_unit_escape_env("A", "\xc3", &s, &why) == -EINVAL);
-        CHECK(ks_unit_escape_env("A", "x\xef\xbf\xbf", &s, &why) == -EINVAL && strstr(why, "noncharacter"));
-        CHECK(s == NULL);
+        EXPECT_TRUE(ks_unit_escape_env("1X", "v", &s, &why) == -EINVAL && why);
+        EXPECT_TRUE(ks_unit_escape_env("", "v", &s, &why) == -EINVAL);
+        EXPECT_TRUE(ks_unit_escape_env("A-B", "v", &s, &why) == -EINVAL);
+        EXPECT_TRUE(ks_unit_escape_env("A=B", "v", &s, &why) == -EINVAL);
+        EXPECT_TRUE(ks_unit_escape_env("A", "\xc3", &s, &why) == -EINVAL);
+        EXPECT_TRUE(ks_unit_escape_env("A", "x\xef\xbf\xbf", &s, &why) == -EINVAL && strstr(why, "noncharacter"));
+        EXPECT_TRUE(s == NULL);
 }
 
-static void test_value_fixed(void) {
+TEST(value_fixed) {
         static const struct {
                 const char *in, *out;
         } ok[] = {
@@ -450,9 +440,9 @@ static void test_value_fixed(void) {
         for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
                 char *s = NULL, *back = NULL;
 
-                CHECK(ks_unit_escape_value(ok[i].in, &s, NULL) == 0);
-                CHECK(s && streq(s, ok[i].out));
-                CHECK(s && parse_value(s, &back) == 0 && streq(back, ok[i].in));
+                EXPECT_TRUE(ks_unit_escape_value(ok[i].in, &s, NULL) == 0);
+                EXPECT_TRUE(s && streq(s, ok[i].out));
+                EXPECT_TRUE(s && parse_value(s, &back) == 0 && streq(back, ok[i].in));
                 free(s);
                 free(back);
         }
@@ -463,30 +453,30 @@ static void test_value_fixed(void) {
                 const char *why = NULL;
                 char *s = NULL;
 
-                CHECK(ks_unit_escape_value(bad[i], &s, &why) == -EINVAL);
-                CHECK(why && *why);
-                CHECK(s == NULL);
+                EXPECT_TRUE(ks_unit_escape_value(bad[i], &s, &why) == -EINVAL);
+                EXPECT_TRUE(why && *why);
+                EXPECT_TRUE(s == NULL);
         }
 }
 
-static void test_paths(void) {
+TEST(paths) {
         static const char *const good[] = { "/", "/srv/web", "/opt/my app/x", "/a/b.c/..d", "/a/.b" };
         static const char *const bad[] = {
                 "", "relative", "/a//b", "/a/./b", "/a/../b", "/a/", "/a/.", "/a/..", "//",
                 "/a\nb", "/a ", "/a\\",
         };
         for (size_t i = 0; i < ELEMENTSOF(good); i++)
-                CHECK(ks_unit_path_check(good[i], NULL) == 0);
+                EXPECT_TRUE(ks_unit_path_check(good[i], NULL) == 0);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 const char *why = NULL;
-                CHECK(ks_unit_path_check(bad[i], &why) == -EINVAL);
-                CHECK(why && *why);
+                EXPECT_TRUE(ks_unit_path_check(bad[i], &why) == -EINVAL);
+                EXPECT_TRUE(why && *why);
         }
 
         ks_unit_text t = KS_UNIT_TEXT_INIT;
-        CHECK(ks_unit_text_add_path(&t, "WorkingDirectory", NULL, "/srv/100%", NULL) == 0);
-        CHECK(ks_unit_text_add_path(&t, "EnvironmentFile", "-", "/etc/default/web", NULL) == 0);
-        CHECK(t.data && streq(t.data, "WorkingDirectory=/srv/100%%\nEnvironmentFile=-/etc/default/web\n"));
+        EXPECT_TRUE(ks_unit_text_add_path(&t, "WorkingDirectory", NULL, "/srv/100%", NULL) == 0);
+        EXPECT_TRUE(ks_unit_text_add_path(&t, "EnvironmentFile", "-", "/etc/default/web", NULL) == 0);
+        EXPECT_TRUE(t.data && streq(t.data, "WorkingDirectory=/srv/100%%\nEnvironmentFile=-/etc/default/web\n"));
         ks_unit_text_done(&t);
 }
 
@@ -498,40 +488,40 @@ static bool unit_ok(const char *name) {
         return r == 0;
 }
 
-static void test_unit_names(void) {
-        CHECK(unit_ok("network-online.target"));
-        CHECK(unit_ok("konivrer@web.service"));
-        CHECK(unit_ok("getty@tty1.service"));
-        CHECK(unit_ok("dev-sda1.device"));
-        CHECK(unit_ok("a\\x2db.mount"));
-        CHECK(!unit_ok("konivrer@.service"));
-        CHECK(!unit_ok("@web.service"));
-        CHECK(!unit_ok("web"));
-        CHECK(!unit_ok("web.nope"));
-        CHECK(!unit_ok(".service"));
-        CHECK(!unit_ok("a b.service"));
-        CHECK(!unit_ok("a%i.service"));
-        CHECK(!unit_ok("a\n.service"));
+TEST(unit_names) {
+        EXPECT_TRUE(unit_ok("network-online.target"));
+        EXPECT_TRUE(unit_ok("konivrer@web.service"));
+        EXPECT_TRUE(unit_ok("getty@tty1.service"));
+        EXPECT_TRUE(unit_ok("dev-sda1.device"));
+        EXPECT_TRUE(unit_ok("a\\x2db.mount"));
+        EXPECT_TRUE(!unit_ok("konivrer@.service"));
+        EXPECT_TRUE(!unit_ok("@web.service"));
+        EXPECT_TRUE(!unit_ok("web"));
+        EXPECT_TRUE(!unit_ok("web.nope"));
+        EXPECT_TRUE(!unit_ok(".service"));
+        EXPECT_TRUE(!unit_ok("a b.service"));
+        EXPECT_TRUE(!unit_ok("a%i.service"));
+        EXPECT_TRUE(!unit_ok("a\n.service"));
         char long_name[300];
         memset(long_name, 'a', sizeof long_name);
         strcpy(long_name + 250, ".service");
-        CHECK(!unit_ok(long_name));
+        EXPECT_TRUE(!unit_ok(long_name));
 }
 
-static void test_path_list(void) {
+TEST(path_list) {
         ks_unit_text t = KS_UNIT_TEXT_INIT;
         const char *why = NULL;
         const char *paths[] = { "/var/lib/web", "/srv/my data", "/srv/q\"uote", "/srv/back\\slash", "/srv/100%" };
         const char *bad[] = { "/ok", "relative" };
 
-        CHECK(ks_unit_text_add_path_list(&t, "ReadWritePaths", paths, 5, NULL) == 0);
-        CHECK(ks_unit_text_add_path_list(&t, "ReadOnlyPaths", paths, 0, NULL) == 0);
-        CHECK(ks_unit_text_add_path_list(&t, "ReadOnlyPaths", bad, 2, &why) == -EINVAL && why);
+        EXPECT_TRUE(ks_unit_text_add_path_list(&t, "ReadWritePaths", paths, 5, NULL) == 0);
+        EXPECT_TRUE(ks_unit_text_add_path_list(&t, "ReadOnlyPaths", paths, 0, NULL) == 0);
+        EXPECT_TRUE(ks_unit_text_add_path_list(&t, "ReadOnlyPaths", bad, 2, &why) == -EINVAL && why);
         static const char expected[] =
                 "ReadWritePaths=/var/lib/web \"/srv/my data\" \"/srv/q\\\"uote\" \"/srv/back\\\\slash\" /srv/100%%\n";
         if (!t.data || !streq(t.data, expected))
                 fprintf(stderr, "path list: got >%s<\n", strna(t.data));
-        CHECK(t.data && streq(t.data, expected));
+        EXPECT_TRUE(t.data && streq(t.data, expected));
 
         /* Read back as systemd does (unquote, C unescape, specifiers). */
         const char *p = t.data + strlen("ReadWritePaths=");
@@ -539,8 +529,8 @@ static void test_path_list(void) {
         const char *q = line;
         for (size_t i = 0; i < 5; i++) {
                 char *w = NULL, *e = NULL;
-                CHECK(extract_word(&q, &w) == 1);
-                CHECK(w && expand_specifiers(w, &e) == 0 && streq(e, paths[i]));
+                EXPECT_TRUE(extract_word(&q, &w) == 1);
+                EXPECT_TRUE(w && expand_specifiers(w, &e) == 0 && streq(e, paths[i]));
                 free(w);
                 free(e);
         }
@@ -548,25 +538,25 @@ static void test_path_list(void) {
         ks_unit_text_done(&t);
 }
 
-static void test_text(void) {
+TEST(text) {
         ks_unit_text t = KS_UNIT_TEXT_INIT;
         const char *why = NULL;
         const char *argv[] = { "/bin/true" };
 
-        CHECK(ks_unit_text_comment(&t, "Generated.\n\nDo not edit.", NULL) == 0);
-        CHECK(ks_unit_text_section(&t, "Unit") == 0);
-        CHECK(ks_unit_text_add_value(&t, "Description", "50% web", NULL) == 0);
+        EXPECT_TRUE(ks_unit_text_comment(&t, "Generated.\n\nDo not edit.", NULL) == 0);
+        EXPECT_TRUE(ks_unit_text_section(&t, "Unit") == 0);
+        EXPECT_TRUE(ks_unit_text_add_value(&t, "Description", "50% web", NULL) == 0);
         const char *units[] = { "a.service", "b.target" };
-        CHECK(ks_unit_text_add_unit_list(&t, "After", units, 2, NULL) == 0);
-        CHECK(ks_unit_text_add_unit_list(&t, "Wants", units, 0, NULL) == 0);
-        CHECK(ks_unit_text_section(&t, "Service") == 0);
-        CHECK(ks_unit_text_add_exec(&t, "ExecStart", argv, 1, NULL, NULL) == 0);
-        CHECK(ks_unit_text_add_env(&t, "A", "1", NULL) == 0);
-        CHECK(ks_unit_text_add_rawf(&t, "RestartSec", "%us", 5u) == 0);
-        CHECK(ks_unit_text_add_raw(&t, "X", "a\nb") == -EINVAL);
-        CHECK(ks_unit_text_comment(&t, "bad\x01", &why) == -EINVAL && why);
+        EXPECT_TRUE(ks_unit_text_add_unit_list(&t, "After", units, 2, NULL) == 0);
+        EXPECT_TRUE(ks_unit_text_add_unit_list(&t, "Wants", units, 0, NULL) == 0);
+        EXPECT_TRUE(ks_unit_text_section(&t, "Service") == 0);
+        EXPECT_TRUE(ks_unit_text_add_exec(&t, "ExecStart", argv, 1, NULL, NULL) == 0);
+        EXPECT_TRUE(ks_unit_text_add_env(&t, "A", "1", NULL) == 0);
+        EXPECT_TRUE(ks_unit_text_add_rawf(&t, "RestartSec", "%us", 5u) == 0);
+        EXPECT_TRUE(ks_unit_text_add_raw(&t, "X", "a\nb") == -EINVAL);
+        EXPECT_TRUE(ks_unit_text_comment(&t, "bad\x01", &why) == -EINVAL && why);
         const char *bad_units[] = { "a.service", "b c.target" };
-        CHECK(ks_unit_text_add_unit_list(&t, "After", bad_units, 2, &why) == -EINVAL);
+        EXPECT_TRUE(ks_unit_text_add_unit_list(&t, "After", bad_units, 2, &why) == -EINVAL);
 
         size_t len = 0;
         char *s = ks_unit_text_steal(&t, &len);
@@ -576,8 +566,8 @@ static void test_text(void) {
                 "\n[Service]\nExecStart=/bin/true\nEnvironment=\"A=1\"\nRestartSec=5s\n";
         if (!streq(s, expected))
                 fprintf(stderr, "text: got\n%s\nwant\n%s\n", s, expected);
-        CHECK(s && streq(s, expected));
-        CHECK(len == strlen(expected));
+        EXPECT_TRUE(s && streq(s, expected));
+        EXPECT_TRUE(len == strlen(expected));
         free(s);
 
         /* A line longer than systemd reads is refused, not truncated. */
@@ -587,8 +577,8 @@ static void test_text(void) {
         const char *hargv[] = { "/bin/echo", huge };
         t = KS_UNIT_TEXT_INIT;
         size_t idx = 99;
-        CHECK(ks_unit_text_add_exec(&t, "ExecStart", hargv, 2, &idx, &why) == -EINVAL);
-        CHECK(ks_unit_text_add_value(&t, "Description", huge, &why) == -EINVAL);
+        EXPECT_TRUE(ks_unit_text_add_exec(&t, "ExecStart", hargv, 2, &idx, &why) == -EINVAL);
+        EXPECT_TRUE(ks_unit_text_add_value(&t, "Description", huge, &why) == -EINVAL);
         ks_unit_text_done(&t);
         free(huge);
 }
@@ -643,7 +633,7 @@ static bool executable_acceptable(const char *s) {
         return true;
 }
 
-static void test_random(void) {
+TEST(random) {
         unsigned accepted = 0, refused = 0;
 
         for (unsigned iter = 0; iter < 20000; iter++) {
@@ -670,46 +660,46 @@ static void test_random(void) {
                 int r = ks_unit_escape_exec(argv, n, &s, &idx, &why);
                 if (r == 0) {
                         accepted++;
-                        CHECK(executable_acceptable(argv[0]));
-                        CHECK(!strpbrk(s, "\n\r"));
+                        EXPECT_TRUE(executable_acceptable(argv[0]));
+                        EXPECT_TRUE(!strpbrk(s, "\n\r"));
                         r = parse_exec(s, &path, &back);
                         if (r < 0)
                                 fprintf(stderr, "cannot parse back >%s<\n", s);
-                        CHECK(r == 0);
+                        EXPECT_TRUE(r == 0);
                         if (r == 0) {
                                 bool same = strv_length(back) == n && streq(path, argv[0]);
                                 for (size_t i = 0; same && i < n; i++)
                                         same = streq(back[i], argv[i]);
                                 if (!same)
                                         fprintf(stderr, "round trip differs for >%s<\n", s);
-                                CHECK(same);
+                                EXPECT_TRUE(same);
                         }
                         back = strv_free(back);
                         free(path);
                         free(s);
                 } else {
                         refused++;
-                        CHECK(r == -EINVAL);
+                        EXPECT_TRUE(r == -EINVAL);
                         /* Only the executable may be refused, or an argument holding a
                          * noncharacter: every other UTF-8 argument is representable. */
-                        CHECK(idx < n);
+                        EXPECT_TRUE(idx < n);
                         if (idx == 0)
-                                CHECK(!executable_acceptable(argv[0]));
+                                EXPECT_TRUE(!executable_acceptable(argv[0]));
                         else
-                                CHECK(!utf8_clean(argv[idx]));
+                                EXPECT_TRUE(!utf8_clean(argv[idx]));
                 }
 
                 /* The environment: every UTF-8 value without a noncharacter round-trips. */
                 char *e = NULL, *eback = NULL, *want = NULL;
                 if (!utf8_clean(argv[n - 1]))
-                        CHECK(ks_unit_escape_env("VAR", argv[n - 1], &e, NULL) == -EINVAL);
+                        EXPECT_TRUE(ks_unit_escape_env("VAR", argv[n - 1], &e, NULL) == -EINVAL);
                 else {
-                        CHECK(ks_unit_escape_env("VAR", argv[n - 1], &e, NULL) == 0);
-                        CHECK(e && !strpbrk(e, "\n\r"));
-                        CHECK(e && parse_env(e, &eback) == 0);
+                        EXPECT_TRUE(ks_unit_escape_env("VAR", argv[n - 1], &e, NULL) == 0);
+                        EXPECT_TRUE(e && !strpbrk(e, "\n\r"));
+                        EXPECT_TRUE(e && parse_env(e, &eback) == 0);
                         if (asprintf(&want, "VAR=%s", argv[n - 1]) < 0)
                                 abort();
-                        CHECK(eback && streq(eback, want));
+                        EXPECT_TRUE(eback && streq(eback, want));
                 }
                 free(e);
                 free(eback);
@@ -718,8 +708,8 @@ static void test_random(void) {
                 /* Plain values: either refused, or read back exactly. */
                 char *v = NULL, *vback = NULL;
                 if (ks_unit_escape_value(argv[n - 1], &v, NULL) == 0) {
-                        CHECK(parse_value(v, &vback) == 0);
-                        CHECK(vback && streq(vback, argv[n - 1]));
+                        EXPECT_TRUE(parse_value(v, &vback) == 0);
+                        EXPECT_TRUE(vback && streq(vback, argv[n - 1]));
                 }
                 free(v);
                 free(vback);
@@ -727,20 +717,8 @@ static void test_random(void) {
                 for (size_t i = 0; i < n; i++)
                         free(owned[i]);
         }
-        CHECK(accepted > 1000);
-        CHECK(refused > 1000);
+        EXPECT_TRUE(accepted > 1000);
+        EXPECT_TRUE(refused > 1000);
 }
 
-int main(void) {
-        test_exec_fixed();
-        test_env_fixed();
-        test_value_fixed();
-        test_paths();
-        test_unit_names();
-        test_path_list();
-        test_text();
-        test_random();
-
-        printf("%u checks, %u failed\n", checks, failures);
-        return failures ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+TEST_MAIN()

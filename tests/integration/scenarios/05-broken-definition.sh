@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Issue 4, scenario 5: a broken definition produces no unit, the others still work, at a
 # daemon-reload and at boot. Two kinds of breakage: a semantic error (misspelled key) and a TOML
-# syntax error. The messages (FILE:LINE:COL) in the journal of a reload are checked by 05b; the
+# syntax error. The messages (FILE:LINE:COL) in the journal of a reload are checked by 12; the
 # journal of the boot is checked here.
 ks_require "$KS_GENERATOR"
 

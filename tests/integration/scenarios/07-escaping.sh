@@ -108,7 +108,7 @@ compare("environment of the process", sorted(penv), sorted(want["env"]))
 sys.exit(1 if bad else 0)
 PY
 
-ks_log "a NUL cannot be passed in an argv: that definition is rejected (its message: 05b)"
+ks_log "a NUL cannot be passed in an argv: that definition is rejected (its message: 12)"
 ks_def nul <<EOF
 exec = ["$KS_TESTD", "nul\\u0000byte"]
 EOF
