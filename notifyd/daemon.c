@@ -155,6 +155,7 @@ int ks_daemon_reload(ks_daemon *d) {
                         }
                         log_info("%s: no health checks any more, stopped watching it.", ks_monitor_unit(m));
                         ks_watcher_forget(d->watcher, ks_monitor_unit(m));
+                        ks_monitor_release(m);
                         ks_monitor_free(m);
                         removed++;
                 } else {

@@ -313,7 +313,7 @@ static void update_invocation_watchdog(ks_monitor *m, uint64_t now) {
         /* Not sent (the MainPID just exited?): the next greeting or round tries again. */
         if (notify(m, KS_NOTIFY_WATCHDOG_USEC, wd, false, now) < 0)
                 return;
-        unit_log(m, LOG_INFO, "watchdog of the running invocation set to %" PRIu64 " ms, as the changed definition has it",
+        unit_log(m, LOG_INFO, "watchdog of the running invocation set to %" PRIu64 " ms, as the definition has it",
                  wd / 1000);
 }
 
@@ -606,6 +606,12 @@ static void begin_invocation(ks_monitor *m, bool first_seen) {
         m->ready_repeat_at = 0;
         m->ready_repeat_gap = 0;
         m->checking = true;
+        /* Found starting when notifyd (re)started: the invocation's watchdog is the one of the
+         * definition it started with, which may have changed while notifyd was away. A running
+         * one gets the definition's in hello(). */
+        if (first_seen && !m->already_ready && m->unit_watchdog_known && m->watchdog_usec > 0 &&
+            m->unit.watchdog_usec != m->watchdog_usec)
+                m->watchdog_stale = m->unit.invocation_id;
 
         /* A service found running when notifyd starts is checked at a random point of its
          * interval, so a restart of notifyd does not fire thousands of checks at once; a freshly
@@ -654,7 +660,7 @@ bool ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mas
                 hello(m);
         /* activating → active: our READY=1 (or the service's own) went through. */
         if (!m->tracker.ready && streq(m->unit.active_state, "active"))
-                m->tracker.ready = true;
+                ks_tracker_mark_ready(&m->tracker);
         return new_invocation;
 }
 
@@ -667,6 +673,18 @@ void ks_monitor_relax(ks_monitor *m) {
         (void) ks_notifier_send(m->ctx->notifier, (pid_t) m->unit.main_pid, KS_NOTIFY_WATCHDOG_USEC | KS_NOTIFY_WATCHDOG,
                                 RELAXED_WATCHDOG_USEC, status);
         unit_log(m, LOG_NOTICE, "health checks paused: kservice-notifyd is stopping; watchdog relaxed until it returns");
+}
+
+void ks_monitor_release(ks_monitor *m) {
+        char status[] = "no health checks any more";
+
+        if (!m->checking || m->unit.main_pid == 0)
+                return;
+        cancel_round(m);
+        /* systemd keeps the invocation's watchdog across daemon-reload, and nobody feeds it now. */
+        (void) ks_notifier_send(m->ctx->notifier, (pid_t) m->unit.main_pid, KS_NOTIFY_WATCHDOG_USEC | KS_NOTIFY_WATCHDOG,
+                                RELAXED_WATCHDOG_USEC, status);
+        unit_log(m, LOG_NOTICE, "health checks removed from the definition: watchdog of the running invocation turned off");
 }
 
 /* ---- construction ---- */

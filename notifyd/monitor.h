@@ -57,6 +57,11 @@ bool ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mas
  * notifyd's absence; restored on the next start (see monitor.c). */
 void ks_monitor_relax(ks_monitor *m);
 
+/* notifyd stops checking the service for good (its definition has no health checks any more, or
+ * is gone): a running invocation, whose watchdog systemd keeps until it restarts, gets
+ * WATCHDOG_USEC=infinity, since nobody will feed it. */
+void ks_monitor_release(ks_monitor *m);
+
 bool ks_monitor_is_checking(const ks_monitor *m);
 bool ks_monitor_is_ready(const ks_monitor *m);
 /* Rounds completed since start (for notifyd's own status). */

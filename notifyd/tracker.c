@@ -100,6 +100,14 @@ unsigned ks_tracker_record(ks_tracker *h, bool passed, uint64_t now_usec) {
         return a | set_state(h, KS_TRACKER_UNHEALTHY) | KS_TRACKER_SEND_WATCHDOG;
 }
 
+void ks_tracker_mark_ready(ks_tracker *h) {
+        if (h->ready)
+                return;
+        h->ready = true;
+        /* They triggered nothing while it started, and start no count towards a restart now. */
+        h->failures = 0;
+}
+
 bool ks_watchdog_ping_due(uint64_t last_usec, uint64_t now_usec, uint64_t watchdog_usec, uint64_t next_within_usec) {
         if (last_usec == 0 || watchdog_usec == 0 || watchdog_usec == UINT64_MAX)
                 return true;

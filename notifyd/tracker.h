@@ -71,6 +71,10 @@ void ks_tracker_update_params(ks_tracker *h, const ks_tracker_params *p);
 /* Records one check result at now_usec; returns the actions to take. */
 unsigned ks_tracker_record(ks_tracker *h, bool passed, uint64_t now_usec);
 
+/* The service became ready without our READY=1 (a self_ready program's own, seen as systemd
+ * reporting it active): failures counted while it started are dropped, as they never trigger. */
+void ks_tracker_mark_ready(ks_tracker *h);
+
 bool ks_tracker_in_start_period(const ks_tracker *h, uint64_t now_usec);
 
 const char *ks_tracker_state_to_string(ks_tracker_state s);

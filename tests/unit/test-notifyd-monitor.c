@@ -541,6 +541,24 @@ int main(void) {
 
         m = ks_monitor_free(m);
 
+        /* Its health checks removed from the definition (daemon-reload): systemd keeps the running
+         * invocation's watchdog, which nobody feeds any more, so it is turned off. */
+        snprintf(toml, sizeof toml,
+                 "exec = [\"/bin/true\"]\n"
+                 "[health]\ninterval = \"1s\"\ntimeout = \"500ms\"\nwatchdog = \"7s\"\n"
+                 "[[health.check]]\ntype = \"http\"\nurl = \"http://127.0.0.1:%u/health\"\n", port);
+        ASSERT_EQ(ks_monitor_new(&ctx, load(toml), &m), 0);
+        st = state("active", p2, 40);
+        ks_monitor_update_unit(m, &st, ALL);
+        while (next_note(&n, 100))
+                ;
+        ks_monitor_release(m);
+        ASSERT_TRUE(next_note(&n, 100));
+        ASSERT_EQ(n.pid, p2);
+        ASSERT_TRUE(strstr(n.text, "WATCHDOG_USEC=18446744073709551615\n") != NULL);
+        ASSERT_TRUE(strstr(n.text, "STATUS=no health checks any more") != NULL);
+        m = ks_monitor_free(m);
+
         /* At most max_in_flight rounds at once; due ones wait their turn (FIFO), none starves,
          * and their timeout starts when they do: three services on an endpoint that takes
          * 150 ms, one slot, 1 s interval and timeout (not ready yet: rounds every second). */

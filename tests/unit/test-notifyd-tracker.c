@@ -76,6 +76,19 @@ static void test_self_ready(void) {
         ks_tracker_record(&h, false, 12 * S);
         ks_tracker_record(&h, false, 13 * S);
         ASSERT_EQ(ks_tracker_record(&h, false, 14 * S) & KS_TRACKER_SEND_TRIGGER, KS_TRACKER_SEND_TRIGGER);
+
+        /* Failures while it started (five, threshold 3) trigger nothing, then or once it is
+         * ready: the first failure after its own READY=1 is (1/3), not a restart. */
+        ks_tracker_begin(&h, &p, 20 * S, false);
+        for (unsigned i = 0; i < 5; i++)
+                ks_tracker_record(&h, false, (21 + i) * S);
+        ks_tracker_mark_ready(&h);
+        ASSERT_TRUE(h.ready);
+        ASSERT_EQ(h.failures, 0);
+        ASSERT_EQ(ks_tracker_record(&h, false, 30 * S) & KS_TRACKER_SEND_TRIGGER, 0);
+        ASSERT_EQ(h.failures, 1);
+        ks_tracker_mark_ready(&h);
+        ASSERT_EQ(h.failures, 1);
 }
 
 static void test_threshold_triggers_once(void) {
