@@ -261,7 +261,7 @@ static int run(const char *normal, const char *early, const char *late) {
                                      .userdata = &w };
         r = ks_unit_gen_set(set, &o, &cb);
         if (r < 0)
-                log_error_errno(r, "Out of memory");
+                log_error_errno(r, "Failed to generate units: %m");
 
         if (ks_log_get_target() == KS_LOG_TARGET_MEMORY) {
                 int k;

@@ -766,6 +766,20 @@ int ks_unit_gen_invalid(const char *name, const char *path, const char *first_er
         if (r >= 0) {
                 const char *argv[] = { "/bin/echo", msg };
                 r = ks_unit_text_add_exec(&t, "ExecStart", argv, 2, NULL, NULL);
+                if (r == -EINVAL) {
+                        /* An error text a command line cannot carry (bytes that are not UTF-8, a
+                         * noncharacter, a line too long): the message without it. */
+                        free(msg);
+                        msg = NULL;
+                        if (asprintf(&msg, KS_UNIT_PREFIX "%s" KS_UNIT_SUFFIX ": invalid kservice definition, not "
+                                     "started (%zu error%s; kservicectl verify shows %s). See man 5 kservice.toml.",
+                                     name, n_errors, n_errors == 1 ? "" : "s", n_errors == 1 ? "it" : "them all") < 0)
+                                r = -ENOMEM;
+                        else {
+                                argv[1] = msg;
+                                r = ks_unit_text_add_exec(&t, "ExecStart", argv, 2, NULL, NULL);
+                        }
+                }
         }
         if (r >= 0)
                 r = ks_unit_text_add_raw(&t, "ExecStart", "/bin/false");
@@ -790,7 +804,9 @@ static int emit_invalid(const ks_unit_gen_callbacks *cb, const ks_config_entry *
                 return 0;
         r = ks_unit_gen_invalid(e->name, e->path, first_error, n_errors, &files);
         if (r < 0)
-                return r;
+                /* Only running out of memory stops the run: the other definitions still get their
+                 * units, this one the template's generic failure. */
+                return r == -ENOMEM ? r : 0;
         r = cb->emit_invalid(e->path, &files, cb->userdata);
         ks_unit_files_done(&files);
         return r == -ENOMEM ? r : 0;

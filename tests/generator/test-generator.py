@@ -34,7 +34,8 @@ def env_for(path, **extra):
 def gen(path, out, *extra_args, **extra_env):
     os.makedirs(out, exist_ok=True)
     return subprocess.run([GEN, out, out + '.early', out + '.late'] + list(extra_args),
-                          env=env_for(path, **extra_env), capture_output=True, text=True, timeout=300)
+                          env=env_for(path, **extra_env), capture_output=True, text=True, errors='backslashreplace',
+                          timeout=300)
 
 
 def put(path, text):
@@ -108,6 +109,32 @@ def bad_among_good(tmp):
     # A dry run prints units only.
     d = subprocess.run([GEN, '--dry-run'], env=env_for(cfg), capture_output=True, text=True, timeout=60)
     assert 'kservice-invalid' not in d.stdout, d.stdout
+
+
+@test
+def hostile_error_text_does_not_stop_the_others(tmp):
+    # Errors whose text a unit file cannot carry (a noncharacter key, a drop-in name that is not
+    # UTF-8, a key of 1 MiB): that definition gets the drop-in without the text, and the
+    # definitions after it still get their units (this stopped the whole run: "Out of memory").
+    cfg = tmp + '/cfg'
+    put(cfg + '/a.toml', '"\ufdd0" = 1\n' + GOOD)
+    os.makedirs(cfg + '/b.toml.d')
+    put(cfg + '/b.toml', GOOD)
+    with open(os.fsencode(cfg + '/b.toml.d/z') + b'\xff.toml', 'w') as fh:
+        fh.write('bogus = 1\n')
+    put(cfg + '/c.toml', 'k' * (1 << 20) + ' = 1\n' + GOOD)
+    put(cfg + '/d.toml', GOOD)
+    r = gen(cfg, tmp + '/out')
+    assert r.returncode == 1, 'exit %d, expected 1: %s' % (r.returncode, r.stderr)
+    assert 'Out of memory' not in r.stderr, r.stderr
+    t = tree(tmp + '/out')
+    assert 'konivrer@d.service' in t, sorted(t)
+    for n in 'abc':
+        conf = 'konivrer@%s.service.d/50-kservice-invalid.conf' % n
+        assert conf in t, sorted(t)
+        text = t[conf][1].decode()
+        assert ('ExecStart=/bin/echo "konivrer@%s.service: invalid kservice definition, not started' % n) in text, text
+        assert text.endswith('ExecStart=/bin/false\n'), text
 
 
 @test
