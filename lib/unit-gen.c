@@ -308,8 +308,11 @@ static int unit_section(gen *g, ks_unit_text *t) {
          * the job of "systemctl start" stays running across restarts: a start that keeps timing
          * out blocked once per restart, up to the start limit, or for ever with max_restarts =
          * "infinity". Bounded as before 254, where the job fails with the first attempt: one
-         * attempt (and a restart job: a stop, then a start) takes at most start + stop timeout. */
-        if (s->restart != KS_RESTART_NO && g->o->systemd_version >= KS_SYSTEMD_VERSION_RESTART_MODE) {
+         * attempt (and a restart job: a stop, then a start) takes at most start + stop timeout.
+         * Not with on_give_up: systemd starts OnFailure= units when a job times out, which would
+         * page someone at every slow start while the restarts go on. */
+        if (s->restart != KS_RESTART_NO && g->o->systemd_version >= KS_SYSTEMD_VERSION_RESTART_MODE &&
+            !s->on_give_up) {
                 uint64_t job = ks_unit_job_timeout_usec(s);
                 if (job != KS_USEC_INFINITY) {
                         format_duration(buf, sizeof buf, job);
