@@ -27,6 +27,7 @@
 
 #include "monitor.h"
 #include "curl-dl.h"
+#include "notify-socket.h"
 #include "test.h"
 #include "service.h"
 #include "time-util.h"
@@ -44,7 +45,6 @@ typedef struct shared {
 static shared *sh;
 static pid_t server_pid;
 static uint16_t port;
-static int notify_fd = -1;
 static sd_event *event;
 
 static uint64_t now_usec(void) {
@@ -124,57 +124,6 @@ static void reap(pid_t p) {
         waitpid(p, NULL, 0);
 }
 
-/* ---- the notify socket ---- */
-
-typedef struct note {
-        char text[512];
-        pid_t pid;
-} note;
-
-/* Runs the loop until a notification arrives (true) or timeout_ms passed (false). */
-static bool next_note(note *n, unsigned timeout_ms) {
-        uint64_t deadline = now_usec() + timeout_ms * 1000ull;
-
-        for (;;) {
-                union {
-                        struct cmsghdr h;
-                        char b[CMSG_SPACE(sizeof(struct ucred))];
-                } control = {};
-                struct iovec iov = { n->text, sizeof n->text - 1 };
-                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
-                                     .msg_controllen = sizeof control };
-                ssize_t k = recvmsg(notify_fd, &mh, MSG_DONTWAIT);
-
-                if (k >= 0) {
-                        n->text[k] = 0;
-                        n->pid = 0;
-                        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-                                        struct ucred u;
-                                        memcpy(&u, CMSG_DATA(c), sizeof u);
-                                        n->pid = u.pid;
-                                }
-                        return true;
-                }
-                ASSERT_EQ(errno, EAGAIN);
-                if (now_usec() >= deadline)
-                        return false;
-                ASSERT_TRUE(sd_event_run(event, 5000) >= 0);
-        }
-}
-
-/* Waits for a notification containing want (skipping others); returns it. */
-static note expect_note(const char *want, unsigned timeout_ms) {
-        uint64_t deadline = now_usec() + timeout_ms * 1000ull;
-        note n;
-
-        while (now_usec() < deadline)
-                if (next_note(&n, 50) && strstr(n.text, want))
-                        return n;
-        fprintf(stderr, "no notification with \"%s\" within %u ms\n", want, timeout_ms);
-        abort();
-}
-
 static ks_service *load(const char *toml) {
         _cleanup_(ks_toml_freep) ks_toml_document *doc = NULL;
         _cleanup_diag_list_ ks_diag_list diags = {};
@@ -201,13 +150,6 @@ static ks_unit_state state(const char *active, pid_t pid, uint8_t inv) {
 
 #define ALL (KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_MAIN_PID | KS_UNIT_INVOCATION_ID | KS_UNIT_MAIN_START)
 
-static void drain(void) {
-        note n;
-
-        while (next_note(&n, 0))
-                ;
-}
-
 /* The definition of "web" with these health values (failure threshold 10). */
 static ks_service *def(const char *interval, const char *timeout, const char *watchdog) {
         char toml[1024];
@@ -218,18 +160,6 @@ static ks_service *def(const char *interval, const char *timeout, const char *wa
                  "[[health.check]]\ntype = \"http\"\nurl = \"http://127.0.0.1:%u/health\"\n",
                  interval, timeout, watchdog, port);
         return load(toml);
-}
-
-/* No notification containing what for ms milliseconds (the loop runs). */
-static void expect_none(const char *what, unsigned ms) {
-        uint64_t t0 = now_usec();
-        note n;
-
-        while (now_usec() < t0 + ms * 1000ull)
-                if (next_note(&n, 20) && strstr(n.text, what)) {
-                        fprintf(stderr, "unexpected \"%s\" in: %s\n", what, n.text);
-                        abort();
-                }
 }
 
 /* The longest gap in ms between notifications that restart systemd's watchdog timer (WATCHDOG=1
@@ -338,14 +268,12 @@ static void test_reload_watchdog(ks_monitor_context *ctx, pid_t pid) {
 
 int main(void) {
         char dir[] = "/tmp/ks-monitor-test-XXXXXX", path[128], toml[1024];
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         ks_monitor_context ctx = {};
         ks_monitor *m = NULL;
         ks_unit_state st;
         pid_t p1, p2;
         unsigned hits;
         note n;
-        int one = 1;
 
         if (geteuid() != 0) {
                 printf("SKIP: notifications with another process's PID need root\n");
@@ -356,12 +284,8 @@ int main(void) {
 
         ASSERT_TRUE(mkdtemp(dir) != NULL);
         snprintf(path, sizeof path, "%s/notify", dir);
-        strcpy(sa.sun_path, path);
-        notify_fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-        ASSERT_EQ(bind(notify_fd, (struct sockaddr *) &sa, sizeof sa), 0);
-        ASSERT_EQ(setsockopt(notify_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one), 0);
-
         ASSERT_TRUE(sd_event_new(&event) >= 0);
+        notify_socket_open(path, event);
         ctx.event = event;
         ASSERT_EQ(ks_admission_new(event, 0, &ctx.admission), 0);
         ASSERT_EQ(ks_due_set_new(event, &ctx.due), 0);
@@ -643,7 +567,7 @@ int main(void) {
         ks_admission_free(ctx.admission);
         sd_event_unref(event);
         reap(server_pid);
-        close(notify_fd);
+        notify_socket_close();
         unlink(path);
         rmdir(dir);
         ks_curl_dl_cleanup();

@@ -23,6 +23,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "fake-systemd.h"
 #include "macro.h"
 #include "test.h"
 #include "unit-watch.h"
@@ -62,43 +63,19 @@ static int unit_index(const char *path) {
 
 /* ---- the fake systemd (child process) ---- */
 
-/* A PropertiesChanged of the Unit interface of unit 0, as systemd sends after a STATUS=:
- * ActiveState, SubState and InvocationID with all its other properties. */
-static int emit_changed(sd_bus *bus, uint8_t invocation_last_byte) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        uint8_t id[16] = { 0x42 };
-        int r;
+/* Unit i as the fake knows it; its InvocationID ends in last_byte (i unless a test says). */
+static ks_unit_state unit_state(unsigned i, uint8_t last_byte) {
+        ks_unit_state st = {
+                .main_pid = 1000 + i,
+                .main_start_usec = 5000 + i,
+                .watchdog_usec = 34000000 + i,
+                .invocation_id.bytes = { 0x42 },
+        };
 
-        id[15] = invocation_last_byte;
-        r = sd_bus_message_new_signal(bus, &m, "/org/freedesktop/systemd1/unit/konivrer_40s0_2eservice",
-                                      "org.freedesktop.DBus.Properties", "PropertiesChanged");
-        if (r >= 0)
-                r = sd_bus_message_set_sender(m, "org.freedesktop.systemd1");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "org.freedesktop.systemd1.Unit");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "{sv}{sv}", "ActiveState", "s", "active", "SubState", "s", "running");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "InvocationID");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "ay");
-        if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', id, sizeof id);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "as", 0);
-        if (r >= 0)
-                r = sd_bus_send(bus, m, NULL);
-        return r;
+        strcpy(st.active_state, "active");
+        strcpy(st.sub_state, "running");
+        st.invocation_id.bytes[15] = last_byte;
+        return st;
 }
 
 static sd_bus_message *held[4096];
@@ -108,7 +85,7 @@ static int answer(sd_bus_message *call) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *iface, *name;
         int u = unit_index(sd_bus_message_get_path(call)), r;
-        uint8_t id[16] = { 0x42 };
+        ks_unit_state st;
 
         r = sd_bus_message_read(call, "ss", &iface, &name);
         if (r < 0 || u < 0)
@@ -122,24 +99,8 @@ static int answer(sd_bus_message *call) {
         r = sd_bus_message_new_method_return(call, &reply);
         if (r < 0)
                 return r;
-        if (streq(name, "ActiveState"))
-                r = sd_bus_message_append(reply, "v", "s", "active");
-        else if (streq(name, "SubState"))
-                r = sd_bus_message_append(reply, "v", "s", "running");
-        else if (streq(name, "MainPID"))
-                r = sd_bus_message_append(reply, "v", "u", (uint32_t) (1000 + u));
-        else if (streq(name, "ExecMainStartTimestampMonotonic"))
-                r = sd_bus_message_append(reply, "v", "t", (uint64_t) (5000 + u));
-        else if (streq(name, "WatchdogUSec"))
-                r = sd_bus_message_append(reply, "v", "t", (uint64_t) (34000000 + u));
-        else {
-                id[15] = (uint8_t) u;
-                r = sd_bus_message_open_container(reply, 'v', "ay");
-                if (r >= 0)
-                        r = sd_bus_message_append_array(reply, 'y', id, sizeof id);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-        }
+        st = unit_state((unsigned) u, (uint8_t) u);
+        r = fake_systemd_append_property(reply, name, &st);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
@@ -177,11 +138,8 @@ static int on_call(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 
 static _Noreturn void fake_systemd(int fd) {
         sd_bus *bus = NULL;
-        sd_id128_t id;
 
-        if (sd_bus_new(&bus) < 0 || sd_bus_set_fd(bus, fd, fd) < 0 || sd_id128_randomize(&id) < 0 ||
-            sd_bus_set_server(bus, 1, id) < 0 || sd_bus_add_filter(bus, NULL, on_call, NULL) < 0 ||
-            sd_bus_start(bus) < 0)
+        if (fake_systemd_bus_new(fd, &bus) < 0 || sd_bus_add_filter(bus, NULL, on_call, NULL) < 0)
                 _exit(2);
         for (;;) {
                 int r = sd_bus_process(bus, NULL);
@@ -193,7 +151,9 @@ static _Noreturn void fake_systemd(int fd) {
                 if (sh->signals_same > 0 || sh->signals_new > 0) {
                         /* Unit 0's known invocation ends in 0 (see answer()), a new one in 0x99. */
                         bool same = sh->signals_same > 0;
-                        if (emit_changed(bus, same ? 0 : 0x99) < 0)
+                        ks_unit_state st = unit_state(0, same ? 0 : 0x99);
+
+                        if (fake_systemd_emit_unit_changed(bus, "konivrer@s0.service", &st, NULL) < 0)
                                 _exit(3);
                         if (same)
                                 sh->signals_same--;
@@ -271,36 +231,19 @@ typedef struct fixture {
 } fixture;
 
 static void setup(fixture *f, int mode) {
-        int sv[2];
-
         memset(sh, 0, sizeof *sh);
         memset(units_seen, 0, sizeof units_seen);
         callbacks = 0;
         sh->mode = mode;
-        ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-        f->child = fork();
-        ASSERT_TRUE(f->child >= 0);
-        if (f->child == 0) {
-                close(sv[0]);
-                fake_systemd(sv[1]);
-        }
-        close(sv[1]);
         ASSERT_EQ(sd_event_new(&f->event), 0);
-        ASSERT_EQ(sd_bus_new(&f->bus), 0);
-        ASSERT_EQ(sd_bus_set_fd(f->bus, sv[0], sv[0]), 0);
-        ASSERT_EQ(sd_bus_start(f->bus), 0);
-        ASSERT_EQ(sd_bus_attach_event(f->bus, f->event, 0), 0);
+        fake_systemd_start(f->event, fake_systemd, &f->child, &f->bus);
         ASSERT_EQ(ks_watcher_new(f->bus, on_unit, on_reloaded, NULL, &f->w), 0);
 }
 
 static void teardown(fixture *f) {
-        int status = 0;
-
         f->w = ks_watcher_free(f->w);
-        sd_bus_flush_close_unref(f->bus);
+        fake_systemd_stop(f->bus, f->child);
         f->event = sd_event_unref(f->event);
-        ASSERT_EQ(waitpid(f->child, &status, 0), f->child);
-        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 static void refresh_all(fixture *f, unsigned n) {
