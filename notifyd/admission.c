@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "admission.h"
+#include "list.h"
 
 struct ks_admission {
         sd_event_source *handover;      /* defer: hands free slots to waiting tickets */
@@ -16,15 +17,7 @@ static bool slot_free(const ks_admission *a) {
 }
 
 static void dequeue(ks_admission *a, ks_admission_ticket *t) {
-        if (t->prev)
-                t->prev->next = t->next;
-        else
-                a->head = t->next;
-        if (t->next)
-                t->next->prev = t->prev;
-        else
-                a->tail = t->prev;
-        t->prev = t->next = NULL;
+        LIST_REMOVE_TAIL(a->head, a->tail, t);
         t->waiting = false;
         a->n_waiting--;
 }
@@ -97,13 +90,7 @@ bool ks_admission_enter(ks_admission *a, ks_admission_ticket *t, ks_admitted_t a
         t->admitted = admitted;
         t->userdata = userdata;
         t->waiting = true;
-        t->prev = a->tail;
-        t->next = NULL;
-        if (a->tail)
-                a->tail->next = t;
-        else
-                a->head = t;
-        a->tail = t;
+        LIST_APPEND(a->head, a->tail, t);
         a->n_waiting++;
         schedule_handover(a);
         return false;

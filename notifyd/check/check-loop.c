@@ -29,6 +29,7 @@
 
 #include "curl-dl.h"
 #include "check-loop.h"
+#include "list.h"
 #include "time-util.h"
 
 typedef struct ks_curl_shard {
@@ -108,12 +109,7 @@ static void on_timeout(ks_io_deadline *d, void *userdata) {
 
 static void socket_unwatch(ks_check_loop *l, ks_curl_socket *cs) {
         ks_io_set_remove(l->io, &cs->watch);
-        if (cs->prev)
-                cs->prev->next = cs->next;
-        else
-                l->sockets = cs->next;
-        if (cs->next)
-                cs->next->prev = cs->prev;
+        LIST_REMOVE(l->sockets, cs);
         free(cs);
 }
 
@@ -147,10 +143,7 @@ static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *userp, 
                 free(cs);
                 return -1;
         }
-        cs->next = l->sockets;
-        if (cs->next)
-                cs->next->prev = cs;
-        l->sockets = cs;
+        LIST_PREPEND(l->sockets, cs);
         if (sym_curl_multi_assign(sh->multi, fd, cs) != CURLM_OK) {
                 socket_unwatch(l, cs);
                 return -1;

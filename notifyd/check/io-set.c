@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "io-set.h"
+#include "list.h"
 
 #define BATCH 64
 
@@ -62,13 +63,7 @@ static int set_timer(ks_io_set *s, uint64_t usec) {
 }
 
 static void unlink_deadline(ks_io_set *s, ks_io_deadline *d) {
-        if (d->prev)
-                d->prev->next = d->next;
-        else
-                s->deadlines = d->next;
-        if (d->next)
-                d->next->prev = d->prev;
-        d->prev = d->next = NULL;
+        LIST_REMOVE(s->deadlines, d);
         d->armed = false;
 }
 
@@ -102,11 +97,7 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
 
 int ks_io_set_arm(ks_io_set *s, ks_io_deadline *d, uint64_t usec, ks_io_expired_t handler, void *userdata) {
         if (!d->armed) {
-                d->prev = NULL;
-                d->next = s->deadlines;
-                if (d->next)
-                        d->next->prev = d;
-                s->deadlines = d;
+                LIST_PREPEND(s->deadlines, d);
                 d->armed = true;
         }
         d->usec = usec;

@@ -15,6 +15,7 @@
 
 #include "time-util.h"
 #include "log.h"
+#include "list.h"
 #include "notifier.h"
 
 int ks_notify_format(char *buf, size_t size, unsigned what, uint64_t watchdog_usec, const char *status) {
@@ -214,12 +215,7 @@ static int enqueue(ks_notifier *n, pid_t pid, unsigned what, uint64_t watchdog_u
                 return -ENOMEM;
         p->pid = pid;
         merge(p, what, watchdog_usec, status);
-        p->prev = n->tail;
-        if (n->tail)
-                n->tail->next = p;
-        else
-                n->head = p;
-        n->tail = p;
+        LIST_APPEND(n->head, n->tail, p);
         p->hnext = *bucket_of(n, pid);
         *bucket_of(n, pid) = p;
         n->n_pending++;
@@ -233,14 +229,7 @@ static void remove_pending(ks_notifier *n, pending *p) {
                         *q = p->hnext;
                         break;
                 }
-        if (p->prev)
-                p->prev->next = p->next;
-        else
-                n->head = p->next;
-        if (p->next)
-                p->next->prev = p->prev;
-        else
-                n->tail = p->prev;
+        LIST_REMOVE_TAIL(n->head, n->tail, p);
         n->n_pending--;
         free(p);
 }

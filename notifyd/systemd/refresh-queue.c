@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "refresh-queue.h"
+#include "list.h"
 
 struct ks_refresh_queue {
         void *tree;                     /* tsearch() root */
@@ -67,25 +68,11 @@ ks_refresh_item *ks_refresh_queue_find(ks_refresh_queue *q, const char *unit) {
 
 static void fifo_push(ks_refresh_queue *q, ks_refresh_item *it) {
         it->state = KS_REFRESH_WAITING;
-        it->next = NULL;
-        it->prev = q->tail;
-        if (q->tail)
-                q->tail->next = it;
-        else
-                q->head = it;
-        q->tail = it;
+        LIST_APPEND(q->head, q->tail, it);
 }
 
 static void fifo_unlink(ks_refresh_queue *q, ks_refresh_item *it) {
-        if (it->prev)
-                it->prev->next = it->next;
-        else
-                q->head = it->next;
-        if (it->next)
-                it->next->prev = it->prev;
-        else
-                q->tail = it->prev;
-        it->prev = it->next = NULL;
+        LIST_REMOVE_TAIL(q->head, q->tail, it);
 }
 
 int ks_refresh_queue_add(ks_refresh_queue *q, ks_refresh_item *it) {
