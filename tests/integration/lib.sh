@@ -469,6 +469,14 @@ ks_spawn_flake_logged() {
                 grep -qE 'Failed to spawn executor: No such file or directory|Failed to attach to cgroup|Failed at step CGROUP'
 }
 
+# ks_spawn_flakes UNIT: how many starts of UNIT in this boot failed that way: each is an attempt
+# systemd counted (a restart, a start towards the limit) in which the program never ran. A
+# scenario that counts restarts or process starts adds or subtracts it.
+ks_spawn_flakes() {
+        ks_exec journalctl -b --no-pager -o cat -u "$1" |
+                grep -cE 'Failed to spawn executor: No such file or directory|Failed at step CGROUP' || true
+}
+
 ks_unflake() {  # UNIT: 0 if it failed that way and was started again
         ks_spawn_flaked "$1" || return 1
         ks_log "systemd could not spawn $1 in the container's cgroups; starting it again"

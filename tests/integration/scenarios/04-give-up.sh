@@ -34,7 +34,9 @@ gave_up() { ks_journal_grep "konivrer@web.service: Start request repeated too qu
 ks_wait_until 30 "systemd gives up on $u" gave_up
 ks_wait_state $u failed 5
 starts() { ks_exec journalctl -b --no-pager -o cat -u $u | grep -c 'action from /run/kstest/web.cmd: exit' || true; }
-ks_assert_eq 4 "$(starts)" "process starts (1 + max_restarts)"
+# An attempt the container's spawn flake ate (lib.sh) counted towards the limit but ran nothing.
+flakes=$(ks_spawn_flakes $u)
+ks_assert_eq $((4 - flakes)) "$(starts)" "process starts (1 + max_restarts, $flakes lost to the spawn flake)"
 
 alert_ran() { [ "$(ks_exec cat /run/kstest/alert 2>/dev/null)" = "$u" ]; }
 ks_wait_until 10 "on_give_up started ks-alert@$u" alert_ran
@@ -53,7 +55,7 @@ fi
 
 ks_log "given up means given up: no further starts"
 ks_assert_stays $u ActiveState failed 2
-ks_assert_eq 4 "$(starts)" "process starts after giving up"
+ks_assert_eq $((4 - flakes)) "$(starts)" "process starts after giving up"
 
 ks_log "an operator's start after fixing the service works again"
 ks_testd_set web ok

