@@ -103,6 +103,7 @@ static int definition_check(const ks_config_entry *e, char **ret_error, ks_servi
 static bool restart_covers(ks_restart restart, const char *result) {
         switch (restart) {
         case KS_RESTART_ALWAYS:
+                return true;
         case KS_RESTART_ON_FAILURE:
                 return !streq(result, "success");
         case KS_RESTART_ON_ABNORMAL:
@@ -124,8 +125,14 @@ static bool restarts_done(const ks_service *s, const unit_state *u, uint32_t *re
         *ret = u->n_restarts;
         if (!s || !u->result || !streq(u->active_state, "failed") || s->max_restarts == KS_RESTARTS_INFINITY)
                 return false;
-        if (streq(u->result, "start-limit-hit"))
-                return true;    /* a start refused by the limit, no restart counted for it */
+        if (streq(u->result, "start-limit-hit")) {
+                /* restart = "always" after clean exits: the refused one was an automatic restart,
+                 * counted as the others (Result is only start-limit-hit because the runs
+                 * succeeded). Otherwise a start refused by the limit, no restart counted for it. */
+                if (s->restart == KS_RESTART_ALWAYS && u->n_restarts > 0)
+                        *ret = u->n_restarts - 1;
+                return true;
+        }
         if (!restart_covers(s->restart, u->result) || u->n_restarts == 0)
                 return false;
         *ret = u->n_restarts - 1;

@@ -63,3 +63,23 @@ ks_exec systemctl reset-failed $u
 ks_start $u
 ks_wait_state $u active 10
 ks_wait_http 8080 /health 200 10
+
+ks_log "restart = \"always\" with clean exits: systemd ends with Result=start-limit-hit, NRestarts=4"
+ks_def clean <<'TOML'
+exec = ["/bin/true"]
+restart = "always"
+restart_delay = "100ms"
+max_restarts = 3
+restart_window = "1min"
+TOML
+ks_reload
+c=konivrer@clean.service
+ks_exec systemctl start $c || true
+clean_gave_up() { ks_journal_grep "konivrer@clean.service: Start request repeated too quickly" -u $c; }
+ks_wait_until 30 "systemd gives up on $c" clean_gave_up
+ks_log "NRestarts=$(ks_show $c NRestarts) Result=$(ks_show $c Result)"
+if ks_exec test -x /usr/bin/kservicectl; then
+        out=$(ks_exec kservicectl status clean) || true
+        ks_log "$out"
+        ks_assert_match 'Restarts: 3 \(limit of 3 in 1min reached, gave up\)' "$out" "kservicectl status clean"
+fi
