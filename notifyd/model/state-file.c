@@ -446,6 +446,7 @@ int ks_service_state_parse(const char *data, size_t size, ks_service_state *ret,
         _cleanup_free_ char *text = NULL;
         const char *last, *digits;
         ks_service_state s;
+        size_t n;
         uint32_t want;
         int r;
 
@@ -471,9 +472,11 @@ int ks_service_state_parse(const char *data, size_t size, ks_service_state *ret,
         /* The last line, with its newline: CHECKSUM=xxxxxxxx. */
         if (data[size - 1] != '\n')
                 return reject(ret_reason, "truncated (no newline at the end)");
-        last = memrchr(data, '\n', size - 1);
-        last = last ? last + 1 : data;
-        if (last < data + sizeof header - 1 || (size_t) (data + size - last) < strlen(CHECKSUM_KEY) ||
+        n = size - 1;
+        while (n > 0 && data[n - 1] != '\n')
+                n--;
+        last = data + n;
+        if (n < sizeof header - 1 || size - n < strlen(CHECKSUM_KEY) ||
             memcmp(last, CHECKSUM_KEY, strlen(CHECKSUM_KEY)) != 0)
                 return reject(ret_reason, "truncated (the last line is not CHECKSUM=)");
         digits = last + strlen(CHECKSUM_KEY);

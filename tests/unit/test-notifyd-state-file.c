@@ -490,8 +490,9 @@ TEST(save_load) {
         ASSERT_OK(ks_service_state_save(dfd, name, &s));
         ASSERT_OK(ks_service_state_load(dfd, name, &back, NULL, NULL));
         /* ... and its set-aside name still fits. */
-        write_file(dfd, strcat(name, ".state"), "x", 1);
-        name[KS_STATE_NAME_MAX] = '\0';
+        char file[sizeof name + sizeof ".state"];
+        snprintf(file, sizeof file, "%s.state", name);
+        write_file(dfd, file, "x", 1);
         _cleanup_free_ char *aside = NULL;
         ASSERT_ERROR(ks_service_state_load(dfd, name, &back, NULL, &aside), EBADMSG);
         ASSERT_NOT_NULL(aside);
