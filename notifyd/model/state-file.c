@@ -21,6 +21,7 @@
 #include "string-util.h"
 #include "time-util.h"
 
+#define HEADER_PREFIX "# kservice-notifyd state "
 #define CHECKSUM_KEY "CHECKSUM="
 #define CHECKSUM_DIGITS 8
 #define SUFFIX ".state"
@@ -456,6 +457,8 @@ int ks_service_state_parse(const char *data, size_t size, ks_service_state *ret,
                 return reject(ret_reason, "larger than %u bytes", KS_SERVICE_STATE_SIZE_MAX);
         if (memchr(data, '\0', size))
                 return reject(ret_reason, "contains a NUL byte");
+        if (size < sizeof header - 1 && memcmp(data, header, size) == 0)
+                return reject(ret_reason, "truncated (within the first line)");
         if (size < sizeof header - 1 || memcmp(data, header, sizeof header - 1) != 0) {
                 const char *nl = memchr(data, '\n', size);
                 _cleanup_free_ char *first = strndup(data, MIN(nl ? (size_t) (nl - data) : size, (size_t) 80));
@@ -463,7 +466,7 @@ int ks_service_state_parse(const char *data, size_t size, ks_service_state *ret,
 
                 if (!q)
                         return -ENOMEM;
-                if (strncmp(data, "# kservice-notifyd state ", MIN(size, strlen("# kservice-notifyd state "))) == 0)
+                if (size > strlen(HEADER_PREFIX) && memcmp(data, HEADER_PREFIX, strlen(HEADER_PREFIX)) == 0)
                         return reject(ret_reason, "foreign format version (first line \"%s\", expected \"%s\")", q,
                                       KS_SERVICE_STATE_HEADER);
                 return reject(ret_reason, "not a kservice-notifyd state file (first line \"%s\")", q);
@@ -766,7 +769,8 @@ int ks_service_state_remove_stale(int dir_fd, const char *const *keep_names, uin
         keep = malloc(sizeof keep[0] * MAX(n_keep, (size_t) 1));
         if (!keep)
                 return -ENOMEM;
-        memcpy(keep, keep_names ?: (const char *const[]) { NULL }, sizeof keep[0] * n_keep);
+        if (n_keep > 0)
+                memcpy(keep, keep_names, sizeof keep[0] * n_keep);
         qsort(keep, n_keep, sizeof keep[0], cmp_names);
 
         fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -774,8 +778,9 @@ int ks_service_state_remove_stale(int dir_fd, const char *const *keep_names, uin
                 return -errno;
         d = fdopendir(fd);
         if (!d) {
+                int r = -errno;
                 safe_close(fd);
-                return -ENOMEM;
+                return r;
         }
         for (;;) {
                 _cleanup_free_ char *name = NULL;

@@ -33,6 +33,8 @@
  *   version does not know is skipped (KEY: [A-Z0-9_]+), so adding a key needs no new major
  *   version. A change that an older reader would misread (a key whose meaning or syntax changes)
  *   takes a new major version, which this version rejects as foreign.
+ * - Not checked: how fields agree with each other (an incident's ENDED and OUTCOME, the score's
+ *   numerator and denominator): the model's code keeps those, the file only keeps what it is given.
  * - Rejected, with a reason: a file over 64 KiB, empty or with a NUL byte; another first line
  *   (a foreign version or not a state file); a last line that is not CHECKSUM= with a newline
  *   (truncated); a checksum that does not match; a line with no "=" or a malformed key; a known

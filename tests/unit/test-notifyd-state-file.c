@@ -370,6 +370,9 @@ TEST(foreign_and_malformed_files) {
         expect_rejected(t, strlen(t), "not a kservice-notifyd state file (first line \"[Unit]\")", __LINE__);
         free(t);
         expect_rejected("", 0, "empty", __LINE__);
+        expect_rejected("# kservice-notifyd sta", 22, "truncated (within the first line)", __LINE__);
+        expect_rejected("# kservice-notifyd state 1", 26, "truncated (within the first line)", __LINE__);
+        expect_rejected("# kservice-notifyd state 10\n", 28, "foreign format version", __LINE__);
         expect_rejected("# kservice-notifyd state 1\nHEALTH=healthy\n", 42, "truncated", __LINE__);
         expect_rejected("# kservice-notifyd state 1\nCHECKSUM=00000000\n", 45, "checksum mismatch", __LINE__);
         expect_rejected("# kservice-notifyd state 1\nCHECKSUM=0\n", 38, "malformed CHECKSUM", __LINE__);
