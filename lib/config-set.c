@@ -18,8 +18,6 @@
 #include "config.h"
 #include "service.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
-
 #define NAME_RULE "not a valid service name (up to 238 characters from A-Z a-z 0-9 _ . : -, " \
         "not starting with '.' or '-', not ending in a unit type suffix such as \".service\")"
 

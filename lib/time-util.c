@@ -211,9 +211,17 @@ int ks_parse_size(const char *s, uint64_t *ret) {
         return 0;
 }
 
-uint64_t ks_now_usec(void) {
+static uint64_t now_usec(clockid_t clock) {
         struct timespec ts;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * KS_USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+uint64_t ks_now_usec(void) {
+        return now_usec(CLOCK_MONOTONIC);
+}
+
+uint64_t ks_now_realtime_usec(void) {
+        return now_usec(CLOCK_REALTIME);
 }

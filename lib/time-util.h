@@ -14,6 +14,8 @@
 
 /* CLOCK_MONOTONIC now, in microseconds (the clock systemd's monotonic timestamps use). */
 uint64_t ks_now_usec(void);
+/* CLOCK_REALTIME now, in microseconds since the epoch: for times kept across reboots (state files). */
+uint64_t ks_now_realtime_usec(void);
 
 /* Parses a time span as systemd's parse_sec() does: components "<number>[<unit>]" separated by
  * optional whitespace and summed; a number may have a fraction ("1.5h"); no unit means seconds;

@@ -19,8 +19,6 @@
 #include "unit-gen.h"
 #include "unit-writer.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
-
 #define RELOAD_PREFIX "konivrer-reload@"
 #define NOTIFYD_UNIT "kservice-notifyd.service"
 

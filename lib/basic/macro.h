@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,15 @@ static inline void closep(int *fd) {
                 close(*fd);
 }
 #define _cleanup_close_ _cleanup_(closep)
+
+/* Closes fd if it is open; returns -EBADF to assign back: fd = safe_close(fd). */
+static inline int safe_close(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -EBADF;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
 static inline void *mfree(void *p) {
         free(p);

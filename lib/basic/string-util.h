@@ -3,7 +3,11 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 bool endswith(const char *s, const char *suffix);
 /* streq() that takes NULL: equal when both are NULL. */
 bool streq_ptr(const char *a, const char *b);
+/* A decimal number of 1 to 20 digits and nothing else (no sign, space or leading "+"): -EINVAL,
+ * -ERANGE above UINT64_MAX, or 0 with *ret set. */
+int safe_atou64(const char *s, uint64_t *ret);

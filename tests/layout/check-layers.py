@@ -6,8 +6,8 @@ SPDX line), and no file includes a header of a layer above its own.
     check-layers.py SRCDIR
 
 Layers, lowest first (README.md, Layout): lib/basic, lib, then the programs; inside notifyd,
-check/ and systemd/ sit below the supervisor (notifyd/ itself) and beside each other, never
-including one another.
+check/, systemd/ and model/ sit below the supervisor (notifyd/ itself) and beside each other,
+never including one another.
 """
 import os
 import re
@@ -23,7 +23,8 @@ ALLOWED = {
     'ctl': ['lib', 'lib/basic'],
     'notifyd/check': ['lib', 'lib/basic'],
     'notifyd/systemd': ['lib', 'lib/basic'],
-    'notifyd': ['notifyd/check', 'notifyd/systemd', 'lib', 'lib/basic'],
+    'notifyd/model': ['lib', 'lib/basic'],
+    'notifyd': ['notifyd/check', 'notifyd/systemd', 'notifyd/model', 'lib', 'lib/basic'],
 }
 # build-generated headers anyone may include
 GENERATED = {'config.h'}

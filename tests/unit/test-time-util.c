@@ -2,6 +2,7 @@
 /* Unit tests for lib/time-util.c: time spans and sizes as systemd parses them, and spans formatted
  * so that they read back to the same value. */
 #include <inttypes.h>
+#include <time.h>
 
 #include "macro.h"
 #include "test.h"
@@ -80,6 +81,14 @@ TEST(size) {
         EXPECT_TRUE(ks_parse_size("1.5", &v) == -EINVAL);
         EXPECT_TRUE(ks_parse_size("-1K", &v) == -ERANGE);
         EXPECT_TRUE(ks_parse_size("16E", &v) == -ERANGE);
+}
+
+TEST(now_realtime) {
+        time_t before = time(NULL);
+        uint64_t now = ks_now_realtime_usec();
+        time_t after = time(NULL);
+
+        ASSERT_TRUE(now / KS_USEC_PER_SEC >= (uint64_t) before && now / KS_USEC_PER_SEC <= (uint64_t) after);
 }
 
 TEST_MAIN()
