@@ -23,7 +23,8 @@ ALLOWED = {
     'ctl': ['lib', 'lib/basic'],
     'notifyd/check': ['lib', 'lib/basic'],
     'notifyd/systemd': ['lib', 'lib/basic'],
-    'notifyd': ['notifyd/check', 'notifyd/systemd', 'lib', 'lib/basic'],
+    'notifyd/model': ['lib', 'lib/basic'],
+    'notifyd': ['notifyd/check', 'notifyd/systemd', 'notifyd/model', 'lib', 'lib/basic'],
 }
 # build-generated headers anyone may include
 GENERATED = {'config.h'}
