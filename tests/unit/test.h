@@ -6,8 +6,9 @@
  *   EXPECT_*  record the failure and go on, for long tables where every wrong row should be seen;
  *             the program then exits non-zero (TEST_DONE(), ks_test_run()).
  * Checks: _TRUE(e), _FALSE(e), _EQ(a, b) (as integers), _STREQ(a, b) (NULL equals only NULL),
- * _OK(r) (r >= 0), _ERROR(r, E) (r == -E), _NULL(p), _NOT_NULL(p); TEST_FAILED(fmt, ...) records
- * a failure a test found its own way.
+ * _OK(r) (r >= 0), _ERROR(r, E) (r == -E), _NULL(p), _NOT_NULL(p), _NEAR(a, b, eps) (doubles,
+ * |a - b| <= eps, NaN never); TEST_FAILED(fmt, ...) records a failure a test found its own way;
+ * ks_test_random(&state) is a deterministic PRNG, so a failure reproduces.
  * Tests: TEST(name) { ... } defines test_name() and registers it; TEST_MAIN() runs them all in
  * the order they are written, or only those named on the command line (test-diag edit_distance).
  * A main() of its own returns ks_test_run(argc, argv), or ks_test_run_in_tmpdir() for tests that
@@ -17,6 +18,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -105,6 +107,15 @@ static inline bool ks_test_streq(const char *a, const char *b) {
                                      ks_test_int(_se, -_e, true));                                 \
         } while (0)
 
+#define KS_TEST_NEAR_(fatal, a, b, eps, ta)                                                        \
+        do {                                                                                       \
+                double _a = (a), _b = (b), _eps = (eps);                                           \
+                ks_test_checks++;                                                                  \
+                if (!(fabs(_a - _b) <= _eps))                                                      \
+                        ks_test_fail(fatal, __FILE__, __LINE__, "%s == %.17g, expected %.17g ± %g", \
+                                     ta, _a, _b, _eps);                                            \
+        } while (0)
+
 #define ASSERT_TRUE(expr)       KS_TEST_TRUE_(true, expr, #expr)
 #define ASSERT_FALSE(expr)      KS_TEST_TRUE_(true, !(expr), "!(" #expr ")")
 #define ASSERT_NULL(p)          KS_TEST_TRUE_(true, (p) == NULL, #p " == NULL")
@@ -113,6 +124,7 @@ static inline bool ks_test_streq(const char *a, const char *b) {
 #define ASSERT_STREQ(a, b)      KS_TEST_STREQ_(true, a, b, #a)
 #define ASSERT_OK(r)            KS_TEST_OK_(true, r, #r)
 #define ASSERT_ERROR(r, e)      KS_TEST_ERROR_(true, r, e, #r)
+#define ASSERT_NEAR(a, b, eps)  KS_TEST_NEAR_(true, a, b, eps, #a)
 
 #define EXPECT_TRUE(expr)       KS_TEST_TRUE_(false, expr, #expr)
 #define EXPECT_FALSE(expr)      KS_TEST_TRUE_(false, !(expr), "!(" #expr ")")
@@ -122,10 +134,19 @@ static inline bool ks_test_streq(const char *a, const char *b) {
 #define EXPECT_STREQ(a, b)      KS_TEST_STREQ_(false, a, b, #a)
 #define EXPECT_OK(r)            KS_TEST_OK_(false, r, #r)
 #define EXPECT_ERROR(r, e)      KS_TEST_ERROR_(false, r, e, #r)
+#define EXPECT_NEAR(a, b, eps)  KS_TEST_NEAR_(false, a, b, eps, #a)
 
 /* A failure the test detected itself (a table row, a whole output): said with file:line, recorded,
  * and the test goes on. */
 #define TEST_FAILED(...) ks_test_fail(false, __FILE__, __LINE__, __VA_ARGS__)
+
+/* xorshift64* (Vigna): a deterministic stream from a nonzero state, the same on every machine. */
+static inline uint64_t ks_test_random(uint64_t *state) {
+        *state ^= *state >> 12;
+        *state ^= *state << 25;
+        *state ^= *state >> 27;
+        return *state * UINT64_C(2685821657736338717);
+}
 
 /* The summary line; 0 when every check held, 1 otherwise. */
 static inline int ks_test_done(void) {
