@@ -30,21 +30,6 @@
                 (tail) = (item);                                                                 \
         } while (0)
 
-/* Takes item out of a list that keeps its tail (pass a variable that is not tracked otherwise,
- * see LIST_REMOVE); its pointers are left NULL. */
-#define LIST_REMOVE_TAIL(head, tail, item)                                                       \
-        do {                                                                                     \
-                if ((item)->prev)                                                                \
-                        (item)->prev->next = (item)->next;                                       \
-                else                                                                             \
-                        (head) = (item)->next;                                                   \
-                if ((item)->next)                                                                \
-                        (item)->next->prev = (item)->prev;                                       \
-                else                                                                             \
-                        (tail) = (item)->prev;                                                   \
-                (item)->prev = (item)->next = NULL;                                              \
-        } while (0)
-
 /* Takes item out of a list that keeps only its head. */
 #define LIST_REMOVE(head, item)                                                                  \
         do {                                                                                     \
@@ -55,4 +40,12 @@
                 if ((item)->next)                                                                \
                         (item)->next->prev = (item)->prev;                                       \
                 (item)->prev = (item)->next = NULL;                                              \
+        } while (0)
+
+/* Takes item out of a list that keeps its tail too; its pointers are left NULL. */
+#define LIST_REMOVE_TAIL(head, tail, item)                                                       \
+        do {                                                                                     \
+                if (!(item)->next)                                                               \
+                        (tail) = (item)->prev;                                                   \
+                LIST_REMOVE(head, item);                                                         \
         } while (0)
