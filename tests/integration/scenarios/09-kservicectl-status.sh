@@ -37,8 +37,12 @@ ks_log "$out"
 ks_assert_eq 0 "$rc" "exit status of status web"
 ks_assert_match 'Definition: /etc/kservice/web.toml' "$out"
 ks_assert_match 'Active: active \(running\)' "$out"
-# The container's spawn flake (lib.sh) is an extra restart in which the program never ran.
-ks_assert_match "Restarts: $((1 + $(ks_spawn_flakes $u)))" "$out"
+# kservicectl shows systemd's count: one restart, unless the container's spawn flake (lib.sh)
+# added attempts in which the program never ran, or made the harness start the unit again
+# (which counts from 0).
+n=$(ks_show $u NRestarts)
+[ "$(ks_spawn_flakes $u)" -gt 0 ] || ks_assert_eq 1 "$n" "NRestarts after one crash"
+ks_assert_match "Restarts: $n\$" "$(grep 'Restarts:' <<<"$out")"
 ks_assert_match "Main PID: $(ks_show $u MainPID)" "$out"
 
 # A broken definition: its first error with its position, and exit status 1.
