@@ -346,13 +346,10 @@ static int native_start(ks_probe *c, ks_check_loop *loop) {
                 ks_http_response_init(n->resp, n->req.head);
         }
         n->connected = n->conn.fd >= 0;
-        /* on_conn tells an idle kept connection from a run by c->loop: set during the run. */
-        c->loop = loop;
         r = run_start(c);
         if (r >= 0)
                 r = arm_timer(c);
         if (r < 0) {
-                c->loop = NULL;
                 close_conn(c);
                 return r;
         }

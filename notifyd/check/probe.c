@@ -163,13 +163,15 @@ int ks_probe_start(ks_probe *c, ks_check_loop *loop, uint64_t timeout_usec, ks_p
         c->done = done;
         c->userdata = userdata;
         c->started_usec = ks_now_usec();
+        /* Set for the backend too: a native check tells its idle kept connection from a run by it. */
+        c->loop = loop;
         r = c->backend->start(c, loop);
         if (r < 0) {
+                c->loop = NULL;
                 c->done = NULL;
                 end_run(c);
                 return r;
         }
-        c->loop = loop;
         return 0;
 }
 
