@@ -84,11 +84,16 @@ TEST(size) {
 }
 
 TEST(now_realtime) {
-        time_t before = time(NULL);
-        uint64_t now = ks_now_realtime_usec();
-        time_t after = time(NULL);
+        struct timespec before, after;
+        uint64_t now;
 
-        ASSERT_TRUE(now / KS_USEC_PER_SEC >= (uint64_t) before && now / KS_USEC_PER_SEC <= (uint64_t) after);
+        /* clock_gettime, not time(): glibc's time() reads the coarse clock, which can still be in
+         * the previous second when the precise one has moved on (seen in a CI run). */
+        ASSERT_TRUE(clock_gettime(CLOCK_REALTIME, &before) == 0);
+        now = ks_now_realtime_usec();
+        ASSERT_TRUE(clock_gettime(CLOCK_REALTIME, &after) == 0);
+        ASSERT_TRUE(now >= (uint64_t) before.tv_sec * KS_USEC_PER_SEC + (uint64_t) before.tv_nsec / 1000);
+        ASSERT_TRUE(now <= (uint64_t) after.tv_sec * KS_USEC_PER_SEC + (uint64_t) after.tv_nsec / 1000);
 }
 
 TEST_MAIN()
