@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "macro.h"
+#include "monitor.h"
 
 typedef struct ks_daemon_options {
         const char *search_path;        /* NULL: $KSERVICE_CONFIG_PATH or the default */
@@ -30,6 +31,20 @@ int ks_daemon_reload(ks_daemon *d);
 
 /* A clean stop: relax the watchdog of every service we feed (monitor.h). */
 void ks_daemon_relax_all(ks_daemon *d);
+
+/* The monitors, sorted by unit name (valid until the next reload). */
+size_t ks_daemon_n_monitors(const ks_daemon *d);
+ks_monitor *ks_daemon_monitor(const ks_daemon *d, size_t i);
+/* By NAME, konivrer@NAME or konivrer@NAME.service; NULL if none has health checks. */
+ks_monitor *ks_daemon_find(const ks_daemon *d, const char *name);
+
+/* Who else hears the monitors' events (the D-Bus API): called after the daemon has handled them
+ * (saved state). removed: a monitor is about to be freed (its definition is gone). */
+typedef struct ks_daemon_observer {
+        ks_monitor_events events;
+        void (*removed)(ks_monitor *m, void *userdata);
+} ks_daemon_observer;
+void ks_daemon_set_observer(ks_daemon *d, const ks_daemon_observer *o, void *userdata);
 
 /* One line for notifyd's own STATUS=. */
 void ks_daemon_status(ks_daemon *d, char *buf, size_t size);

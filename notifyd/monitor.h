@@ -13,6 +13,7 @@
 #include <systemd/sd-id128.h>
 
 #include "check-loop.h"
+#include "health-record.h"
 #include "due-set.h"
 #include "admission.h"
 #include "lag-meter.h"
@@ -31,10 +32,22 @@ typedef struct ks_monitor_context {
         ks_lag_meter lag;               /* how late the loop runs */
         uint64_t uncounted;             /* timed-out checks not counted because of lag */
         uint64_t uncounted_reported, uncounted_report_at, uncounted_worst;
+        const struct ks_monitor_events *events;  /* may be NULL */
+        void *events_userdata;
 } ks_monitor_context;
 
-
 typedef struct ks_monitor ks_monitor;
+
+/* What a monitor tells its owner (the daemon), synchronously. */
+typedef struct ks_monitor_events {
+        /* The record changed: what is a KS_RECORD_* mask (health-record.h), never 0. Called for
+         * state changes and, with KS_RECORD_ROUND alone, after every round. */
+        void (*changed)(ks_monitor *m, unsigned what, void *userdata);
+        /* A round completed (passed, reason, latency), or, with reason NULL, the checks stopped
+         * (the unit is not running any more): for callers waiting in ks_monitor_check_now(). */
+        void (*round_done)(ks_monitor *m, bool passed, const char *reason, uint64_t latency_usec,
+                           void *userdata);
+} ks_monitor_events;
 
 /* Takes ownership of svc (which must have health checks) on success. */
 int ks_monitor_new(ks_monitor_context *ctx, ks_service *svc, ks_monitor **ret);
@@ -66,3 +79,16 @@ bool ks_monitor_is_checking(const ks_monitor *m);
 bool ks_monitor_is_ready(const ks_monitor *m);
 /* Rounds completed since start (for notifyd's own status). */
 uint64_t ks_monitor_rounds(const ks_monitor *m);
+
+/* The service's health record (health-record.h): what the API shows and the state file keeps. */
+const ks_health_record *ks_monitor_record(const ks_monitor *m);
+ks_health_record *ks_monitor_record_mut(ks_monitor *m);
+/* What check i is, e.g. "GET http://127.0.0.1:8080/healthz" (i < the record's n_checks). */
+void ks_monitor_describe_check(const ks_monitor *m, size_t i, char *buf, size_t size);
+
+/* Runs a round now (CheckNow): 0 when one started or one is already in flight (its end is
+ * reported through events->round_done), -ESRCH when the unit is not running (nothing to check). */
+int ks_monitor_check_now(ks_monitor *m);
+
+/* ResetHistory (health-record.h); reported through events->changed. */
+void ks_monitor_reset_history(ks_monitor *m);

@@ -43,7 +43,8 @@ static const char *const action_names[_KS_INCIDENT_ACTION_MAX] = {
 
 static const char *const outcome_names[_KS_INCIDENT_OUTCOME_MAX] = {
         [KS_INCIDENT_ONGOING] = "ongoing",     [KS_INCIDENT_RECOVERED] = "recovered",
-        [KS_INCIDENT_RESTARTED] = "restarted", [KS_INCIDENT_GAVE_UP] = "gave-up",
+        [KS_INCIDENT_RESTARTED] = "restarted", [KS_INCIDENT_STOPPED] = "stopped",
+        [KS_INCIDENT_GAVE_UP] = "gave-up",
         [KS_INCIDENT_UNKNOWN] = "unknown",
 };
 
@@ -74,6 +75,7 @@ void ks_service_state_init(ks_service_state *s) {
         *s = (ks_service_state) {
                 .version = KS_SERVICE_STATE_VERSION,
                 .health = KS_HEALTH_UNKNOWN,
+                .flap_last = -1,
         };
 }
 
@@ -90,8 +92,8 @@ bool ks_service_state_equal(const ks_service_state *a, const ks_service_state *b
             !streq(a->systemd_invocation_id, b->systemd_invocation_id) ||
             !double_same(a->score_numerator, b->score_numerator) ||
             !double_same(a->score_denominator, b->score_denominator) ||
-            a->score_updated_usec != b->score_updated_usec || a->flap_verdicts != b->flap_verdicts ||
-            a->flap_n_verdicts != b->flap_n_verdicts || a->flapping != b->flapping ||
+            a->score_updated_usec != b->score_updated_usec || a->flap_changes != b->flap_changes ||
+            a->flap_n_changes != b->flap_n_changes || a->flap_last != b->flap_last || a->flapping != b->flapping ||
             a->n_incidents != b->n_incidents)
                 return false;
         for (size_t i = 0; i < a->n_incidents; i++) {
@@ -143,8 +145,8 @@ static bool invocation_id_ok(const char *id) {
         return true;
 }
 
-static bool flap_ok(uint32_t verdicts, unsigned n) {
-        return n <= KS_FLAP_VERDICTS_MAX && (n == 32 || (verdicts >> n) == 0);
+static bool flap_ok(uint32_t changes, unsigned n, int last) {
+        return n <= KS_FLAP_CHANGES_MAX && (changes >> n) == 0 && last >= -1 && last <= 1;
 }
 
 static int read_u64(ks_service_state *s, void *field, const char *v) {
@@ -209,26 +211,41 @@ static void write_string(FILE *f, const ks_service_state *s, const void *field) 
         fputs(field, f);
 }
 
-/* FLAP_VERDICTS=0110...: oldest first, so the most recent verdict (bit 0) is the last digit. */
-static int read_flap_verdicts(ks_service_state *s, void *field, const char *v) {
+/* FLAP_CHANGES=0110...: oldest first, so the newest flag (bit 0) is the last digit. */
+static int read_flap_changes(ks_service_state *s, void *field, const char *v) {
         size_t n = strlen(v);
         uint32_t bits = 0;
 
-        if (n > KS_FLAP_VERDICTS_MAX)
+        if (n > KS_FLAP_CHANGES_MAX)
                 return -EINVAL;
         for (size_t i = 0; i < n; i++) {
                 if (v[i] != '0' && v[i] != '1')
                         return -EINVAL;
                 bits = bits << 1 | (uint32_t) (v[i] == '1');
         }
-        s->flap_verdicts = bits;
-        s->flap_n_verdicts = (unsigned) n;
+        s->flap_changes = bits;
+        s->flap_n_changes = (unsigned) n;
         return 0;
 }
 
-static void write_flap_verdicts(FILE *f, const ks_service_state *s, const void *field) {
-        for (unsigned i = s->flap_n_verdicts; i > 0; i--)
-                fputc('0' + ((s->flap_verdicts >> (i - 1)) & 1), f);
+static void write_flap_changes(FILE *f, const ks_service_state *s, const void *field) {
+        for (unsigned i = s->flap_n_changes; i > 0; i--)
+                fputc('0' + ((s->flap_changes >> (i - 1)) & 1), f);
+}
+
+static const char *const flap_last_names[] = { "none", "failed", "passed" };
+
+static int read_flap_last(ks_service_state *s, void *field, const char *v) {
+        int i = index_of(flap_last_names, ELEMENTSOF(flap_last_names), v);
+
+        if (i < 0)
+                return i;
+        *(int *) field = i - 1;
+        return 0;
+}
+
+static void write_flap_last(FILE *f, const ks_service_state *s, const void *field) {
+        fputs(flap_last_names[*(const int *) field + 1], f);
 }
 
 typedef struct state_key {
@@ -252,7 +269,8 @@ static const state_key state_keys[] = {
         KEY("SCORE_NUMERATOR", double, score_numerator),
         KEY("SCORE_DENOMINATOR", double, score_denominator),
         KEY("SCORE_UPDATED", u64, score_updated_usec),
-        KEY("FLAP_VERDICTS", flap_verdicts, flap_verdicts),
+        KEY("FLAP_CHANGES", flap_changes, flap_changes),
+        KEY("FLAP_LAST", flap_last, flap_last),
         KEY("FLAPPING", bool, flapping),
 };
 
@@ -263,7 +281,7 @@ static const state_key state_keys[] = {
 static bool state_ok(const ks_service_state *s) {
         if ((unsigned) s->health >= _KS_HEALTH_STATE_MAX || !invocation_id_ok(s->systemd_invocation_id) ||
             !isfinite(s->score_numerator) || !isfinite(s->score_denominator) ||
-            !flap_ok(s->flap_verdicts, s->flap_n_verdicts) || s->n_incidents > KS_SERVICE_STATE_INCIDENTS_MAX)
+            !flap_ok(s->flap_changes, s->flap_n_changes, s->flap_last) || s->n_incidents > KS_SERVICE_STATE_INCIDENTS_MAX)
                 return false;
         for (size_t i = 0; i < s->n_incidents; i++) {
                 const ks_incident *x = &s->incidents[i];

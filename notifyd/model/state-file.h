@@ -21,11 +21,12 @@
  * - Keys (struct fields below): HEALTH (starting, healthy, unhealthy, flapping, paused, unknown),
  *   HEALTH_SINCE, CONSECUTIVE_FAILURES, RESTARTS_BY_KSERVICE, RESTARTS_SEEN, SYSTEMD_NRESTARTS,
  *   SYSTEMD_INVOCATION_ID (32 lowercase hex digits, or empty), SCORE_NUMERATOR,
- *   SCORE_DENOMINATOR, SCORE_UPDATED, FLAP_VERDICTS (one '1' for a passed round and '0' for a
- *   failed one, oldest first, at most 21), FLAPPING.
+ *   SCORE_DENOMINATOR, SCORE_UPDATED, FLAP_CHANGES (the flap detector's change flags, flap.h:
+ *   '1' a change, '0' none, oldest first, at most 20), FLAP_LAST (none, passed or failed: the
+ *   last round's verdict), FLAPPING.
  * - INCIDENT=STARTED,ENDED,ACTION,OUTCOME,REASON, repeated, oldest first, at most 50: ENDED 0
  *   while ongoing; ACTION none, restart or gave-up; OUTCOME ongoing, recovered, restarted,
- *   gave-up or unknown; REASON last (it may hold commas), escaped, at most 160 bytes once
+ *   stopped, gave-up or unknown; REASON last (it may hold commas), escaped, at most 160 bytes once
  *   unescaped.
  * - CHECKSUM= is the CRC-32 (crc32.h) of every byte before its line, 8 lowercase hex digits.
  * - Lines starting with "#" after the first are comments.
@@ -60,7 +61,7 @@
 #define KS_SERVICE_STATE_SIZE_MAX (64u * 1024u)
 #define KS_SERVICE_STATE_INCIDENTS_MAX 50
 #define KS_INCIDENT_REASON_MAX 160
-#define KS_FLAP_VERDICTS_MAX 21
+#define KS_FLAP_CHANGES_MAX 20
 #define KS_INVOCATION_ID_LEN 32
 
 /* The longest NAME whose set-aside file name ("NAME.state.bad-" and 20 digits) fits in 255 bytes. */
@@ -89,6 +90,7 @@ typedef enum ks_incident_outcome {
         KS_INCIDENT_ONGOING,
         KS_INCIDENT_RECOVERED,          /* healthy again without a restart */
         KS_INCIDENT_RESTARTED,          /* healthy again after a restart */
+        KS_INCIDENT_STOPPED,            /* the unit was stopped (by someone else than kservice) */
         KS_INCIDENT_GAVE_UP,
         KS_INCIDENT_UNKNOWN,            /* ended while notifyd was not watching */
         _KS_INCIDENT_OUTCOME_MAX,
@@ -124,9 +126,11 @@ typedef struct ks_service_state {
         double score_denominator;
         uint64_t score_updated_usec;            /* realtime of the last decay */
 
-        /* The flap detector's state: bit i is the verdict of the round i rounds ago (1 passed). */
-        uint32_t flap_verdicts;
-        unsigned flap_n_verdicts;               /* <= KS_FLAP_VERDICTS_MAX */
+        /* The flap detector's state (flap.h): bit i is set when the event i events ago was a
+         * change; the last round's verdict: -1 none yet, 0 failed, 1 passed. */
+        uint32_t flap_changes;
+        unsigned flap_n_changes;                /* <= KS_FLAP_CHANGES_MAX */
+        int flap_last;
         bool flapping;
 
         size_t n_incidents;

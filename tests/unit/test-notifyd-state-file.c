@@ -49,8 +49,9 @@ static void fill(ks_service_state *s, size_t n_incidents) {
         s->score_numerator = 1.0 / 3.0;
         s->score_denominator = 0.1 + 0.2;
         s->score_updated_usec = 1;
-        s->flap_verdicts = 0x15a5a5;
-        s->flap_n_verdicts = 21;
+        s->flap_changes = 0x5a5a5;
+        s->flap_n_changes = 20;
+        s->flap_last = 1;
         s->flapping = true;
         for (size_t i = 0; i < n_incidents; i++) {
                 ks_incident *x = ks_service_state_add_incident(s, 1000 + i, reasons[i % ELEMENTSOF(reasons)]);
@@ -180,7 +181,8 @@ TEST(empty_state) {
                 "SCORE_NUMERATOR=0\n"
                 "SCORE_DENOMINATOR=0\n"
                 "SCORE_UPDATED=0\n"
-                "FLAP_VERDICTS=\n"
+                "FLAP_CHANGES=\n"
+                "FLAP_LAST=none\n"
                 "FLAPPING=0\n");
         ASSERT_STREQ(text, want);
 }
@@ -211,8 +213,9 @@ TEST(round_trip) {
         }
         for (unsigned h = 0; h < _KS_HEALTH_STATE_MAX; h++) {
                 s.health = (ks_health_state) h;
-                s.flap_n_verdicts = h * 4;
-                s.flap_verdicts = (1u << s.flap_n_verdicts) - 1;
+                s.flap_n_changes = MIN(h * 4, KS_FLAP_CHANGES_MAX);
+                s.flap_changes = (1u << s.flap_n_changes) - 1;
+                s.flap_last = (int) (h % 3) - 1;
                 round_trip(&s);
         }
 }
@@ -225,8 +228,11 @@ TEST(state_is_checked_before_formatting) {
         s.health = _KS_HEALTH_STATE_MAX;
         ASSERT_ERROR(ks_service_state_format(&s, &text, NULL), EINVAL);
         fill(&s, 2);
-        s.flap_n_verdicts = 3;
-        s.flap_verdicts = 8;
+        s.flap_n_changes = 3;
+        s.flap_changes = 8;
+        ASSERT_ERROR(ks_service_state_format(&s, &text, NULL), EINVAL);
+        fill(&s, 2);
+        s.flap_last = 2;
         ASSERT_ERROR(ks_service_state_format(&s, &text, NULL), EINVAL);
         fill(&s, 2);
         s.score_numerator = NAN;
@@ -338,8 +344,9 @@ TEST(foreign_and_malformed_files) {
                 { "SCORE_DENOMINATOR= 1\n", "bad value" },
                 { "FLAPPING=2\n", "bad value for FLAPPING" },
                 { "FLAPPING=yes\n", "bad value" },
-                { "FLAP_VERDICTS=0102\n", "bad value for FLAP_VERDICTS" },
-                { "FLAP_VERDICTS=0101010101010101010101\n", "bad value" },
+                { "FLAP_CHANGES=0102\n", "bad value for FLAP_CHANGES" },
+                { "FLAP_CHANGES=010101010101010101010\n", "bad value" },
+                { "FLAP_LAST=maybe\n", "bad value for FLAP_LAST" },
                 { "SYSTEMD_INVOCATION_ID=0123\n", "bad value" },
                 { "SYSTEMD_INVOCATION_ID=0123456789ABCDEF0123456789ABCDEF\n", "bad value" },
                 { "HEALTH\n", "line 2: no '='" },
@@ -430,7 +437,7 @@ TEST(compatible_additions) {
                                 "FUTURE_TABLE=a,b,c\n"
                                 "HEALTH=healthy\n"
                                 "INCIDENT=30,0,none,ongoing,\n"
-                                "FLAP_VERDICTS=0011\n");
+                                "FLAP_CHANGES=0011\n");
 
         ASSERT_OK(ks_service_state_parse(t, strlen(t), &s, &reason));
         free(t);
@@ -438,8 +445,9 @@ TEST(compatible_additions) {
         ASSERT_EQ(s.health, KS_HEALTH_HEALTHY);
         ASSERT_EQ(s.restarts_seen, 5);
         ASSERT_EQ(s.restarts_by_kservice, 0);
-        ASSERT_EQ(s.flap_n_verdicts, 4);
-        ASSERT_EQ(s.flap_verdicts, 3);    /* the last two rounds passed */
+        ASSERT_EQ(s.flap_n_changes, 4);
+        ASSERT_EQ(s.flap_changes, 3);    /* the last two events were changes */
+        ASSERT_EQ(s.flap_last, -1);
         ASSERT_EQ(s.n_incidents, 2);
         ASSERT_STREQ(s.incidents[0].reason, "the first, with a comma");
         ASSERT_EQ(s.incidents[0].action, KS_INCIDENT_ACTION_RESTART);
