@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# timeout: 300
+# Issue 13: what kservice counts survives what systemd forgets. A service whose endpoint fails
+# until kservice restarts it gets one incident (action restart, outcome restarted),
+# RestartsByKservice 1 and RestartsSeen 1; then the counters and the incident read back the same,
+# from the D-Bus API and from /var/lib/kservice/web.state, after each of: systemctl stop/start
+# of the service (systemd's NRestarts goes back to 0), a clean stop of notifyd (the file says
+# paused), systemctl restart kservice-notifyd, kill -9 of notifyd, and a reboot of the container
+# (the service is enabled, so it starts at boot).
+ks_require /usr/libexec/kservice-notifyd
+u=konivrer@web.service
+n=kservice-notifyd.service
+
+ks_testd_set web ok
+ks_def web <<EOF
+exec = $(ks_testd_exec web 8080)
+enabled = true
+restart_delay = "100ms"
+[health]
+interval = "1s"
+timeout = "500ms"
+failure_threshold = 3
+[[health.check]]
+type = "http"
+url = "http://127.0.0.1:8080/health"
+EOF
+ks_reload
+ks_start $u
+ks_wait_until 30 "the API knows web" ks_api_get web Name
+ks_assert_eq web "$(ks_api_get web Name)" "Name"
+ks_assert_eq $u "$(ks_api_get web Unit)" "Unit"
+ks_api_wait web Health healthy 30
+ks_assert_eq 0 "$(ks_api_get web RestartsByKservice)" "RestartsByKservice of a new service"
+ks_assert_eq 0 "$(ks_api_get web RestartsSeen)" "RestartsSeen of a new service"
+ks_assert_eq "[]" "$(ks_api_get web Incidents)" "Incidents of a new service"
+
+ks_log "the endpoint fails until kservice restarts the service"
+pid0=$(ks_show $u MainPID)
+flakes0=$(ks_spawn_flakes $u)
+# SIGUSR1: this ks-testd process answers 500 from now on; the restarted one reads the command
+# file ("ok") and passes.
+ks_exec bash -c 'kill -USR1 "$1"' sh "$pid0"
+ks_api_wait web RestartsByKservice 1 15
+ks_wait_state $u active 30
+new_main() { local p; p=$(ks_show $u MainPID); [ "$p" != 0 ] && [ "$p" != "$pid0" ]; }
+ks_wait_until 10 "the restarted main process" new_main
+ks_api_wait web Health healthy 30
+incident_closed() { [[ $(ks_api_incidents web) == *,restart,restarted,* ]]; }
+ks_wait_until 15 "the incident ended 'restarted'" incident_closed
+flakes=$(( $(ks_spawn_flakes $u) - flakes0 ))
+inc=$(ks_api_incidents web)
+ks_log "incidents: $inc"
+ks_assert_eq 1 "$(wc -l <<<"$inc")" "number of incidents"
+ks_assert_match '^[1-9][0-9]{15},[1-9][0-9]{15},restart,restarted,HTTP 500' "$inc" "the incident (started, ended, action, outcome, reason)"
+IFS=, read -r started ended _ <<<"$inc"
+[ "$ended" -ge "$started" ] || ks_fail "the incident ended ($ended) before it started ($started)"
+ks_assert_eq 1 "$(ks_api_get web RestartsByKservice)" "RestartsByKservice"
+seen=$(ks_api_get web RestartsSeen)
+nr=$(ks_show $u NRestarts)
+if [ "$flakes" = 0 ]; then
+        ks_assert_eq 1 "$seen" "RestartsSeen"
+        ks_assert_eq 1 "$nr" "systemd's NRestarts"
+else
+        # A restart the container's spawn flake failed is retried by systemd: more restarts seen.
+        ks_log "$flakes spawn flake(s) of $u: RestartsSeen $seen, NRestarts $nr"
+        { [ "$seen" -ge 1 ] && [ "$seen" -le $((1 + flakes)) ]; } || ks_fail "RestartsSeen $seen, expected 1 to $((1 + flakes))"
+fi
+ks_assert_eq false "$(ks_api_get web Flapping)" "Flapping after one incident"
+
+# What every step below must read back, from the API and from the file.
+want="rbk=1 seen=$seen incidents=$inc"
+api_view() { echo "rbk=$(ks_api_get web RestartsByKservice) seen=$(ks_api_get web RestartsSeen) incidents=$(ks_api_incidents web)"; }
+file_view() { echo "rbk=$(ks_state_get web RESTARTS_BY_KSERVICE) seen=$(ks_state_get web RESTARTS_SEEN) incidents=$(ks_state_incidents web)"; }
+file_saved() { [ "$(file_view)" = "$want" ]; }
+# Saved within about a second of the change.
+ks_wait_until 5 "web.state holds the counters and the incident" file_saved
+ks_state_check "$KS_STATE_DIR/web.state" || ks_fail "web.state does not parse"
+ks_assert_eq healthy "$(ks_state_get web HEALTH)" "HEALTH in web.state"
+
+# check_same WHEN: the API (once the service is healthy again) and the file read back $want.
+check_same() {
+        ks_wait_until 30 "the API answers after $1" ks_api_get web Name
+        ks_api_wait web Health healthy 30
+        ks_assert_eq "$want" "$(api_view)" "the API's counters and incidents after $1"
+        ks_wait_until 5 "web.state after $1" file_saved
+        ks_assert_eq "$want" "$(file_view)" "web.state's counters and incidents after $1"
+        ks_state_check "$KS_STATE_DIR/web.state" || ks_fail "web.state does not parse after $1"
+}
+
+# nrestarts_zero WHEN FLAKES-BEFORE: systemd's NRestarts is 0 unless a spawn flake made it restart.
+nrestarts_zero() {
+        if [ "$(ks_spawn_flakes $u)" = "$2" ]; then
+                ks_assert_eq 0 "$(ks_show $u NRestarts)" "systemd's NRestarts after $1 (it forgets; kservice does not)"
+        else
+                ks_log "a spawn flake of $u after $1: NRestarts $(ks_show $u NRestarts) not checked"
+        fi
+}
+
+ks_log "1. systemctl stop and start of the service"
+f0=$(ks_spawn_flakes $u)
+ks_exec systemctl stop $u
+ks_api_wait web Health unknown 10
+ks_assert_eq "$want" "$(api_view)" "the API's counters and incidents while the service is stopped"
+ks_start $u
+ks_wait_state $u active 30
+check_same "systemctl stop/start of $u"
+nrestarts_zero "stop/start" "$f0"
+
+ks_log "2. clean stop of notifyd: web.state says paused, and keeps the counters"
+ks_exec systemctl stop $n
+ks_assert_eq paused "$(ks_state_get web HEALTH)" "HEALTH in web.state while notifyd is stopped"
+ks_assert_eq "$want" "$(file_view)" "web.state's counters and incidents while notifyd is stopped"
+ks_start $n
+ks_wait_state $n active 30
+check_same "a clean stop and start of notifyd"
+
+ks_log "3. systemctl restart kservice-notifyd"
+npid=$(ks_show $n MainPID)
+ks_restart $n
+ks_wait_state $n active 30
+[ "$(ks_show $n MainPID)" != "$npid" ] || ks_fail "notifyd's MainPID did not change on restart"
+check_same "systemctl restart $n"
+
+ks_log "4. kill -9 of notifyd's main process (systemd restarts it)"
+npid=$(ks_show $n MainPID)
+ks_exec bash -c 'kill -KILL "$1"' sh "$npid"
+notifyd_back() { [ "$(ks_show $n ActiveState)" = active ] && [ "$(ks_show $n MainPID)" != "$npid" ] && [ "$(ks_show $n MainPID)" != 0 ]; }
+ks_wait_until 20 "notifyd restarted after SIGKILL" notifyd_back
+check_same "kill -9 of notifyd"
+
+ks_log "5. reboot of the container (web is enabled: started at boot, with notifyd)"
+ks_reboot
+ks_wait_state $u active 30
+ks_wait_state $n active 30
+check_same "a reboot"
+nrestarts_zero "the reboot" 0
