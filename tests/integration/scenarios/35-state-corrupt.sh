@@ -58,7 +58,7 @@ corrupt() {
         new=$(comm -13 <(sort <<<"$before") <(sort <<<"$after"))
         ks_assert_eq 1 "$(grep -c . <<<"$new")" "new web.state.bad-* files ($case)"
         usec=${new##*.bad-}
-        [[ $usec =~ ^[0-9]+$ ]] && [ "$usec" -ge "$t0" ] && [ "$usec" -le "$t1" ] ||
+        { [[ $usec =~ ^[0-9]+$ ]] && [ "$usec" -ge "$t0" ] && [ "$usec" -le "$t1" ]; } ||
                 ks_fail "$new: USEC $usec is not the realtime of the rename (between $t0 and $t1)"
         if [ "$case" = symlink ]; then
                 ks_assert_eq /etc/hostname "$(ks_exec readlink "$new")" "the set-aside symbolic link's target"
