@@ -690,15 +690,19 @@ ks_api_path() {
 }
 
 # ks_api_json BUSCTL-ARGS...: busctl --system --json=short ARGS inside, its "data" printed on the
-# host: a string as it is, a boolean as true/false, a number in full precision, anything else as
-# one line of JSON.
+# host: a string as it is, a boolean as true/false, a number in full precision (a double as
+# Python prints it: 1.0, 0.9166666666666666), anything else as one line of JSON; a method's
+# reply of one value as that value, of none as nothing.
 ks_api_json() {
         ks_exec busctl --system --json=short "$@" | python3 -c '
 import json, sys
-d = json.load(sys.stdin)["data"]
+t = sys.stdin.read()
+if not t.strip(): sys.exit(0)    # a method call without a reply value
+d = json.loads(t)["data"]
+if isinstance(d, list) and len(d) == 1 and sys.argv[1] == "call": d = d[0]
 if isinstance(d, bool): print("true" if d else "false")
 elif isinstance(d, (str, int, float)): print(d)
-else: print(json.dumps(d))'
+else: print(json.dumps(d))' "$1"
 }
 
 # ks_api_get NAME PROPERTY: a property of the service object of NAME (org.kservice.Notifyd1.Service).
