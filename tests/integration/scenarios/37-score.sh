@@ -88,11 +88,11 @@ set_at() {
 # rounds before FROM_INDEX at FROM_USEC - (FROM_INDEX - i) intervals: the times before a gap).
 # Prints "SCORE N D".
 expect() {
-        local s=$1 r=$2 li=$3 lt=$4 fi=${5:-0} ft=${6:-0} i ev=() v t
+        local s=$1 r=$2 li=$3 lt=$4 gi=${5:-0} gt=${6:-0} i ev=() v t
         for ((i = 1; i <= r; i++)); do
                 v=${verdicts[$s]:i-1:1}
                 [ -n "$v" ] || v=p      # rounds after the scripted ones: the endpoint says ok
-                if [ "$i" -le "$fi" ]; then t=$((ft - (fi - i) * INTERVAL_USEC)); else t=$((lt - (li - i) * INTERVAL_USEC)); fi
+                if [ "$i" -le "$gi" ]; then t=$((gt - (gi - i) * INTERVAL_USEC)); else t=$((lt - (li - i) * INTERVAL_USEC)); fi
                 ev+=("$v@$t")
         done
         "$model" score "${half[$s]}" "${reset_usec[$s]}" "${ev[@]}"
