@@ -587,6 +587,15 @@ static int write_all(int fd, const char *p, size_t n) {
 }
 
 int ks_service_state_save(int dir_fd, const char *name, const ks_service_state *s) {
+        int r = ks_service_state_write(dir_fd, name, s);
+
+        /* The rename is durable once the directory is. */
+        if (r >= 0 && fsync(dir_fd) < 0)
+                return -errno;
+        return r;
+}
+
+int ks_service_state_write(int dir_fd, const char *name, const ks_service_state *s) {
         _cleanup_free_ char *content = NULL, *path = NULL, *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         size_t size;
@@ -611,14 +620,9 @@ int ks_service_state_save(int dir_fd, const char *name, const ks_service_state *
                 r = -errno;
         if (r >= 0 && renameat(dir_fd, tmp, dir_fd, path) < 0)
                 r = -errno;
-        if (r < 0) {
+        if (r < 0)
                 (void) unlinkat(dir_fd, tmp, 0);
-                return r;
-        }
-        /* The rename is durable once the directory is. */
-        if (fsync(dir_fd) < 0)
-                return -errno;
-        return 0;
+        return r;
 }
 
 /* Renames path to path.bad-USEC (a USEC that no file has yet); *ret is the new name. */

@@ -166,6 +166,9 @@ int ks_service_state_parse(const char *data, size_t size, ks_service_state *ret,
  * for a bad name or state, -ENAMETOOLONG, or the errno of the failed call (the temporary file
  * is removed then). */
 int ks_service_state_save(int dir_fd, const char *name, const ks_service_state *s);
+/* The same without the directory's fsync(), for a batch of saves followed by one fsync(dir_fd):
+ * until then a crash may leave the old file instead of the new one (never a torn one). */
+int ks_service_state_write(int dir_fd, const char *name, const ks_service_state *s);
 
 /* Loads NAME.state. -ENOENT when there is none (a fresh start). A file that is rejected (see the
  * format; also a symbolic link or not a regular file) is renamed to NAME.state.bad-USEC, never
