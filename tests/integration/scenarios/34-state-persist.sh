@@ -18,6 +18,9 @@ enabled = true
 restart_delay = "100ms"
 [health]
 interval = "1s"
+# The first round may come before ks-testd listens ("Connection refused"): not a failure that
+# counts (without a start period it would open an incident at every start).
+start_period = "3s"
 timeout = "500ms"
 failure_threshold = 3
 [[health.check]]
@@ -46,11 +49,13 @@ new_main() { local p; p=$(ks_show $u MainPID); [ "$p" != 0 ] && [ "$p" != "$pid0
 ks_wait_until 10 "the restarted main process" new_main
 ks_api_wait web Health healthy 30
 incident_closed() { [[ $(ks_api_incidents web) == *,restart,restarted,* ]]; }
-ks_wait_until 15 "the incident ended 'restarted'" incident_closed
+incident_closed || sleep 5
+incident_closed || ks_fail "no incident ended 'restarted' 5 s after the service is healthy again: Incidents $(ks_api_get web Incidents)"
 flakes=$(( $(ks_spawn_flakes $u) - flakes0 ))
-inc=$(ks_api_incidents web)
-ks_log "incidents: $inc"
-ks_assert_eq 1 "$(wc -l <<<"$inc")" "number of incidents"
+all=$(ks_api_incidents web)
+ks_log "incidents: $all"
+ks_assert_eq 1 "$(grep -c . <<<"$all")" "number of incidents"
+inc=$all
 ks_assert_match '^[1-9][0-9]{15},[1-9][0-9]{15},restart,restarted,HTTP 500' "$inc" "the incident (started, ended, action, outcome, reason)"
 IFS=, read -r started ended _ <<<"$inc"
 [ "$ended" -ge "$started" ] || ks_fail "the incident ended ($ended) before it started ($started)"
@@ -68,7 +73,7 @@ fi
 ks_assert_eq false "$(ks_api_get web Flapping)" "Flapping after one incident"
 
 # What every step below must read back, from the API and from the file.
-want="rbk=1 seen=$seen incidents=$inc"
+want="rbk=1 seen=$seen incidents=$all"
 api_view() { echo "rbk=$(ks_api_get web RestartsByKservice) seen=$(ks_api_get web RestartsSeen) incidents=$(ks_api_incidents web)"; }
 file_view() { echo "rbk=$(ks_state_get web RESTARTS_BY_KSERVICE) seen=$(ks_state_get web RESTARTS_SEEN) incidents=$(ks_state_incidents web)"; }
 file_saved() { [ "$(file_view)" = "$want" ]; }

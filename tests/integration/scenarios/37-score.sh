@@ -24,6 +24,9 @@ exec = $(ks_testd_exec $s "${port[$s]}")
 restart_delay = "100ms"
 [health]
 interval = "2s"
+# The first round may come before ks-testd listens ("Connection refused"): not a failure that
+# counts (without a start period it would open an incident at every start).
+start_period = "3s"
 timeout = "1s"
 failure_threshold = 3
 $extra
