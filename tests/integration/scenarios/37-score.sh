@@ -115,6 +115,17 @@ sample() {
         echo "$((c1 - reset_count[$s])) $sc $l"
 }
 
+# sample_wait NAME: sample, tried for up to 10 s.
+sample_wait() {
+        local deadline x
+        deadline=$(( $(ks_now_ms) + 10000 ))
+        while [ "$(ks_now_ms)" -lt "$deadline" ]; do
+                x=$(sample "$1") && { echo "$x"; return 0; }
+                sleep 0.2
+        done
+        ks_fail "no reading of $1's Score in 10 s"
+}
+
 # check NAME ROUNDS SCORE LAST_USEC [FROM_INDEX FROM_USEC]: SCORE is score.h's within 1e-3.
 check() {
         local s=$1 r=$2 sc=$3 l=$4 e
@@ -154,8 +165,7 @@ done
 ks_log "---- the score across a restart of notifyd"
 declare -A last_r last_l from_r from_l
 for s in web fast; do
-        ks_wait_until 10 "a reading of $s" sample $s
-        x=$(sample $s) || x=$(sample $s) || ks_fail "no reading of $s"
+        x=$(sample_wait $s) || ks_fail "no reading of $s's Score"
         read -r r _ l <<<"$x"
         last_r[$s]=$r
         last_l[$s]=$l
@@ -179,8 +189,7 @@ for s in web fast; do
         ks_wait_until 30 "the API knows $s again" ks_api_get $s Name
         ks_api_wait $s Health healthy 30
         ks_wait_until 15 "2 rounds of $s since notifyd's restart" count_reaches "${port[$s]}" $((reset_count[$s] + from_r[$s] + 2))
-        ks_wait_until 10 "a reading of $s" sample $s
-        x=$(sample $s) || x=$(sample $s) || ks_fail "no reading of $s"
+        x=$(sample_wait $s) || ks_fail "no reading of $s's Score"
         read -r r sc l <<<"$x"
         check $s "$r" "$sc" "$l" "${from_r[$s]}" "${from_l[$s]}"
 done
