@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # timeout: 720
 # Issue 13, crash safety: 200 services change state (a toggler inside the container fails a
-# random 20 of their endpoints every 2 s, so some recover and some are restarted by kservice)
-# while the test kill -9's kservice-notifyd 30 times, each time 0 to 700 ms after systemd started
-# it again (so kills land while it loads its state files, while it saves them, and in between).
+# random 20 of their endpoints every 2 s, which kservice restarts, and kills 3 random services'
+# processes, which systemd restarts) while the test kill -9's kservice-notifyd 30 times, each
+# time 0 to 700 ms after systemd started it again, every 5th time after letting it run for 3 s
+# (so kills land while it loads its state files, while it saves them, and in between).
 # After each kill every /var/lib/kservice/*.state parses (tests/integration/state-check.py: the
 # format and its CRC-32) and no counter went backwards since the previous snapshot
 # (RESTARTS_BY_KSERVICE, RESTARTS_SEEN, the number of incidents until it reaches 50); in the end
@@ -28,7 +29,7 @@ ks_exec bash -c '
         for i in $(seq 1 "$1"); do
                 printf "%s\n" "exec = [\"/bin/sleep\", \"infinity\"]" "restart_delay = \"100ms\"" \
                         "max_restarts = \"infinity\"" "[health]" "interval = \"1s\"" "timeout = \"500ms\"" \
-                        "failure_threshold = 2" "[[health.check]]" "type = \"http\"" \
+                        "failure_threshold = 1" "[[health.check]]" "type = \"http\"" \
                         "url = \"http://127.0.0.1:$(($2 + i))/health\"" > /etc/kservice/s$i.toml
         done' sh "$N" "$BASE"
 ks_reload
@@ -42,7 +43,9 @@ n_files() { find "$dir" -maxdepth 1 -name '*.state' | wc -l; }
 all_files() { [ "$(n_files)" -ge "$N" ]; }
 ks_wait_until 30 "$N state files" all_files
 
-# The toggler, inside the container: every 2 s a new random set of 20 failing endpoints.
+# The toggler, inside the container: every 2 s a new random set of 20 failing endpoints (with
+# failure_threshold 1, kservice restarts those services), and 3 random services' processes
+# killed (systemd restarts them: restarts seen that kservice did not cause).
 ks_write /run/kstest/toggle.sh 0755 <<'EOF'
 #!/bin/bash
 base=$1 n=$2
@@ -50,6 +53,10 @@ end=$((SECONDS + 600))
 while [ "$SECONDS" -lt "$end" ]; do
         for _ in $(seq 1 20); do echo "port $((base + 1 + RANDOM % n)) fail"; done >/run/kstest/endpoints.cmd.new
         mv -f /run/kstest/endpoints.cmd.new /run/kstest/endpoints.cmd
+        for _ in 1 2 3; do
+                pid=$(systemctl show -p MainPID --value "konivrer@s$((1 + RANDOM % n)).service")
+                [ "$pid" != 0 ] && kill -KILL "$pid" 2>/dev/null
+        done
         sleep 2
 done
 EOF
@@ -81,6 +88,12 @@ for ((k = 1; k <= KILLS; k++)); do
         if [ "$npid" = 0 ]; then
                 ks_wait_until 30 "notifyd running again" notifyd_running
                 npid=$(ks_show $n MainPID)
+        fi
+        # Every 5th kill lets notifyd run for 3 s first: rounds, restarts and saves happen, and
+        # the counters move; the others land while it loads the state files or just after.
+        if [ $((k % 5)) = 0 ]; then
+                ks_wait_state $n active 30
+                sleep 3
         fi
         sleep "0.$(printf '%03d' $((RANDOM % 701)))"
         ks_exec bash -c 'kill -KILL "$1"' sh "$npid" 2>/dev/null && killed=$((killed + 1))
@@ -125,6 +138,10 @@ cut -d" " -f1-3 "$work/snap.end" >"$work/files"
 diff -u "$work/files" "$work/api" >&2 || ks_fail "ListServices' counters differ from the state files (above: -files +API)"
 changed=$(awk '$4 > 0' "$work/snap.end" | wc -l)
 restarted=$(awk '$2 > 0' "$work/snap.end" | wc -l)
-ks_log "services with incidents: $changed, restarted by kservice: $restarted; notifyd's NRestarts: $(ks_show $n NRestarts)"
-[ "$changed" -ge 20 ] || ks_fail "only $changed services had an incident: the toggler did not exercise the state"
+seen=$(awk '$3 > 0' "$work/snap.end" | wc -l)
+ks_log "services with incidents: $changed, restarted by kservice: $restarted, with restarts seen: $seen; notifyd's NRestarts: $(ks_show $n NRestarts)"
+# That the test exercised what it checks.
+[ "$changed" -ge 20 ] || ks_fail "only $changed services had an incident"
+[ "$restarted" -ge 10 ] || ks_fail "only $restarted services were restarted by kservice"
+[ "$seen" -ge 10 ] || ks_fail "only $seen services have restarts seen"
 rm -rf "$work"
