@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # timeout: 300
 # Issue 13: what kservice counts survives what systemd forgets. A service whose endpoint fails
-# until kservice restarts it gets one incident (action restart, outcome restarted),
-# RestartsByKservice 1 and RestartsSeen 1; then the counters and the incident read back the same,
+# until kservice restarts it gets one incident (action restart, outcome restarted: checked last,
+# so that a wrong one does not hide the rest), RestartsByKservice 1 and RestartsSeen 1; then the
+# counters and the incident read back the same,
 # from the D-Bus API and from /var/lib/kservice/web.state, after each of: systemctl stop/start
 # of the service (systemd's NRestarts goes back to 0), a clean stop of notifyd (the file says
 # paused), systemctl restart kservice-notifyd, kill -9 of notifyd, and a reboot of the container
@@ -48,15 +49,21 @@ ks_wait_state $u active 30
 new_main() { local p; p=$(ks_show $u MainPID); [ "$p" != 0 ] && [ "$p" != "$pid0" ]; }
 ks_wait_until 10 "the restarted main process" new_main
 ks_api_wait web Health healthy 30
-incident_closed() { [[ $(ks_api_incidents web) == *,restart,restarted,* ]]; }
-incident_closed || sleep 5
-incident_closed || ks_fail "no incident ended 'restarted' 5 s after the service is healthy again: Incidents $(ks_api_get web Incidents)"
+incident_ended() { [[ $(ks_api_incidents web) =~ ^[0-9]+,[1-9][0-9]*, ]]; }
+ks_wait_until 10 "the incident ended" incident_ended
 flakes=$(( $(ks_spawn_flakes $u) - flakes0 ))
 all=$(ks_api_incidents web)
 ks_log "incidents: $all"
 ks_assert_eq 1 "$(grep -c . <<<"$all")" "number of incidents"
 inc=$all
-ks_assert_match '^[1-9][0-9]{15},[1-9][0-9]{15},restart,restarted,HTTP 500' "$inc" "the incident (started, ended, action, outcome, reason)"
+ks_assert_match '^[1-9][0-9]{15},[1-9][0-9]{15},[a-z-]+,[a-z-]+,HTTP 500' "$inc" "the incident (started, ended, action, outcome, reason)"
+# Its action and outcome: a wrong one fails the scenario at the end, after the persistence
+# checks, which read back whatever was recorded.
+deferred=
+if ! [[ $inc =~ ^[0-9]+,[0-9]+,restart,restarted, ]]; then
+        deferred="the incident of a restart by kservice: action and outcome not 'restart,restarted': $inc (systemd: $(ks_exec journalctl -b --no-pager -o cat -u $u | grep -E 'Scheduled restart job|Failed with result' | tr '\n' ' '))"
+        ks_log "FAIL (at the end): $deferred"
+fi
 IFS=, read -r started ended _ <<<"$inc"
 [ "$ended" -ge "$started" ] || ks_fail "the incident ended ($ended) before it started ($started)"
 ks_assert_eq 1 "$(ks_api_get web RestartsByKservice)" "RestartsByKservice"
@@ -139,3 +146,5 @@ ks_wait_state $u active 30
 ks_wait_state $n active 30
 check_same "a reboot"
 nrestarts_zero "the reboot" 0
+
+[ -z "$deferred" ] || ks_fail "$deferred"
