@@ -9,7 +9,6 @@
 # the polling.
 ks_require /usr/libexec/kservice-notifyd
 u=konivrer@web.service
-n=kservice-notifyd.service
 model=$KS_SRCDIR/tests/integration/health-model.py
 
 ks_testd_set web ok
@@ -96,8 +95,12 @@ ks_log "ok: FlapPercent $p"
 flapping_saved() { [ "$(ks_state_get web FLAPPING)" = 1 ]; }
 ks_wait_until 5 "FLAPPING=1 in web.state" flapping_saved
 ks_state_check "$KS_STATE_DIR/web.state" || ks_fail "web.state does not parse while flapping"
-j=$(ks_exec journalctl -b --no-pager -o cat -u $u -u $n)
-ks_assert_match '[Ff]lapping' "$j" "the journal of $u and $n"
+# The message gives the percent state change at that round: flap.h's there.
+pct_on=$("$model" flap "ppppp$(for ((i = 0; i < 40; i++)); do [ $((i % 2)) = 0 ] && printf f || printf p; done)" |
+        awk '$3 == 1 { printf "%.1f", $2; exit }')
+j=$(ks_exec journalctl -b --no-pager -o cat -u $u)
+ks_assert_match "^flapping: ${pct_on/./\\.}% state change over the last 21 results \\(starts at 20%\\)" "$j" "the journal of $u"
+ks_assert_match "^flapping, " "$(ks_show $u StatusText)" "StatusText while flapping"
 ks_assert_eq active "$(ks_show $u ActiveState)" "ActiveState while flapping"
 ks_assert_eq 0 "$(ks_api_get web RestartsByKservice)" "RestartsByKservice while alternating (failure_threshold 3 never reached)"
 
@@ -122,6 +125,10 @@ s=$(ks_api_get web Score)
 awk -v s="$s" 'BEGIN { exit !(s > 0.5 && s < 1) }' || ks_fail "Score $s after flapping ended (no longer halved: above 0.5)"
 not_flapping_saved() { [ "$(ks_state_get web FLAPPING)" = 0 ]; }
 ks_wait_until 5 "FLAPPING=0 in web.state" not_flapping_saved
-n_msgs=$(grep -ci flapping <<<"$(ks_exec journalctl -b --no-pager -o cat -u $u -u $n)" || true)
-ks_log "journal lines about flapping: $n_msgs"
-ks_exec journalctl -b --no-pager -o cat -u $u -u $n | grep -i flap >&2 || true
+pct_off=$("$model" flap "ppppp${cycle}$(printf 'p%.0s' $(seq 1 40))" |
+        awk -v from=$((5 + m)) '$1 > from && $3 == 0 { printf "%.1f", $2; exit }')
+j=$(ks_exec journalctl -b --no-pager -o cat -u $u)
+ks_assert_match "^no longer flapping: ${pct_off/./\\.}% state change over the last 21 results \\(stops at 5%\\)" "$j" "the journal of $u"
+ks_assert_eq 1 "$(grep -c '^flapping: ' <<<"$j")" "'flapping:' messages"
+ks_assert_eq 1 "$(grep -c '^no longer flapping: ' <<<"$j")" "'no longer flapping:' messages"
+ks_assert_no_match "^flapping, " "$(ks_show $u StatusText)" "StatusText after flapping ended"
