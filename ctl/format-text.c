@@ -121,8 +121,8 @@ static const char *check_result_word(int result) {
 
 static void incident_line(FILE *f, const char *label, const ks_incident_info *in, const ks_format_context *c) {
         char t[160];
-        fprintf(f, "%14s: %s since %s: %s\n", label, in->action, when(t, sizeof t, in->started_usec, c),
-                in->reason);
+        fprintf(f, "%14s: since %s, %s (action: %s)\n", label, when(t, sizeof t, in->started_usec, c), in->reason,
+                in->action);
 }
 
 static void health_lines(FILE *f, const ks_service_view *v, const ks_format_context *c) {
