@@ -137,6 +137,8 @@ done
         expect "kservice-notifyd" '^f rwxr-xr-x /usr/(bin|sbin|libexec|lib/kservice)/kservice-notifyd$'
 [ -e "$src/ctl/meson.build" ] &&
         expect "kservicectl" '^f rwxr-xr-x /usr/bin/kservicectl$'
+[ -e "$src/ctl/kservicectl.schema.json" ] &&
+        expect "kservicectl's JSON schema" '^f rw-r--r-- /usr/share/kservice/kservicectl.schema.json$'
 
 # ---------------------------------------------------------------------------------------------
 # notifyd is enabled and started on installation by both.
