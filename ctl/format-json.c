@@ -6,6 +6,7 @@
  * 0 for none) and NAME (ISO 8601 in UTC, null for none).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "format.h"
 #include "time-util.h"
@@ -54,6 +55,51 @@ static void checks(ks_json_writer *w, const ks_health_info *h) {
         ks_json_writer_array_end(w);
 }
 
+/* One property of ks_health_fields: under its D-Bus name (show) or its json_key (status). */
+static void json_field(ks_json_writer *w, const ks_health_field *fd, const ks_health_info *h, bool dbus_names) {
+        const void *p = (const char *) h + fd->offset;
+        const char *key = dbus_names ? fd->property : fd->json_key;
+        char iso[64];
+
+        switch (fd->type) {
+        case KS_FIELD_STRING:
+                ks_json_writer_field_string(w, key, *(char *const *) p);
+                break;
+        case KS_FIELD_U32:
+                ks_json_writer_field_uint(w, key, *(const uint32_t *) p);
+                break;
+        case KS_FIELD_U64:
+                ks_json_writer_field_uint(w, key, *(const uint64_t *) p);
+                break;
+        case KS_FIELD_TIME:
+                if (!dbus_names) {
+                        field_time(w, key, *(const uint64_t *) p);
+                        break;
+                }
+                ks_json_writer_field_uint(w, key, *(const uint64_t *) p);
+                /* "HealthSinceUSec" -> "HealthSince" */
+                char name[64];
+                snprintf(name, sizeof name, "%.*s", (int) (strlen(key) - strlen("USec")), key);
+                ks_json_writer_field_string(w, name,
+                        ks_format_timestamp_iso8601(iso, sizeof iso, *(const uint64_t *) p) >= 0 ? iso : NULL);
+                break;
+        case KS_FIELD_BOOL:
+                ks_json_writer_field_bool(w, key, *(const bool *) p);
+                break;
+        case KS_FIELD_DOUBLE:
+                ks_json_writer_field_double(w, key, *(const double *) p);
+                break;
+        case KS_FIELD_CHECKS:
+                ks_json_writer_key(w, key);
+                checks(w, h);
+                break;
+        case KS_FIELD_INCIDENTS:
+                ks_json_writer_key(w, key);
+                incidents(w, h);
+                break;
+        }
+}
+
 static void health(ks_json_writer *w, const ks_service_view *v) {
         const ks_health_info *h = &v->h;
 
@@ -63,14 +109,9 @@ static void health(ks_json_writer *w, const ks_service_view *v) {
         if (v->health_source == KS_HEALTH_SOURCE_ERROR)
                 ks_json_writer_field_string(w, "error", v->health_error);
         if (v->health_source == KS_HEALTH_SOURCE_NOTIFYD) {
-                field_time(w, "since", h->health_since_usec);
-                ks_json_writer_field_double(w, "score", h->score);
-                ks_json_writer_field_bool(w, "flapping", h->flapping);
-                ks_json_writer_field_double(w, "flap_percent", h->flap_percent);
-                ks_json_writer_field_uint(w, "consecutive_failures", h->consecutive_failures);
-                ks_json_writer_field_uint(w, "failure_threshold", h->failure_threshold);
-                ks_json_writer_field_uint(w, "restarts_by_kservice", h->restarts_by_kservice);
-                ks_json_writer_field_uint(w, "restarts_seen", h->restarts_seen);
+                for (size_t i = 0; i < ks_health_fields_n; i++)
+                        if (ks_health_fields[i].json_key)
+                                json_field(w, &ks_health_fields[i], h, false);
                 ks_json_writer_key(w, "last_round");
                 if (h->last_round_usec > 0) {
                         ks_json_writer_object_begin(w);
@@ -81,8 +122,6 @@ static void health(ks_json_writer *w, const ks_service_view *v) {
                         ks_json_writer_object_end(w);
                 } else
                         ks_json_writer_null(w);
-                ks_json_writer_key(w, "checks");
-                checks(w, h);
                 ks_json_writer_key(w, "open_incident");
                 const ks_incident_info *in = ks_service_view_open_incident(v);
                 if (in)
@@ -152,35 +191,14 @@ static void service(ks_json_writer *w, const ks_service_view *v) {
 /* show: the Service object's properties under their D-Bus names, plus an ISO 8601 string beside
  * each realtime *USec property (same name without "USec"). */
 static void properties(ks_json_writer *w, const ks_service_view *v) {
-        const ks_health_info *h = &v->h;
-        char iso[64];
-
         ks_json_writer_object_begin(w);
         ks_json_writer_field_string(w, "Name", v->name);
         ks_json_writer_field_string(w, "Unit", v->unit);
-        ks_json_writer_field_string(w, "Health", ks_service_view_health(v));
-        if (v->health_source == KS_HEALTH_SOURCE_NOTIFYD) {
-                ks_json_writer_field_uint(w, "HealthSinceUSec", h->health_since_usec);
-                ks_json_writer_field_string(w, "HealthSince",
-                        ks_format_timestamp_iso8601(iso, sizeof iso, h->health_since_usec) >= 0 ? iso : NULL);
-                ks_json_writer_field_uint(w, "ConsecutiveFailures", h->consecutive_failures);
-                ks_json_writer_field_uint(w, "FailureThreshold", h->failure_threshold);
-                ks_json_writer_field_uint(w, "LastRoundUSec", h->last_round_usec);
-                ks_json_writer_field_string(w, "LastRound",
-                        ks_format_timestamp_iso8601(iso, sizeof iso, h->last_round_usec) >= 0 ? iso : NULL);
-                ks_json_writer_field_string(w, "LastResult", h->last_result);
-                ks_json_writer_field_string(w, "LastReason", h->last_reason);
-                ks_json_writer_field_uint(w, "LastLatencyUSec", h->last_latency_usec);
-                ks_json_writer_key(w, "Checks");
-                checks(w, h);
-                ks_json_writer_field_uint(w, "RestartsByKservice", h->restarts_by_kservice);
-                ks_json_writer_field_uint(w, "RestartsSeen", h->restarts_seen);
-                ks_json_writer_field_bool(w, "Flapping", h->flapping);
-                ks_json_writer_field_double(w, "FlapPercent", h->flap_percent);
-                ks_json_writer_field_double(w, "Score", h->score);
-                ks_json_writer_key(w, "Incidents");
-                incidents(w, h);
-        }
+        if (v->health_source == KS_HEALTH_SOURCE_NOTIFYD)
+                for (size_t i = 0; i < ks_health_fields_n; i++)
+                        json_field(w, &ks_health_fields[i], &v->h, true);
+        else
+                ks_json_writer_field_string(w, "Health", ks_service_view_health(v));
         ks_json_writer_object_end(w);
 }
 

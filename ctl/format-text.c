@@ -282,37 +282,60 @@ static void status_overview(FILE *f, const ks_ctl_output *o, const ks_format_con
         }
 }
 
-static void show_properties(FILE *f, const ks_service_view *v) {
-        const ks_health_info *h = &v->h;
-        const char *health = ks_service_view_health(v);
+static void show_field(FILE *f, const ks_health_field *fd, const ks_health_info *h) {
+        const void *p = (const char *) h + fd->offset;
 
-        fprintf(f, "Name=%s\nUnit=%s\nHealth=%s\n", v->name, v->unit, health ?: "");
-        if (v->health_source != KS_HEALTH_SOURCE_NOTIFYD)
+        switch (fd->type) {
+        case KS_FIELD_STRING:
+                fprintf(f, "%s=%s\n", fd->property, *(char *const *) p ?: "");
+                break;
+        case KS_FIELD_U32:
+                fprintf(f, "%s=%" PRIu32 "\n", fd->property, *(const uint32_t *) p);
+                break;
+        case KS_FIELD_U64:
+        case KS_FIELD_TIME:
+                fprintf(f, "%s=%" PRIu64 "\n", fd->property, *(const uint64_t *) p);
+                break;
+        case KS_FIELD_BOOL:
+                fprintf(f, "%s=%s\n", fd->property, *(const bool *) p ? "yes" : "no");
+                break;
+        case KS_FIELD_DOUBLE:
+                fprintf(f, "%s=%g\n", fd->property, *(const double *) p);
+                break;
+        case KS_FIELD_CHECKS:
+                /* One line per element, as systemctl show does for ExecStart=. */
+                for (size_t i = 0; i < h->n_checks; i++)
+                        fprintf(f,
+                                "%s={ description=%s ; result=%d ; reason=%s ; latency_usec=%" PRIu64
+                                " ; at_usec=%" PRIu64 " }\n",
+                                fd->property, h->checks[i].description, h->checks[i].result,
+                                h->checks[i].reason, h->checks[i].latency_usec, h->checks[i].at_usec);
+                if (h->n_checks == 0)
+                        fprintf(f, "%s=\n", fd->property);
+                break;
+        case KS_FIELD_INCIDENTS:
+                for (size_t i = 0; i < h->n_incidents; i++)
+                        fprintf(f,
+                                "%s={ started_usec=%" PRIu64 " ; ended_usec=%" PRIu64
+                                " ; action=%s ; outcome=%s ; reason=%s }\n",
+                                fd->property, h->incidents[i].started_usec, h->incidents[i].ended_usec,
+                                h->incidents[i].action, h->incidents[i].outcome, h->incidents[i].reason);
+                if (h->n_incidents == 0)
+                        fprintf(f, "%s=\n", fd->property);
+                break;
+        }
+}
+
+/* Key=Value for every property of the Service object; Name, Unit and Health only when notifyd
+ * could not be asked. */
+static void show_properties(FILE *f, const ks_service_view *v) {
+        fprintf(f, "Name=%s\nUnit=%s\n", v->name, v->unit);
+        if (v->health_source != KS_HEALTH_SOURCE_NOTIFYD) {
+                fprintf(f, "Health=%s\n", ks_service_view_health(v) ?: "");
                 return;
-        fprintf(f, "HealthSinceUSec=%" PRIu64 "\n", h->health_since_usec);
-        fprintf(f, "ConsecutiveFailures=%" PRIu32 "\nFailureThreshold=%" PRIu32 "\n", h->consecutive_failures,
-                h->failure_threshold);
-        fprintf(f, "LastRoundUSec=%" PRIu64 "\nLastResult=%s\nLastReason=%s\nLastLatencyUSec=%" PRIu64 "\n",
-                h->last_round_usec, h->last_result, h->last_reason, h->last_latency_usec);
-        for (size_t i = 0; i < h->n_checks; i++)
-                fprintf(f,
-                        "Checks={ description=%s ; result=%d ; reason=%s ; latency_usec=%" PRIu64
-                        " ; at_usec=%" PRIu64 " }\n",
-                        h->checks[i].description, h->checks[i].result, h->checks[i].reason,
-                        h->checks[i].latency_usec, h->checks[i].at_usec);
-        if (h->n_checks == 0)
-                fputs("Checks=\n", f);
-        fprintf(f, "RestartsByKservice=%" PRIu64 "\nRestartsSeen=%" PRIu64 "\n", h->restarts_by_kservice,
-                h->restarts_seen);
-        fprintf(f, "Flapping=%s\nFlapPercent=%g\nScore=%g\n", h->flapping ? "yes" : "no", h->flap_percent, h->score);
-        for (size_t i = 0; i < h->n_incidents; i++)
-                fprintf(f,
-                        "Incidents={ started_usec=%" PRIu64 " ; ended_usec=%" PRIu64
-                        " ; action=%s ; outcome=%s ; reason=%s }\n",
-                        h->incidents[i].started_usec, h->incidents[i].ended_usec, h->incidents[i].action,
-                        h->incidents[i].outcome, h->incidents[i].reason);
-        if (h->n_incidents == 0)
-                fputs("Incidents=\n", f);
+        }
+        for (size_t i = 0; i < ks_health_fields_n; i++)
+                show_field(f, &ks_health_fields[i], &v->h);
 }
 
 static void history(FILE *f, const ks_service_view *v, const ks_format_context *c) {

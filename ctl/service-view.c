@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kservicectl's view of one service: its definition part, and what is derived from the parts. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,28 @@ static const char *const health_source_table[_KS_HEALTH_SOURCE_MAX] = {
         [KS_HEALTH_SOURCE_INVALID] = "invalid-definition",
         [KS_HEALTH_SOURCE_ERROR] = "error",
 };
+
+#define FIELD(property, json_key, type, member) \
+        { property, json_key, KS_FIELD_##type, offsetof(ks_health_info, member) }
+
+const ks_health_field ks_health_fields[] = {
+        FIELD("Health", NULL, STRING, health),
+        FIELD("HealthSinceUSec", "since", TIME, health_since_usec),
+        FIELD("ConsecutiveFailures", "consecutive_failures", U32, consecutive_failures),
+        FIELD("FailureThreshold", "failure_threshold", U32, failure_threshold),
+        FIELD("LastRoundUSec", NULL, TIME, last_round_usec),
+        FIELD("LastResult", NULL, STRING, last_result),
+        FIELD("LastReason", NULL, STRING, last_reason),
+        FIELD("LastLatencyUSec", NULL, U64, last_latency_usec),
+        FIELD("Checks", "checks", CHECKS, checks),
+        FIELD("RestartsByKservice", "restarts_by_kservice", U64, restarts_by_kservice),
+        FIELD("RestartsSeen", "restarts_seen", U64, restarts_seen),
+        FIELD("Flapping", "flapping", BOOL, flapping),
+        FIELD("FlapPercent", "flap_percent", DOUBLE, flap_percent),
+        FIELD("Score", "score", DOUBLE, score),
+        FIELD("Incidents", NULL, INCIDENTS, incidents),
+};
+const size_t ks_health_fields_n = ELEMENTSOF(ks_health_fields);
 
 const char *ks_health_source_to_string(ks_health_source s) {
         return s >= 0 && s < _KS_HEALTH_SOURCE_MAX ? health_source_table[s] : NULL;

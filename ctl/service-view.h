@@ -56,6 +56,30 @@ typedef struct ks_health_info {
         size_t n_incidents;
 } ks_health_info;
 
+/* The properties of the Service object, in the order of the API (kservice-notifyd(8)), one line
+ * each in service-view.c: read from the bus by view-bus.c, printed by show and, those with a
+ * json_key, in status --json's "health". */
+typedef enum ks_health_field_type {
+        KS_FIELD_STRING,        /* s, char * */
+        KS_FIELD_U32,           /* u, uint32_t */
+        KS_FIELD_U64,           /* t, uint64_t */
+        KS_FIELD_TIME,          /* t, uint64_t realtime usec (0: none): JSON adds an ISO 8601 string */
+        KS_FIELD_BOOL,          /* b, bool */
+        KS_FIELD_DOUBLE,        /* d, double */
+        KS_FIELD_CHECKS,        /* a(sisttt), checks/n_checks */
+        KS_FIELD_INCIDENTS,     /* a(ttsss), incidents/n_incidents */
+} ks_health_field_type;
+
+typedef struct ks_health_field {
+        const char *property;   /* "HealthSinceUSec" */
+        const char *json_key;   /* "since" in status --json's "health"; NULL: not there as such */
+        ks_health_field_type type;
+        size_t offset;          /* in ks_health_info */
+} ks_health_field;
+
+extern const ks_health_field ks_health_fields[];
+extern const size_t ks_health_fields_n;
+
 /* Where the health part came from. */
 typedef enum ks_health_source {
         KS_HEALTH_SOURCE_NOTIFYD,       /* notifyd's Service object: health is filled in */

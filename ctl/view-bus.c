@@ -78,123 +78,105 @@ static int notifyd_call(sd_bus *bus, const char *path, const char *iface, const 
         return sd_bus_call(bus, m, 0, error, reply);
 }
 
-/* The simple properties of the Service object: one line each (name, D-Bus type, field). */
-static const struct {
-        const char *name;
-        char type;
-        size_t offset;
-} health_props[] = {
-        { "Health", 's', offsetof(ks_health_info, health) },
-        { "HealthSinceUSec", 't', offsetof(ks_health_info, health_since_usec) },
-        { "ConsecutiveFailures", 'u', offsetof(ks_health_info, consecutive_failures) },
-        { "FailureThreshold", 'u', offsetof(ks_health_info, failure_threshold) },
-        { "LastRoundUSec", 't', offsetof(ks_health_info, last_round_usec) },
-        { "LastResult", 's', offsetof(ks_health_info, last_result) },
-        { "LastReason", 's', offsetof(ks_health_info, last_reason) },
-        { "LastLatencyUSec", 't', offsetof(ks_health_info, last_latency_usec) },
-        { "RestartsByKservice", 't', offsetof(ks_health_info, restarts_by_kservice) },
-        { "RestartsSeen", 't', offsetof(ks_health_info, restarts_seen) },
-        { "Flapping", 'b', offsetof(ks_health_info, flapping) },
-        { "FlapPercent", 'd', offsetof(ks_health_info, flap_percent) },
-        { "Score", 'd', offsetof(ks_health_info, score) },
-};
-
-static int read_simple(sd_bus_message *m, char type, void *field) {
-        const char sig[2] = { type, 0 };
+static int read_simple(sd_bus_message *m, ks_health_field_type type, void *field) {
+        static const char sig[] = {
+                [KS_FIELD_STRING] = 's', [KS_FIELD_U32] = 'u', [KS_FIELD_U64] = 't',
+                [KS_FIELD_TIME] = 't',   [KS_FIELD_BOOL] = 'b', [KS_FIELD_DOUBLE] = 'd',
+        };
+        const char s[2] = { sig[type], 0 };
         int r;
 
-        r = sd_bus_message_enter_container(m, 'v', sig);
+        r = sd_bus_message_enter_container(m, 'v', s);
         if (r < 0)
                 return r;
-        switch (type) {
-        case 's': {
-                const char *s;
-                r = sd_bus_message_read_basic(m, 's', &s);
+        if (type == KS_FIELD_STRING) {
+                const char *v;
+                r = sd_bus_message_read_basic(m, 's', &v);
                 if (r < 0)
                         return r;
-                char *copy = strdup(s);
+                char *copy = strdup(v);
                 if (!copy)
                         return -ENOMEM;
                 free(*(char **) field);
                 *(char **) field = copy;
-                break;
-        }
-        case 'b': {
+        } else if (type == KS_FIELD_BOOL) {
                 int b;
                 r = sd_bus_message_read_basic(m, 'b', &b);
                 if (r < 0)
                         return r;
                 *(bool *) field = b;
-                break;
-        }
-        default:
-                r = sd_bus_message_read_basic(m, type, field);
+        } else {
+                r = sd_bus_message_read_basic(m, s[0], field);
                 if (r < 0)
                         return r;
         }
         return sd_bus_message_exit_container(m);
 }
 
-static int read_checks(sd_bus_message *m, ks_health_info *h) {
+/* One element of Checks: 1, 0 at the end of the array, or a negative errno. */
+static int read_check(sd_bus_message *m, ks_health_info *h) {
         const char *desc, *reason;
         uint64_t latency, at, reserved;
         int result, r;
 
-        r = sd_bus_message_enter_container(m, 'v', "a(sisttt)");
-        if (r < 0)
+        r = sd_bus_message_read(m, "(sisttt)", &desc, &result, &reason, &latency, &at, &reserved);
+        if (r <= 0)
                 return r;
-        r = sd_bus_message_enter_container(m, 'a', "(sisttt)");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(m, "(sisttt)", &desc, &result, &reason, &latency, &at, &reserved)) > 0) {
-                ks_check_info *a = realloc(h->checks, (h->n_checks + 1) * sizeof(*a));
-                if (!a)
-                        return -ENOMEM;
-                h->checks = a;
-                a[h->n_checks] = (ks_check_info) { .description = strdup(desc), .result = result,
-                                                   .reason = strdup(reason), .latency_usec = latency, .at_usec = at };
-                if (!a[h->n_checks].description || !a[h->n_checks].reason) {
-                        free(a[h->n_checks].description);
-                        free(a[h->n_checks].reason);
-                        return -ENOMEM;
-                }
-                h->n_checks++;
+        ks_check_info *a = realloc(h->checks, (h->n_checks + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        h->checks = a;
+        ks_check_info c = { .description = strdup(desc), .result = result, .reason = strdup(reason),
+                            .latency_usec = latency, .at_usec = at };
+        if (!c.description || !c.reason) {
+                free(c.description);
+                free(c.reason);
+                return -ENOMEM;
         }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+        a[h->n_checks++] = c;
+        return 1;
 }
 
-static int read_incidents(sd_bus_message *m, ks_health_info *h) {
+/* One element of Incidents, as read_check(). */
+static int read_incident(sd_bus_message *m, ks_health_info *h) {
         const char *action, *outcome, *reason;
         uint64_t started, ended;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'v', "a(ttsss)");
-        if (r < 0)
+        r = sd_bus_message_read(m, "(ttsss)", &started, &ended, &action, &outcome, &reason);
+        if (r <= 0)
                 return r;
-        r = sd_bus_message_enter_container(m, 'a', "(ttsss)");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(m, "(ttsss)", &started, &ended, &action, &outcome, &reason)) > 0) {
-                ks_incident_info *a = realloc(h->incidents, (h->n_incidents + 1) * sizeof(*a));
-                if (!a)
-                        return -ENOMEM;
-                h->incidents = a;
-                a[h->n_incidents] = (ks_incident_info) { .started_usec = started, .ended_usec = ended,
-                                                         .action = strdup(action), .outcome = strdup(outcome),
-                                                         .reason = strdup(reason) };
-                if (!a[h->n_incidents].action || !a[h->n_incidents].outcome || !a[h->n_incidents].reason) {
-                        free(a[h->n_incidents].action);
-                        free(a[h->n_incidents].outcome);
-                        free(a[h->n_incidents].reason);
-                        return -ENOMEM;
-                }
-                h->n_incidents++;
+        ks_incident_info *a = realloc(h->incidents, (h->n_incidents + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        h->incidents = a;
+        ks_incident_info in = { .started_usec = started, .ended_usec = ended, .action = strdup(action),
+                                .outcome = strdup(outcome), .reason = strdup(reason) };
+        if (!in.action || !in.outcome || !in.reason) {
+                free(in.action);
+                free(in.outcome);
+                free(in.reason);
+                return -ENOMEM;
         }
+        a[h->n_incidents++] = in;
+        return 1;
+}
+
+/* A variant holding an array of structs of signature elem ("(sisttt)"), element by element. */
+static int read_array(sd_bus_message *m, const char *elem, int (*element)(sd_bus_message *m, ks_health_info *h),
+                      ks_health_info *h) {
+        char sig[32];
+        int r;
+
+        snprintf(sig, sizeof sig, "a%s", elem);
+        r = sd_bus_message_enter_container(m, 'v', sig);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', elem);
+        if (r < 0)
+                return r;
+        while ((r = element(m, h)) > 0)
+                ;
         if (r < 0)
                 return r;
         r = sd_bus_message_exit_container(m);
@@ -203,7 +185,18 @@ static int read_incidents(sd_bus_message *m, ks_health_info *h) {
         return sd_bus_message_exit_container(m);
 }
 
-/* GetAll's a{sv}: the properties in the table, Checks, Incidents; others skipped. */
+static int read_field(sd_bus_message *m, const ks_health_field *f, ks_health_info *h) {
+        switch (f->type) {
+        case KS_FIELD_CHECKS:
+                return read_array(m, "(sisttt)", read_check, h);
+        case KS_FIELD_INCIDENTS:
+                return read_array(m, "(ttsss)", read_incident, h);
+        default:
+                return read_simple(m, f->type, (char *) h + f->offset);
+        }
+}
+
+/* GetAll's a{sv}: the properties of ks_health_fields; others (a newer notifyd's) skipped. */
 static int parse_health(sd_bus_message *m, ks_health_info *h) {
         const char *name;
         int r;
@@ -212,27 +205,17 @@ static int parse_health(sd_bus_message *m, ks_health_info *h) {
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const ks_health_field *f = NULL;
+
                 r = sd_bus_message_read_basic(m, 's', &name);
                 if (r < 0)
                         return r;
-                bool done = false;
-                for (size_t i = 0; i < ELEMENTSOF(health_props) && !done; i++)
-                        if (streq(name, health_props[i].name)) {
-                                r = read_simple(m, health_props[i].type, (char *) h + health_props[i].offset);
-                                if (r < 0)
-                                        return r;
-                                done = true;
-                        }
-                if (!done) {
-                        if (streq(name, "Checks"))
-                                r = read_checks(m, h);
-                        else if (streq(name, "Incidents"))
-                                r = read_incidents(m, h);
-                        else
-                                r = sd_bus_message_skip(m, "v");
-                        if (r < 0)
-                                return r;
-                }
+                for (size_t i = 0; i < ks_health_fields_n && !f; i++)
+                        if (streq(name, ks_health_fields[i].property))
+                                f = &ks_health_fields[i];
+                r = f ? read_field(m, f, h) : sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
                 r = sd_bus_message_exit_container(m);
                 if (r < 0)
                         return r;

@@ -320,30 +320,18 @@ void ks_json_writer_null(ks_json_writer *w) {
         raw_value(w, "null");
 }
 
-void ks_json_writer_field_string(ks_json_writer *w, const char *key, const char *s) {
-        ks_json_writer_key(w, key);
-        ks_json_writer_string(w, s);
-}
+/* ks_json_writer_field_TYPE(w, key, v): the key, then ks_json_writer_TYPE(w, v). */
+#define DEFINE_FIELD(suffix, type)                                                                 \
+        void ks_json_writer_field_##suffix(ks_json_writer *w, const char *key, type v) {           \
+                ks_json_writer_key(w, key);                                                        \
+                ks_json_writer_##suffix(w, v);                                                     \
+        }
 
-void ks_json_writer_field_int(ks_json_writer *w, const char *key, int64_t v) {
-        ks_json_writer_key(w, key);
-        ks_json_writer_int(w, v);
-}
-
-void ks_json_writer_field_uint(ks_json_writer *w, const char *key, uint64_t v) {
-        ks_json_writer_key(w, key);
-        ks_json_writer_uint(w, v);
-}
-
-void ks_json_writer_field_double(ks_json_writer *w, const char *key, double v) {
-        ks_json_writer_key(w, key);
-        ks_json_writer_double(w, v);
-}
-
-void ks_json_writer_field_bool(ks_json_writer *w, const char *key, bool v) {
-        ks_json_writer_key(w, key);
-        ks_json_writer_bool(w, v);
-}
+DEFINE_FIELD(string, const char *)
+DEFINE_FIELD(int, int64_t)
+DEFINE_FIELD(uint, uint64_t)
+DEFINE_FIELD(double, double)
+DEFINE_FIELD(bool, bool)
 
 int ks_json_writer_finish(ks_json_writer *w, char **ret, size_t *ret_size) {
         if (w->error < 0)

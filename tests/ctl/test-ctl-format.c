@@ -220,30 +220,30 @@ static char *minify(const char *s) {
         return out;
 }
 
+static void text_golden(const char *file, const ks_ctl_output *o, const ks_format_context *ctx) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        ASSERT_NOT_NULL(f);
+        ASSERT_OK(ks_format_text(f, o, ctx));
+        ASSERT_EQ(fclose(f), 0);
+        golden(file, text);
+        free(text);
+}
+
 /* One command on the services: BASE.txt (plain), BASE.color.txt when asked, BASE.json. */
 static void run(const char *base, ks_ctl_output *o, bool with_color) {
         ks_format_context ctx = { .now_usec = NOW };
-        char file[256], *text = NULL;
-        size_t size = 0;
+        char file[256];
 
         ks_ctl_output_add_notes(o);
-        FILE *f = open_memstream(&text, &size);
-        ASSERT_NOT_NULL(f);
-        ASSERT_OK(ks_format_text(f, o, &ctx));
-        ASSERT_EQ(fclose(f), 0);
         snprintf(file, sizeof file, "%s.txt", base);
-        golden(file, text);
-        free(text);
-
+        text_golden(file, o, &ctx);
         if (with_color) {
                 ctx.color = true;
-                f = open_memstream(&text, &size);
-                ASSERT_NOT_NULL(f);
-                ASSERT_OK(ks_format_text(f, o, &ctx));
-                ASSERT_EQ(fclose(f), 0);
                 snprintf(file, sizeof file, "%s.color.txt", base);
-                golden(file, text);
-                free(text);
+                text_golden(file, o, &ctx);
         }
 
         _cleanup_free_ char *pretty = NULL, *compact = NULL, *min = NULL;

@@ -170,64 +170,65 @@ TEST(locale) {
         EXPECT_STREQ(o, "0.25\n");
 }
 
-TEST(misuse) {
-        int r;
-        char *out;
-
-        /* A value where a key is due. */
-        ks_json_writer *w = ks_json_writer_new(0);
+/* Misuse, each in a writer of its own: what it does, the error finish() reports. */
+static void value_without_key(ks_json_writer *w) {
         ks_json_writer_object_begin(w);
         ks_json_writer_uint(w, 1);
         ks_json_writer_object_end(w);
-        out = finish(w, &r);
-        EXPECT_ERROR(r, EINVAL);
-        EXPECT_NULL(out);
+}
 
-        /* A key in an array. */
-        w = ks_json_writer_new(0);
+static void key_in_array(ks_json_writer *w) {
         ks_json_writer_array_begin(w);
         ks_json_writer_key(w, "k");
         ks_json_writer_array_end(w);
-        out = finish(w, &r);
-        EXPECT_ERROR(r, EINVAL);
+}
 
-        /* Mismatched end, unclosed container, a key without its value, nothing, two values. */
-        w = ks_json_writer_new(0);
+static void mismatched_end(ks_json_writer *w) {
         ks_json_writer_array_begin(w);
         ks_json_writer_object_end(w);
-        out = finish(w, &r);
-        EXPECT_ERROR(r, EINVAL);
+}
 
-        w = ks_json_writer_new(0);
+static void unclosed(ks_json_writer *w) {
         ks_json_writer_array_begin(w);
-        out = finish(w, &r);
-        EXPECT_ERROR(r, EINVAL);
+}
 
-        w = ks_json_writer_new(0);
+static void key_without_value(ks_json_writer *w) {
         ks_json_writer_object_begin(w);
         ks_json_writer_key(w, "k");
         ks_json_writer_object_end(w);
-        out = finish(w, &r);
-        EXPECT_ERROR(r, EINVAL);
+}
 
-        w = ks_json_writer_new(0);
-        out = finish(w, &r);
-        EXPECT_ERROR(r, EINVAL);
+static void nothing(ks_json_writer *w) {
+}
 
-        w = ks_json_writer_new(0);
+static void two_values(ks_json_writer *w) {
         ks_json_writer_uint(w, 1);
         ks_json_writer_uint(w, 2);
-        out = finish(w, &r);
-        EXPECT_ERROR(r, EINVAL);
+}
 
-        /* Too deep. */
-        w = ks_json_writer_new(0);
+static void too_deep(ks_json_writer *w) {
         for (int i = 0; i < 100; i++)
                 ks_json_writer_array_begin(w);
-        out = finish(w, &r);
-        EXPECT_ERROR(r, E2BIG);
+}
 
-        /* Freeing NULL is fine. */
+TEST(misuse) {
+        static const struct {
+                void (*build)(ks_json_writer *w);
+                int error;
+        } table[] = {
+                { value_without_key, EINVAL }, { key_in_array, EINVAL }, { mismatched_end, EINVAL },
+                { unclosed, EINVAL },          { key_without_value, EINVAL }, { nothing, EINVAL },
+                { two_values, EINVAL },        { too_deep, E2BIG },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                ks_json_writer *w = ks_json_writer_new(0);
+                int r;
+                ASSERT_NOT_NULL(w);
+                table[i].build(w);
+                char *out = finish(w, &r);
+                EXPECT_ERROR(r, table[i].error);
+                EXPECT_NULL(out);
+        }
         EXPECT_NULL(ks_json_writer_free(NULL));
 }
 
