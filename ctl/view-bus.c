@@ -9,8 +9,9 @@
 
 #define SYSTEMD_SERVICE "org.freedesktop.systemd1"
 
-static int get_string(sd_bus *bus, const char *path, const char *iface, const char *prop, char **ret) {
-        return sd_bus_get_property_string(bus, SYSTEMD_SERVICE, path, iface, prop, NULL, ret);
+static int get_string(sd_bus *bus, const char *path, const char *iface, const char *prop, sd_bus_error *error,
+                      char **ret) {
+        return sd_bus_get_property_string(bus, SYSTEMD_SERVICE, path, iface, prop, error, ret);
 }
 
 int ks_view_read_unit(sd_bus *bus, ks_service_view *v) {
@@ -25,16 +26,16 @@ int ks_view_read_unit(sd_bus *bus, ks_service_view *v) {
         r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", v->unit, &path);
         if (r < 0)
                 return r;
-        if ((r = get_string(bus, path, uif, "LoadState", &u.load_state)) < 0 ||
-            (r = get_string(bus, path, uif, "ActiveState", &u.active_state)) < 0 ||
-            (r = get_string(bus, path, uif, "SubState", &u.sub_state)) < 0 ||
-            (r = get_string(bus, path, uif, "FragmentPath", &u.fragment_path)) < 0 ||
+        if ((r = get_string(bus, path, uif, "LoadState", &error, &u.load_state)) < 0 ||
+            (r = get_string(bus, path, uif, "ActiveState", &error, &u.active_state)) < 0 ||
+            (r = get_string(bus, path, uif, "SubState", &error, &u.sub_state)) < 0 ||
+            (r = get_string(bus, path, uif, "FragmentPath", &error, &u.fragment_path)) < 0 ||
             (r = sd_bus_get_property_trivial(bus, SYSTEMD_SERVICE, path, uif, "StateChangeTimestamp", &error,
                                              't', &u.state_change_usec)) < 0)
                 goto fail;
         /* Service properties exist only once the unit is loaded. */
         if (streq(u.load_state, "loaded") &&
-            ((r = get_string(bus, path, sif, "Result", &u.result)) < 0 ||
+            ((r = get_string(bus, path, sif, "Result", &error, &u.result)) < 0 ||
              (r = sd_bus_get_property_trivial(bus, SYSTEMD_SERVICE, path, sif, "MainPID", &error, 'u',
                                               &u.main_pid)) < 0 ||
              (r = sd_bus_get_property_trivial(bus, SYSTEMD_SERVICE, path, sif, "NRestarts", &error, 'u',
@@ -48,7 +49,8 @@ fail:
         ks_unit_info_done(&u);
         if (r == -ENOMEM)
                 return r;
-        if (asprintf(&v->unit_error, "cannot read the state of %s from systemd: %s", v->unit, strerror(-r)) < 0)
+        if (asprintf(&v->unit_error, "cannot read the state of %s from systemd: %s", v->unit,
+                     sd_bus_error_is_set(&error) ? error.message : strerror(-r)) < 0)
                 return -ENOMEM;
         return 0;
 }
