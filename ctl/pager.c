@@ -60,7 +60,6 @@ void ks_pager_close(void) {
         fflush(stdout);
         /* The pager reads until end of file: close our end of the pipe, then wait for it. */
         fclose(stdout);
-        close(STDOUT_FILENO);
         while (waitpid(pager_pid, NULL, 0) < 0 && errno == EINTR)
                 ;
         pager_pid = 0;
