@@ -335,6 +335,56 @@ TEST(json_escaping) {
         ks_service_view_free(v);
 }
 
+/* NAME, konivrer@NAME, konivrer@NAME.service all name NAME. */
+TEST(name_from_arg) {
+        static const struct {
+                const char *arg, *name;
+        } table[] = {
+                { "web", "web" },
+                { "konivrer@web", "web" },
+                { "konivrer@web.service", "web" },
+                { "konivrer@a.b.service", "a.b" },
+                { "web.service", "web.service" },       /* no prefix: taken as it is, no such definition */
+                { "konivrer@", NULL },
+                { "konivrer@.service", NULL },
+                { "", NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                char *name = NULL;
+                int r = ks_service_name_from_arg(table[i].arg, &name);
+                if (table[i].name) {
+                        EXPECT_OK(r);
+                        EXPECT_STREQ(name, table[i].name);
+                } else
+                        EXPECT_ERROR(r, EINVAL);
+                free(name);
+        }
+}
+
+/* systemd's NRestarts after it gave up counts the refused restart; the view says what happened. */
+TEST(restarts) {
+        ks_service_view *v = make("not-running");
+        bool gave_up;
+        EXPECT_EQ(ks_service_view_restarts(v, &gave_up), 3);
+        EXPECT_TRUE(gave_up);
+        free(v->u.result);
+        v->u.result = xstrdup("start-limit-hit");
+        EXPECT_EQ(ks_service_view_restarts(v, &gave_up), 4);     /* on-failure: a start refused */
+        EXPECT_TRUE(gave_up);
+        v->restart_policy = KS_RESTART_ALWAYS;
+        EXPECT_EQ(ks_service_view_restarts(v, &gave_up), 3);
+        v->max_restarts = KS_RESTARTS_INFINITY;
+        EXPECT_EQ(ks_service_view_restarts(v, &gave_up), 4);
+        EXPECT_FALSE(gave_up);
+        free(v->u.active_state);
+        v->u.active_state = xstrdup("active");
+        EXPECT_EQ(ks_service_view_restarts(v, &gave_up), 4);
+        EXPECT_FALSE(gave_up);
+        EXPECT_TRUE(ks_service_view_is_active(v));
+        EXPECT_FALSE(ks_service_view_is_fallback(v));
+        ks_service_view_free(v);
+}
+
 static int setup(void) {
         /* The text shows local time: the golden files are in UTC. */
         if (setenv("TZ", "UTC", 1) < 0)
