@@ -402,8 +402,11 @@ static void record_round(ks_monitor *m, bool passed, const char *reason, uint64_
                                                  .latency_usec = latency,
                                                  .health = health_of(&m->tracker),
                                                  .failures = m->tracker.failures,
-                                                 .counts = was_ready || (a & KS_TRACKER_COUNTED_FAILURE),
-                                                 .counted_failure = a & KS_TRACKER_COUNTED_FAILURE,
+                                                 /* A service not ready yet is starting, not
+                                                  * unhealthy: its failures (its first check may
+                                                  * come before it listens) open no incident. */
+                                                 .counts = was_ready,
+                                                 .counted_failure = was_ready && (a & KS_TRACKER_COUNTED_FAILURE),
                                                  .triggered = a & KS_TRACKER_SEND_TRIGGER,
                                          },
                                          ks_now_realtime_usec());

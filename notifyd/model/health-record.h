@@ -11,9 +11,9 @@
  * those three while the flap detector says so; paused while notifyd stops (it is saved so, and
  * read back as unknown).
  *
- * What counts, for flapping and the score: the rounds of a service that is ready, and failures
- * that count towards failure_threshold; rounds of a service still starting that pass, or fail
- * inside its start period, say nothing about its health yet. A restart kservice requested is a
+ * What counts, for flapping, the score and incidents: the rounds of a service that is ready;
+ * rounds of a service still starting say nothing about its health yet (its first check may
+ * come before it listens; TimeoutStartSec= decides about a service that never gets ready). A restart kservice requested is a
  * change (flap.h) and weighs as ten failed rounds (score.h).
  *
  * Incidents: one opens at the first counted failure when none is open, with that failure's
@@ -73,8 +73,8 @@ typedef struct ks_round_report {
         uint64_t latency_usec;
         ks_health_state health;                 /* starting, healthy or unhealthy: the tracker's */
         unsigned failures;                      /* the tracker's failure count */
-        bool counts;                            /* ready, or a counted failure (see top) */
-        bool counted_failure;
+        bool counts;                            /* the service was ready (see top) */
+        bool counted_failure;                   /* of a ready service, towards failure_threshold */
         bool triggered;                         /* kservice sent WATCHDOG=trigger with it */
 } ks_round_report;
 
