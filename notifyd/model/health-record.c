@@ -213,7 +213,6 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
                                const char *invocation_id, bool n_restarts_known, uint32_t n_restarts,
                                uint64_t now) {
         unsigned changes = 0;
-        ks_incident *x;
 
         if (n_restarts_known && n_restarts != rec->st.systemd_n_restarts) {
                 /* systemd counts from 0 again after a manual stop or an unload: a lower value is
@@ -235,6 +234,7 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
         }
 
         if (running) {
+                rec->pending_end = KS_INCIDENT_ONGOING;
                 /* A new invocation is "starting" until its first round says otherwise. */
                 if (!rec->running) {
                         rec->running = true;
@@ -242,14 +242,13 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
                 }
         } else {
                 rec->running = false;
-                if (streq_ptr(active_state, "failed")) {
-                        x = open_incident(rec);
-                        if (x) {
-                                x->action = KS_INCIDENT_ACTION_GAVE_UP;
-                                changes |= end_incident(rec, KS_INCIDENT_GAVE_UP, now);
-                        }
-                } else if (streq_ptr(active_state, "inactive"))
-                        changes |= end_incident(rec, KS_INCIDENT_STOPPED, now);
+                /* Final only if it lasts (see top). */
+                if (streq_ptr(active_state, "failed") && open_incident(rec))
+                        rec->pending_end = KS_INCIDENT_GAVE_UP;
+                else if (streq_ptr(active_state, "inactive") && open_incident(rec))
+                        rec->pending_end = KS_INCIDENT_STOPPED;
+                else if (!streq_ptr(active_state, "deactivating"))
+                        rec->pending_end = KS_INCIDENT_ONGOING;
                 if (rec->st.consecutive_failures != 0) {
                         rec->st.consecutive_failures = 0;
                         changes |= KS_RECORD_FAILURES;
@@ -258,6 +257,21 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
         }
         if (changes & KS_RECORD_STATE_CHANGES)
                 rec->dirty = true;
+        return changes;
+}
+
+unsigned ks_health_record_settle(ks_health_record *rec, uint64_t now) {
+        ks_incident_outcome outcome = rec->pending_end;
+        ks_incident *x = open_incident(rec);
+        unsigned changes = 0;
+
+        rec->pending_end = KS_INCIDENT_ONGOING;
+        if (outcome == KS_INCIDENT_ONGOING || rec->running || !x)
+                return 0;
+        if (outcome == KS_INCIDENT_GAVE_UP)
+                x->action = KS_INCIDENT_ACTION_GAVE_UP;
+        changes = end_incident(rec, outcome, now);
+        rec->dirty = true;
         return changes;
 }
 
