@@ -35,3 +35,11 @@ int safe_atou64(const char *s, uint64_t *ret) {
         *ret = v;
         return 0;
 }
+
+char *strscpy(char *dst, size_t size, const char *src) {
+        size_t n = strnlen(src, size - 1);
+
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+        return dst;
+}

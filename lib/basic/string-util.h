@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 bool endswith(const char *s, const char *suffix);
@@ -11,3 +12,5 @@ bool streq_ptr(const char *a, const char *b);
 /* A decimal number of 1 to 20 digits and nothing else (no sign, space or leading "+"): -EINVAL,
  * -ERANGE above UINT64_MAX, or 0 with *ret set. */
 int safe_atou64(const char *s, uint64_t *ret);
+/* Copies src into dst of size bytes (> 0), cut to fit and always NUL-terminated; returns dst. */
+char *strscpy(char *dst, size_t size, const char *src);
