@@ -152,6 +152,12 @@ static void validate_health(verdict *v, const ks_service *s) {
                 complain(v, &o[K_START_TIMEOUT],
                          "\"start_timeout\" must be longer than \"health.start_period\", or the service is "
                          "killed before its health checks count");
+        if (h->flap_low_threshold >= h->flap_high_threshold)
+                complain(v, key_set(s, K_HEALTH_FLAP_LOW_THRESHOLD) ? &o[K_HEALTH_FLAP_LOW_THRESHOLD]
+                                                                   : &o[K_HEALTH_FLAP_HIGH_THRESHOLD],
+                         "\"health.flap_low_threshold\" (%g) must be lower than \"health.flap_high_threshold\" "
+                         "(%g): flapping starts at the high one and stops at the low one",
+                         h->flap_low_threshold, h->flap_high_threshold);
 }
 
 int ks_service_validate(const ks_service *s, ks_diag_list *diags) {

@@ -329,7 +329,22 @@ static int read_integer(ctx *c, const char *key, const ks_toml_value *v, int64_t
         return 0;
 }
 
-/* A duration: a systemd time span string, or an integer number of seconds. */
+/* A number (integer or float) from min to max. */
+static int read_number(ctx *c, const char *key, const ks_toml_value *v, double min, double max, double *ret) {
+        double x;
+
+        if (v->type == KS_TOML_INTEGER)
+                x = (double) v->integer;
+        else if (v->type == KS_TOML_FLOAT)
+                x = v->fp;
+        else
+                return bad_type(c, key, v, "a number");
+        if (!(x >= min && x <= max))
+                return fail(c, v, "\"%s\" must be between %g and %g, not %g", key, min, max, x);
+        *ret = x;
+        return 0;
+}
+
 /* A duration: a systemd time span string, or an integer number of seconds; at least min usec. */
 static int read_duration(ctx *c, const char *key, const ks_toml_value *v, bool allow_infinity, uint64_t min,
                          uint64_t *ret) {
@@ -1373,6 +1388,11 @@ static int read_integer_key(ctx *c, const ks_key_info *k, const ks_toml_value *v
         return r;
 }
 
+/* A number from k->min to k->max, stored as a double. */
+static int read_number_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
+        return read_number(c, k->path, v, (double) k->min, (double) k->max, field);
+}
+
 /* One of the k->max names of k->data, stored as its index: an enum. */
 static int read_enum_key(ctx *c, const ks_key_info *k, const ks_toml_value *v, void *field) {
         int choice = 0;
@@ -1564,6 +1584,12 @@ const ks_key_info ks_service_keys[] = {
         [K_HEALTH_READY_ON_PASS]     = KEY("health.ready_on_pass", BOOL, read_bool_key, SERVICE(health.ready_on_pass)),
         [K_HEALTH_WATCHDOG]          = KEY("health.watchdog", DURATION, read_duration_key, SERVICE(health.watchdog_usec),
                                            .min = 1),
+        [K_HEALTH_FLAP_LOW_THRESHOLD]  = KEY("health.flap_low_threshold", NUMBER, read_number_key,
+                                             SERVICE(health.flap_low_threshold), .min = 0, .max = 100),
+        [K_HEALTH_FLAP_HIGH_THRESHOLD] = KEY("health.flap_high_threshold", NUMBER, read_number_key,
+                                             SERVICE(health.flap_high_threshold), .min = 0, .max = 100),
+        [K_HEALTH_SCORE_HALF_LIFE]     = KEY("health.score_half_life", DURATION, read_duration_key,
+                                             SERVICE(health.score_half_life_usec), .min = KS_USEC_PER_SEC),
         [K_HEALTH_CHECK]             = KEY("health.check", ARRAY_OF_TABLES, read_checks, SERVICE(health)),
 
         [K_CHECK_TYPE]               = KEY("health.check.type", STRING, read_enum_key, CHECK(type), ENUM(check_type_names)),
@@ -1687,6 +1713,9 @@ int ks_service_new(const char *name, ks_service **ret) {
                         .start_period_usec = 0,
                         .failure_threshold = 3,
                         .success_threshold = 1,
+                        .flap_low_threshold = 5.0,
+                        .flap_high_threshold = 20.0,
+                        .score_half_life_usec = 3600 * KS_USEC_PER_SEC,
                         .ready_on_pass = true,
                         .watchdog_usec = KS_USEC_UNSET,
                 },
@@ -1937,7 +1966,8 @@ bool ks_health_equal(const ks_health *a, const ks_health *b) {
         if (a->n_checks != b->n_checks || a->interval_usec != b->interval_usec || a->timeout_usec != b->timeout_usec ||
             a->start_period_usec != b->start_period_usec || a->failure_threshold != b->failure_threshold ||
             a->success_threshold != b->success_threshold || a->ready_on_pass != b->ready_on_pass ||
-            a->watchdog_usec != b->watchdog_usec)
+            a->watchdog_usec != b->watchdog_usec || a->flap_low_threshold != b->flap_low_threshold ||
+            a->flap_high_threshold != b->flap_high_threshold || a->score_half_life_usec != b->score_half_life_usec)
                 return false;
         for (size_t i = 0; i < a->n_checks; i++)
                 if (!ks_check_equal(&a->checks[i], &b->checks[i]))

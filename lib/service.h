@@ -130,6 +130,11 @@ typedef struct ks_health {
                                          * false: notifyd sends READY=1 as soon as it sees the
                                          * process, or never with type = "notify" */
         uint64_t watchdog_usec;         /* explicit health.watchdog, or KS_USEC_UNSET: derived */
+        /* notifyd's model of the service, not the checks: flapping (percent state change over
+         * the last 21 results, notifyd/model/flap.h) and the health score's half-life. */
+        double flap_low_threshold;      /* default 5: flapping stops at or below it */
+        double flap_high_threshold;     /* default 20: flapping starts at or above it; > low */
+        uint64_t score_half_life_usec;  /* default 1 h */
 } ks_health;
 
 /* A size or count limit: memory_max, memory_high, tasks_max. */
@@ -284,6 +289,7 @@ typedef enum ks_key_type {
         KS_KEY_STRING,
         KS_KEY_BOOL,
         KS_KEY_INTEGER,
+        KS_KEY_NUMBER,          /* integer or float */
         KS_KEY_DURATION,        /* systemd time span string or integer seconds */
         KS_KEY_SIZE,            /* size/percentage string, integer or "infinity" */
         KS_KEY_STRING_ARRAY,    /* array of strings (some also take one string) */

@@ -50,6 +50,7 @@ static const struct {
         { IFACE_UNIT, "InvocationID", "ay", KS_UNIT_INVOCATION_ID },
         { IFACE_SERVICE, "ExecMainStartTimestampMonotonic", "t", KS_UNIT_MAIN_START },
         { IFACE_SERVICE, "WatchdogUSec", "t", KS_UNIT_WATCHDOG_USEC },
+        { IFACE_SERVICE, "NRestarts", "u", KS_UNIT_N_RESTARTS },
         { IFACE_SERVICE, "MainPID", "u", KS_UNIT_MAIN_PID },
 };
 
@@ -90,6 +91,11 @@ static int read_value(sd_bus_message *m, const char *iface, const char *name, ks
                                 memcpy(st->invocation_id.bytes, p, n);
                         else
                                 st->invocation_id = SD_ID128_NULL;
+                        break;
+                case KS_UNIT_N_RESTARTS:
+                        r = sd_bus_message_read_basic(m, 'u', &st->n_restarts);
+                        if (r < 0)
+                                return r;
                         break;
                 case KS_UNIT_MAIN_PID:
                         r = sd_bus_message_read_basic(m, 'u', &st->main_pid);

@@ -24,6 +24,8 @@ typedef struct ks_unit_state {
         sd_id128_t invocation_id;
         uint64_t main_start_usec;       /* ExecMainStartTimestampMonotonic */
         uint64_t watchdog_usec;         /* WatchdogUSec: what systemd enforces (drop-ins included) */
+        uint32_t n_restarts;            /* NRestarts: automatic restarts since the unit was loaded or
+                                         * last stopped by hand */
 } ks_unit_state;
 
 enum {
@@ -33,6 +35,7 @@ enum {
         KS_UNIT_INVOCATION_ID = 1 << 3,
         KS_UNIT_MAIN_START = 1 << 4,
         KS_UNIT_WATCHDOG_USEC = 1 << 5,
+        KS_UNIT_N_RESTARTS = 1 << 6,
 };
 
 typedef struct ks_watcher ks_watcher;

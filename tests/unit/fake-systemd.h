@@ -78,7 +78,7 @@ static inline void fake_systemd_stop(sd_bus *bus, pid_t child) {
         ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-/* The variant a Properties.Get of name answers with, from st (unit-watch.h names the six). */
+/* The variant a Properties.Get of name answers with, from st (unit-watch.h names the seven). */
 static inline int fake_systemd_append_property(sd_bus_message *m, const char *name, const ks_unit_state *st) {
         int r;
 
@@ -92,6 +92,8 @@ static inline int fake_systemd_append_property(sd_bus_message *m, const char *na
                 return sd_bus_message_append(m, "v", "t", st->main_start_usec);
         if (streq(name, "WatchdogUSec"))
                 return sd_bus_message_append(m, "v", "t", st->watchdog_usec);
+        if (streq(name, "NRestarts"))
+                return sd_bus_message_append(m, "v", "u", st->n_restarts);
         if (!streq(name, "InvocationID"))
                 return -EINVAL;
         r = sd_bus_message_open_container(m, 'v', "ay");

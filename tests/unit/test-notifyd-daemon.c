@@ -35,7 +35,7 @@ enum { ALPHA, BETA, GAMMA, DELTA, N_UNITS };
 static const char *const names[N_UNITS] = { "alpha", "beta", "gamma", "delta" };
 
 #define WATCHDOG_SEC 30
-#define PROPS 6         /* Get calls of one full read of a unit (unit-watch.h) */
+#define PROPS 7         /* Get calls of one full read of a unit (unit-watch.h) */
 
 /* ---- the fake systemd (child process) ---- */
 

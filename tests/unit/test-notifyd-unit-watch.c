@@ -30,7 +30,7 @@
 
 #define MAX_UNITS 400
 #define BUS_LIMIT 128
-#define PROPS 6
+#define PROPS 7
 
 enum {
         MODE_ANSWER,            /* answer everything, in batches */
@@ -290,7 +290,7 @@ static void test_many_units(void) {
         for (unsigned i = 0; i < n; i++) {
                 ASSERT_EQ(sh->gets[i], i < 16 ? 2 * PROPS : PROPS);
                 ASSERT_EQ(units_seen[i].masks, KS_UNIT_ACTIVE_STATE | KS_UNIT_SUB_STATE | KS_UNIT_INVOCATION_ID |
-                                                       KS_UNIT_MAIN_START | KS_UNIT_WATCHDOG_USEC | KS_UNIT_MAIN_PID);
+                                                       KS_UNIT_MAIN_START | KS_UNIT_WATCHDOG_USEC | KS_UNIT_N_RESTARTS | KS_UNIT_MAIN_PID);
                 ASSERT_EQ(units_seen[i].calls, i < 16 ? 2 * PROPS : PROPS);
                 ASSERT_EQ(units_seen[i].main_pid, 1000 + i);
                 ASSERT_EQ(units_seen[i].main_pid_before_rest, 0);

@@ -206,6 +206,9 @@ TEST(full) {
                 "failure_threshold = 4\n"
                 "success_threshold = 2\n"
                 "ready_on_pass = true\n"
+                "flap_low_threshold = 2.5\n"
+                "flap_high_threshold = 30\n"
+                "score_half_life = \"10min\"\n"
                 "[[health.check]]\n"
                 "type = \"http\"\n"
                 "url = \"https://127.0.0.1:8443/health\"\n"
@@ -299,12 +302,15 @@ TEST(full) {
         EXPECT_EQ(h->failure_threshold, 4);
         EXPECT_EQ(h->success_threshold, 2);
         EXPECT_TRUE(h->ready_on_pass);
+        EXPECT_NEAR(h->flap_low_threshold, 2.5, 0);
+        EXPECT_NEAR(h->flap_high_threshold, 30.0, 0);
+        EXPECT_EQ(h->score_half_life_usec, 600 * SEC);
         /* 4 * 2s + 1s + 30s */
         EXPECT_EQ(ks_service_watchdog_usec(s), 39 * SEC);
 
         const ks_check *c = &h->checks[0];
         EXPECT_TRUE(c->type == KS_CHECK_HTTP);
-        EXPECT_EQ(c->origin.line, 53);
+        EXPECT_EQ(c->origin.line, 56);
         EXPECT_EQ(c->origin.column, 1);
         EXPECT_STREQ(c->url, "https://127.0.0.1:8443/health");
         EXPECT_STREQ(c->method, "HEAD");
@@ -480,6 +486,17 @@ TEST(errors) {
         expect_diags(E "\"a\\nb\\u001b[31m\" = 1\n", "web.toml:2:1: unknown key \"a\\nb\\x1b[31m\"");
         expect_diags(E "kill_signal = \"TERM\\r\\n<3>fake\"\n",
                      "web.toml:2:15: \"kill_signal\": \"TERM\\r\\n<3>fake\" is not a signal name (like \"SIGTERM\")");
+
+        /* flap thresholds: bounds, type, and low below high */
+        expect_diags(E "[health]\nflap_high_threshold = 100.5\n[[health.check]]\ntype = \"tcp\"\nport = 80\n",
+                     "web.toml:3:23: \"health.flap_high_threshold\" must be between 0 and 100, not 100.5");
+        expect_diags(E "[health]\nflap_low_threshold = \"5%\"\n[[health.check]]\ntype = \"tcp\"\nport = 80\n",
+                     "web.toml:3:22: \"health.flap_low_threshold\" must be a number, not a string");
+        expect_diags(E "[health]\nflap_low_threshold = 25\n[[health.check]]\ntype = \"tcp\"\nport = 80\n",
+                     "web.toml:3:22: \"health.flap_low_threshold\" (25) must be lower than \"health.flap_high_threshold\" "
+                     "(20): flapping starts at the high one and stops at the low one");
+        expect_diags(E "[health]\nscore_half_life = \"500ms\"\n[[health.check]]\ntype = \"tcp\"\nport = 80\n",
+                     "web.toml:3:19: \"health.score_half_life\" must be at least 1s");
 
         /* wrong types */
         expect_diags(E "description = 5\n", "web.toml:2:15: \"description\" must be a string, not an integer");
