@@ -130,12 +130,18 @@ static int check_privileged(ks_api *a, sd_bus_message *m, sd_bus_error *error) {
         return 0;
 }
 
-/* The service the call's first argument names: NAME, konivrer@NAME or konivrer@NAME.service. */
-static int read_service(ks_api *a, sd_bus_message *m, ks_monitor **ret, sd_bus_error *error) {
+/* The service the call's first argument names: NAME, konivrer@NAME or konivrer@NAME.service;
+ * for root_only methods, once the caller is known to be root. */
+static int read_service(ks_api *a, sd_bus_message *m, bool root_only, ks_monitor **ret, sd_bus_error *error) {
         const char *name;
         ks_monitor *mon;
         int r;
 
+        if (root_only) {
+                r = check_privileged(a, m, error);
+                if (r < 0)
+                        return r;
+        }
         r = sd_bus_message_read(m, "s", &name);
         if (r < 0)
                 return r;
@@ -195,7 +201,7 @@ static int method_get_service(sd_bus_message *m, void *userdata, sd_bus_error *e
         ks_monitor *mon;
         int r;
 
-        r = read_service(userdata, m, &mon, error);
+        r = read_service(userdata, m, false, &mon, error);
         if (r < 0)
                 return r;
         r = ks_api_service_path(ks_monitor_name(mon), &path);
@@ -210,10 +216,7 @@ static int method_check_now(sd_bus_message *m, void *userdata, sd_bus_error *err
         ks_monitor *mon;
         int r;
 
-        r = check_privileged(a, m, error);
-        if (r < 0)
-                return r;
-        r = read_service(a, m, &mon, error);
+        r = read_service(a, m, true, &mon, error);
         if (r < 0)
                 return r;
 
@@ -243,10 +246,7 @@ static int method_reset_history(sd_bus_message *m, void *userdata, sd_bus_error 
         ks_monitor *mon;
         int r;
 
-        r = check_privileged(a, m, error);
-        if (r < 0)
-                return r;
-        r = read_service(a, m, &mon, error);
+        r = read_service(a, m, true, &mon, error);
         if (r < 0)
                 return r;
         log_info("%s: history reset over D-Bus.", ks_monitor_unit(mon));

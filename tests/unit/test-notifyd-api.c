@@ -10,10 +10,10 @@
  * spellings of a name and NoSuchService, property reads, CheckNow passing and failing, NotRunning
  * for a unit that is not running, AccessDenied for a caller who is not the privileged UID,
  * ResetHistory, PropertiesChanged for a health change and none for plain rounds, and the
- * CheckNow calls still waiting answered when their service is removed and when the API is freed.
+ * CheckNow calls still waiting answered when their unit stops, when their service is removed and
+ * when the API is freed.
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -26,6 +26,7 @@
 #include "api.h"
 #include "daemon.h"
 #include "fake-systemd.h"
+#include "loop-helpers.h"
 #include "notify-socket.h"
 #include "test.h"
 #include "time-util.h"
@@ -38,6 +39,7 @@ static const char *const names[N_UNITS] = { "alpha", "alpha-b", "slow", "stopped
 
 typedef struct shared {
         ks_unit_state units[N_UNITS];
+        int changed_unit;               /* the fake signals this unit's state (then -1), or -1 */
 } shared;
 
 static shared *sh;
@@ -70,20 +72,30 @@ static int on_systemd_call(sd_bus_message *m, void *userdata, sd_bus_error *erro
         return sd_bus_reply_method_errorf(m, SD_BUS_ERROR_UNKNOWN_OBJECT, "no such unit (test)") < 0 ? -1 : 1;
 }
 
+/* The unit the test changed, as systemd signals it. */
+static int send_changed(sd_bus *bus) {
+        int u = __atomic_load_n(&sh->changed_unit, __ATOMIC_SEQ_CST);
+        char unit[64];
+
+        if (u < 0)
+                return 0;
+        snprintf(unit, sizeof unit, "konivrer@%s.service", names[u]);
+        if (fake_systemd_emit_unit_changed(bus, unit, &sh->units[u], NULL) < 0)
+                return -1;
+        __atomic_store_n(&sh->changed_unit, -1, __ATOMIC_SEQ_CST);
+        return 1;
+}
+
 static _Noreturn void fake_systemd(int fd) {
-        sd_bus *bus = NULL;
-
         alarm(60);
-        if (fake_systemd_bus_new(fd, &bus) < 0 || sd_bus_add_filter(bus, NULL, on_systemd_call, NULL) < 0)
-                _exit(2);
-        for (;;) {
-                int r = sd_bus_process(bus, NULL);
+        fake_systemd_serve(fd, on_systemd_call, send_changed);
+}
 
-                if (r < 0)
-                        _exit(0);       /* the test closed its end */
-                if (r == 0 && sd_bus_wait(bus, UINT64_MAX) < 0)
-                        _exit(0);
-        }
+/* Unit u stops, as systemd says. */
+static void stop_unit(int u) {
+        snprintf(sh->units[u].active_state, sizeof sh->units[u].active_state, "inactive");
+        snprintf(sh->units[u].sub_state, sizeof sh->units[u].sub_state, "dead");
+        __atomic_store_n(&sh->changed_unit, u, __ATOMIC_SEQ_CST);
 }
 
 /* ---- the test side ---- */
@@ -113,19 +125,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 /* A loopback listener for unit u; accepting (and closing) connections, or never accepting:
  * the kernel completes the handshake, and an HTTP request then waits for an answer. */
 static void listen_on(int u, bool accepting) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        socklen_t len = sizeof sa;
-        int fd;
-
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        ASSERT_TRUE(fd >= 0);
-        ASSERT_EQ(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
-        ASSERT_EQ(listen(fd, 64), 0);
-        ASSERT_EQ(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
-        ports[u] = ntohs(sa.sin_port);
-        listen_fd[u] = fd;
+        listen_fd[u] = loopback_listener(&ports[u]);
         if (accepting)
-                ASSERT_OK(sd_event_add_io(event, &accept_io[u], fd, EPOLLIN, on_accept, NULL));
+                ASSERT_OK(sd_event_add_io(event, &accept_io[u], listen_fd[u], EPOLLIN, on_accept, NULL));
 }
 
 /* Connections to u are refused from now on. */
@@ -135,13 +137,8 @@ static void stop_listening(int u) {
 }
 
 static void write_definition(int u, bool health) {
-        char path[128];
-        FILE *f;
+        FILE *f = definition_open(dir, names[u]);
 
-        snprintf(path, sizeof path, "%s/%s.toml", dir, names[u]);
-        f = fopen(path, "we");
-        ASSERT_NOT_NULL(f);
-        fprintf(f, "exec = [\"/bin/true\"]\n");
         if (health && u == SLOW)
                 fprintf(f, "[health]\ninterval = \"1h\"\ntimeout = \"20s\"\nwatchdog = \"2h\"\n"
                            "[[health.check]]\ntype = \"http\"\nurl = \"http://127.0.0.1:%u/healthz\"\n",
@@ -157,22 +154,6 @@ static void step(void) {
         note n;
 
         (void) next_note(&n, 10);
-}
-
-#define WAIT_FOR(cond, ms)                                                                         \
-        do {                                                                                       \
-                uint64_t _end = ks_now_usec() + (ms) * 1000ull;                                    \
-                while (!(cond)) {                                                                  \
-                        if (ks_now_usec() >= _end)                                                 \
-                                ks_test_fail(true, __FILE__, __LINE__, "timed out after %u ms waiting for %s", \
-                                             (unsigned) (ms), #cond);                              \
-                        step();                                                                    \
-                }                                                                                  \
-        } while (0)
-
-static void run_for(unsigned ms) {
-        for (uint64_t end = ks_now_usec() + ms * 1000ull; ks_now_usec() < end;)
-                step();
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -217,7 +198,14 @@ static void api_buses(void) {
 static void setup(void) {
         char path[160];
 
+        signal(SIGPIPE, SIG_IGN);
+        /* Shared with the fake systemd, which forks at each setup. */
+        if (!sh) {
+                sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+                ASSERT_TRUE(sh != MAP_FAILED);
+        }
         memset(sh, 0, sizeof *sh);
+        sh->changed_unit = -1;
         n_changed = 0;
         changed[0] = 0;
         ASSERT_NOT_NULL(mkdtemp(strcpy(dir, "/tmp/ks-api-test-XXXXXX")));
@@ -330,38 +318,41 @@ static sd_bus_message *get(int u, const char *property, const char *type) {
         return reply;
 }
 
+/* A property of a basic type (type: 's', 't', 'u', 'd'...) into *ret; a string is copied. */
+static void get_basic(int u, const char *property, char type, void *ret) {
+        const char signature[2] = { type, 0 };
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = get(u, property, signature);
+
+        ASSERT_OK(sd_bus_message_read_basic(reply, type, ret));
+        if (type == 's')
+                *(char **) ret = strdup(*(char **) ret);
+}
+
 static char *get_string(int u, const char *property) {
-        static char buf[256];
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = get(u, property, "s");
-        const char *s;
+        static char *last;
 
-        ASSERT_OK(sd_bus_message_read(reply, "s", &s));
-        snprintf(buf, sizeof buf, "%s", s);
-        return buf;
+        free(last);
+        get_basic(u, property, 's', &last);
+        return last;
 }
 
-static uint64_t get_u64(int u, const char *property) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = get(u, property, "t");
-        uint64_t v;
+/* A numeric property (t, u or d), as a double: exact for the integers here (below 2^53). */
+static double get_number(int u, const char *property) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *type;
+        union {
+                uint64_t t;
+                uint32_t u;
+                double d;
+        } v;
 
-        ASSERT_OK(sd_bus_message_read(reply, "t", &v));
-        return v;
-}
-
-static uint32_t get_u32(int u, const char *property) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = get(u, property, "u");
-        uint32_t v;
-
-        ASSERT_OK(sd_bus_message_read(reply, "u", &v));
-        return v;
-}
-
-static double get_double(int u, const char *property) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = get(u, property, "d");
-        double v;
-
-        ASSERT_OK(sd_bus_message_read(reply, "d", &v));
-        return v;
+        CALL(&reply, service_path(u), "org.freedesktop.DBus.Properties", "Get", "ss", KS_API_SERVICE_INTERFACE,
+             property);
+        assert_ok(reply);
+        ASSERT_OK(sd_bus_message_peek_type(reply, NULL, &type));
+        ASSERT_OK(sd_bus_message_enter_container(reply, 'v', type));
+        ASSERT_OK(sd_bus_message_read_basic(reply, type[0], &v));
+        return type[0] == 't' ? (double) v.t : type[0] == 'u' ? (double) v.u : v.d;
 }
 
 static unsigned n_incidents(int u) {
@@ -418,7 +409,7 @@ static void wait_seen(int u) {
 
 /* A service healthy and its first rounds done. */
 static void wait_healthy(int u) {
-        WAIT_FOR(streq(get_string(u, "Health"), "healthy") && get_u64(u, "LastRoundUSec") > 0, 10000);
+        WAIT_FOR(streq(get_string(u, "Health"), "healthy") && get_number(u, "LastRoundUSec") > 0, 10000);
 }
 
 /* ---- the tests ---- */
@@ -532,13 +523,13 @@ TEST(list_get_and_properties) {
         ASSERT_STREQ(get_string(ALPHA, "Name"), "alpha");
         ASSERT_STREQ(get_string(ALPHA, "Unit"), "konivrer@alpha.service");
         ASSERT_STREQ(get_string(ALPHA, "LastResult"), "passed");
-        ASSERT_TRUE(get_u64(ALPHA, "HealthSinceUSec") > 0);
-        ASSERT_EQ(get_u32(ALPHA, "ConsecutiveFailures"), 0);
-        ASSERT_EQ(get_u32(ALPHA, "FailureThreshold"), 2);
-        ASSERT_TRUE(get_u64(ALPHA, "LastRoundUSec") <= ks_now_realtime_usec());
-        ASSERT_EQ(get_u64(ALPHA, "RestartsByKservice"), 0);
-        ASSERT_NEAR(get_double(ALPHA, "FlapPercent"), 0, 1e-9);
-        ASSERT_TRUE(get_double(ALPHA, "Score") > 0.5);
+        ASSERT_TRUE(get_number(ALPHA, "HealthSinceUSec") > 0);
+        ASSERT_EQ(get_number(ALPHA, "ConsecutiveFailures"), 0);
+        ASSERT_EQ(get_number(ALPHA, "FailureThreshold"), 2);
+        ASSERT_TRUE(get_number(ALPHA, "LastRoundUSec") <= ks_now_realtime_usec());
+        ASSERT_EQ(get_number(ALPHA, "RestartsByKservice"), 0);
+        ASSERT_NEAR(get_number(ALPHA, "FlapPercent"), 0, 1e-9);
+        ASSERT_TRUE(get_number(ALPHA, "Score") > 0.5);
         ASSERT_EQ(n_incidents(ALPHA), 0);
         ASSERT_STREQ(get_string(STOPPED, "Health"), "unknown");
         ASSERT_STREQ(get_string(STOPPED, "LastResult"), "");
@@ -553,7 +544,9 @@ TEST(list_get_and_properties) {
 }
 
 TEST(check_now_and_access) {
+        static const char *const root_only[] = { "CheckNow", "ResetHistory" };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        unsigned incidents;
         const char *reason;
         uint64_t latency;
         int passed;
@@ -585,14 +578,19 @@ TEST(check_now_and_access) {
         assert_error(reply, KS_API_ERROR_NO_SUCH_SERVICE, "nope");
         reply = sd_bus_message_unref(reply);
 
-        /* Another user: refused, and nothing done. */
+        /* Another user: refused, and nothing done (alpha-b failed: it has an incident). */
+        incidents = n_incidents(BETA);
+        ASSERT_TRUE(incidents > 0);
         ks_api_set_privileged_uid(api, geteuid() + 1);
-        MANAGER(&reply, "CheckNow", "s", "alpha");
-        assert_error(reply, SD_BUS_ERROR_ACCESS_DENIED, "CheckNow needs root");
-        reply = sd_bus_message_unref(reply);
-        MANAGER(&reply, "ResetHistory", "s", "alpha-b");
-        assert_error(reply, SD_BUS_ERROR_ACCESS_DENIED, "ResetHistory needs root");
-        reply = sd_bus_message_unref(reply);
+        for (size_t i = 0; i < ELEMENTSOF(root_only); i++) {
+                char want[64];
+
+                snprintf(want, sizeof want, "%s needs root", root_only[i]);
+                MANAGER(&reply, root_only[i], "s", "alpha-b");
+                assert_error(reply, SD_BUS_ERROR_ACCESS_DENIED, want);
+                reply = sd_bus_message_unref(reply);
+        }
+        ASSERT_EQ(n_incidents(BETA), incidents);
         /* Reading is for everyone. */
         MANAGER(&reply, "ListServices", NULL);
         assert_ok(reply);
@@ -601,7 +599,7 @@ TEST(check_now_and_access) {
 
 TEST(signals_and_reset) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        uint64_t round;
+        double round;
         unsigned seen;
 
         setup();
@@ -612,9 +610,9 @@ TEST(signals_and_reset) {
         run_for(200);
         seen = n_changed;
         changed[0] = 0;
-        round = get_u64(ALPHA, "LastRoundUSec");
+        round = get_number(ALPHA, "LastRoundUSec");
         run_for(1000);
-        ASSERT_TRUE(get_u64(ALPHA, "LastRoundUSec") > round);
+        ASSERT_TRUE(get_number(ALPHA, "LastRoundUSec") > round);
         ASSERT_EQ(n_changed, seen);
 
         /* alpha-b fails: its failures, then its health (2 failures: unhealthy, an incident, a
@@ -635,15 +633,27 @@ TEST(signals_and_reset) {
         assert_ok(reply);
         WAIT_FOR(signalled(BETA, "Incidents") && signalled(BETA, "RestartsByKservice"), 10000);
         ASSERT_EQ(n_incidents(BETA), 0);
-        ASSERT_EQ(get_u64(BETA, "RestartsByKservice"), 0);
+        ASSERT_EQ(get_number(BETA, "RestartsByKservice"), 0);
         teardown();
 }
 
 TEST(waiting_calls_answered) {
-        sd_bus_message *removed = NULL, *freed = NULL;
+        sd_bus_message *stopped = NULL, *removed = NULL, *freed = NULL;
 
-        /* slow's round hangs (its server never answers): a CheckNow waits. Its definition loses
-         * [health]: the call is answered NoSuchService. */
+        /* slow's round hangs (its server never answers): a CheckNow waits. The unit stops: the
+         * call is answered NotRunning. */
+        setup();
+        wait_seen(SLOW);
+        call_start(&stopped, KS_API_MANAGER_PATH, KS_API_MANAGER_INTERFACE, "CheckNow", "s", "slow");
+        run_for(300);
+        ASSERT_NULL(stopped);
+        stop_unit(SLOW);
+        WAIT_FOR(stopped, 10000);
+        assert_error(stopped, KS_API_ERROR_NOT_RUNNING, "stopped running");
+        stopped = sd_bus_message_unref(stopped);
+        teardown();
+
+        /* Again; its definition loses [health]: answered NoSuchService. */
         setup();
         wait_seen(SLOW);
         call_start(&removed, KS_API_MANAGER_PATH, KS_API_MANAGER_INTERFACE, "CheckNow", "s", "slow");
@@ -669,9 +679,4 @@ TEST(waiting_calls_answered) {
         teardown();
 }
 
-int main(int argc, char *argv[]) {
-        signal(SIGPIPE, SIG_IGN);
-        sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        ASSERT_TRUE(sh != MAP_FAILED);
-        return ks_test_run(argc, argv);
-}
+TEST_MAIN()
