@@ -2,7 +2,8 @@
 # Issue 13: notifyd's D-Bus API, org.kservice.Notifyd1, on the real system bus with the policy
 # file the build installs. busctl introspect shows the manager and a service object (properties
 # that signal flagged emits-change, per-round ones not), busctl tree lists the service, and
-# ListServices and the properties read as the daemon knows them. As root, CheckNow passes for a
+# ListServices and the properties read as the daemon knows them. busctl monitor sees no
+# PropertiesChanged while rounds pass, and one with Health when the service fails. As root, CheckNow passes for a
 # healthy service and fails once ks-testd answers 500; ResetHistory works. As a user who is not
 # root, introspection, property reads, ListServices and GetService work and CheckNow and
 # ResetHistory are refused by the bus policy; with the policy opened to that user (a drop-in in
@@ -23,7 +24,7 @@ restart_delay = "100ms"
 [health]
 interval = "1s"
 timeout = "500ms"
-failure_threshold = 3
+failure_threshold = 5
 [[health.check]]
 type = "http"
 url = "http://127.0.0.1:8080/health"
@@ -60,6 +61,23 @@ ks_assert_match "^a\(ssosdbtt\) 1 \"web-1\" \"$u\" \"$svc\" \"healthy\" [0-9.e-]
 ks_assert_eq "o \"$svc\"" "$(bc call $dest $mgr org.kservice.Notifyd1.Manager GetService s $u)" "GetService"
 out=$(bc call $dest $mgr org.kservice.Notifyd1.Manager GetService s nosuch 2>&1) && ks_fail "GetService nosuch: $out"
 ks_assert_match "No service 'nosuch' with health checks" "$out" "GetService nosuch"
+
+ks_log "PropertiesChanged: none for passing rounds (1 s apart), sent when the health changes"
+mon=$(mktemp)
+ks_exec timeout 30 stdbuf -oL busctl --json=short monitor $dest >"$mon" 2>&1 &
+monpid=$!
+sleep 4.5
+ks_assert_eq 0 "$(grep -c '"member":"PropertiesChanged"' "$mon" || true)" "PropertiesChanged over 4 passing rounds"
+ks_testd_set web-1 fail
+ks_wait_until 10 "PropertiesChanged with Health" grep -q '"member":"PropertiesChanged".*"Health"' "$mon"
+ks_testd_set web-1 ok
+ks_wait_until 15 "web-1 healthy again" healthy
+kill "$monpid" 2>/dev/null || true
+wait "$monpid" 2>/dev/null || true
+ks_log "$(grep -o '"path":"[^"]*".*"member":"PropertiesChanged".*' "$mon" | cut -c1-300)"
+ks_assert_no_match '"(LastRoundUSec|Score|Checks|LastResult)"' "$(grep '"member":"PropertiesChanged"' "$mon")" \
+        "PropertiesChanged (per-round properties are never sent)"
+rm -f "$mon"
 
 ks_log "CheckNow as root"
 c=$(bc call $dest $mgr org.kservice.Notifyd1.Manager CheckNow s web-1)
