@@ -12,6 +12,9 @@
 #include "definitions.h"
 #include "log.h"
 #include "monitor.h"
+#include "state-store.h"
+#include "string-util.h"
+#include "unit-name.h"
 #include "unit-watch.h"
 
 /* How long a clean stop waits for systemd to take the relax notifications. */
@@ -23,6 +26,9 @@ struct ks_daemon {
         ks_daemon_options opts;
         ks_monitor_context ctx;
         ks_watcher *watcher;
+        ks_state_store *store;
+        const ks_daemon_observer *observer;
+        void *observer_userdata;
         ks_monitor **monitors;          /* sorted by unit name */
         size_t n_monitors;
         size_t n_definitions;
@@ -38,6 +44,62 @@ static int compare_key(const void *key, const void *elem) {
 static ks_monitor *find(ks_daemon *d, const char *unit) {
         ks_monitor **m = bsearch(unit, d->monitors, d->n_monitors, sizeof(ks_monitor *), compare_key);
 
+        return m ? *m : NULL;
+}
+
+static void on_changed(ks_monitor *m, unsigned what, void *userdata) {
+        ks_daemon *d = userdata;
+
+        ks_state_store_touch(d->store, ks_monitor_state_entry(m));
+        if (d->observer && d->observer->events.changed)
+                d->observer->events.changed(m, what, d->observer_userdata);
+}
+
+static void on_round_done(ks_monitor *m, bool passed, const char *reason, uint64_t latency, void *userdata) {
+        ks_daemon *d = userdata;
+
+        if (d->observer && d->observer->events.round_done)
+                d->observer->events.round_done(m, passed, reason, latency, d->observer_userdata);
+}
+
+static const ks_monitor_events monitor_events = {
+        .changed = on_changed,
+        .round_done = on_round_done,
+};
+
+/* A monitor leaves: the observer lets go of it, its last state is written. */
+static void drop_monitor(ks_daemon *d, ks_monitor *m) {
+        if (d->observer && d->observer->removed)
+                d->observer->removed(m, d->observer_userdata);
+        ks_state_store_detach(d->store, ks_monitor_state_entry(m));
+        ks_monitor_free(m);
+}
+
+void ks_daemon_set_observer(ks_daemon *d, const ks_daemon_observer *o, void *userdata) {
+        d->observer = o;
+        d->observer_userdata = userdata;
+}
+
+size_t ks_daemon_n_monitors(const ks_daemon *d) {
+        return d->n_monitors;
+}
+
+ks_monitor *ks_daemon_monitor(const ks_daemon *d, size_t i) {
+        return i < d->n_monitors ? d->monitors[i] : NULL;
+}
+
+ks_monitor *ks_daemon_find(const ks_daemon *d, const char *name) {
+        _cleanup_free_ char *unit = NULL;
+        ks_monitor **m;
+
+        /* NAME, konivrer@NAME or konivrer@NAME.service */
+        if (strncmp(name, KS_UNIT_PREFIX, strlen(KS_UNIT_PREFIX)) == 0)
+                name += strlen(KS_UNIT_PREFIX);
+        size_t n = strlen(name) - (endswith(name, ".service") ? strlen(".service") : 0);
+
+        if (asprintf(&unit, KS_UNIT_PREFIX "%.*s.service", (int) n, name) < 0)
+                return NULL;
+        m = bsearch(unit, d->monitors, d->n_monitors, sizeof(ks_monitor *), compare_key);
         return m ? *m : NULL;
 }
 
@@ -67,7 +129,12 @@ int ks_daemon_new(sd_event *event, sd_bus *bus, const ks_daemon_options *opts, k
         d->opts = *opts;
         d->ctx.event = event;
         d->ctx.reuse_connections = opts->reuse_connections;
+        d->ctx.events = &monitor_events;
+        d->ctx.events_userdata = d;
 
+        r = ks_state_store_new(event, opts->state_dir, &d->store);
+        if (r < 0)
+                return log_oom();
         r = ks_admission_new(event, KS_ADMISSION_MAX_DEFAULT, &d->ctx.admission);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up round admission: %m");
@@ -96,8 +163,9 @@ ks_daemon *ks_daemon_free(ks_daemon *d) {
                 return NULL;
         /* Monitors first (they cancel their transfers), then the curl loop they used. */
         for (size_t i = 0; i < d->n_monitors; i++)
-                ks_monitor_free(d->monitors[i]);
+                drop_monitor(d, d->monitors[i]);
         free(d->monitors);
+        ks_state_store_free(d->store);
         ks_watcher_free(d->watcher);
         ks_check_loop_free(d->ctx.checks);
         ks_notifier_free(d->ctx.notifier);
@@ -106,6 +174,21 @@ ks_daemon *ks_daemon_free(ks_daemon *d) {
         sd_bus_unref(d->bus);
         sd_event_unref(d->event);
         return mfree(d);
+}
+
+/* The state of definitions that are gone goes after the grace period; a definition that failed
+ * to load keeps its state. */
+static void clean_state(ks_daemon *d, const ks_definitions *defs) {
+        _cleanup_free_ char **keep = calloc(d->n_monitors + defs->n_failed + 1, sizeof(char *));
+        size_t n = 0;
+
+        if (!keep)
+                return (void) log_oom();
+        for (size_t i = 0; i < d->n_monitors; i++)
+                keep[n++] = (char *) ks_monitor_name(d->monitors[i]);
+        for (size_t i = 0; i < defs->n_failed; i++)
+                keep[n++] = defs->failed[i];
+        ks_state_store_clean(d->store, keep, n);
 }
 
 int ks_daemon_reload(ks_daemon *d) {
@@ -156,7 +239,7 @@ int ks_daemon_reload(ks_daemon *d) {
                         log_info("%s: no health checks any more, stopped watching it.", ks_monitor_unit(m));
                         ks_watcher_forget(d->watcher, ks_monitor_unit(m));
                         ks_monitor_release(m);
-                        ks_monitor_free(m);
+                        drop_monitor(d, m);
                         removed++;
                 } else {
                         ks_service *s = defs->services[j++];
@@ -170,6 +253,12 @@ int ks_daemon_reload(ks_daemon *d) {
                         defs->services[j - 1] = NULL;
                         next[n++] = m;
                         added++;
+                        /* Its history, before anything happens to it. */
+                        r = ks_state_store_attach(d->store, ks_monitor_state_entry(m), ks_monitor_name(m),
+                                                  ks_monitor_record_mut(m));
+                        if (r < 0)
+                                log_warning_errno(r, "%s: its health history will not be kept: %m", ks_monitor_unit(m));
+                        ks_state_store_touch(d->store, ks_monitor_state_entry(m));
                         r = ks_watcher_refresh(d->watcher, ks_monitor_unit(m));
                         if (r < 0)
                                 log_warning_errno(r, "%s: cannot read its unit's state: %m", ks_monitor_unit(m));
@@ -184,6 +273,7 @@ int ks_daemon_reload(ks_daemon *d) {
                 (void) ks_check_loop_set_max_connections(d->ctx.checks, (long) n + 16);
         d->n_definitions = defs->n_total;
         d->reloads++;
+        clean_state(d, defs);
         log_info("Definitions: %zu with health checks (%zu added, %zu changed, %zu removed, %zu not loadable).", n,
                  added, changed, removed, defs->n_failed);
         return 0;
@@ -195,6 +285,7 @@ void ks_daemon_relax_all(ks_daemon *d) {
 
         for (size_t i = 0; i < d->n_monitors; i++)
                 ks_monitor_relax(d->monitors[i]);
+        ks_state_store_flush(d->store);
         /* The relax must reach systemd before we exit; the event loop will not run again. */
         r = ks_notifier_flush(d->ctx.notifier, RELAX_FLUSH_USEC);
         if (r < 0) {

@@ -16,6 +16,7 @@
 typedef struct ks_daemon_options {
         const char *search_path;        /* NULL: $KSERVICE_CONFIG_PATH or the default */
         bool reuse_connections;
+        const char *state_dir;          /* NULL: $STATE_DIRECTORY or /var/lib/kservice (state-store.h) */
 } ks_daemon_options;
 
 typedef struct ks_daemon ks_daemon;
@@ -29,7 +30,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ks_daemon *, ks_daemon_free);
  * unit, removed ones stop, changed ones are reconfigured, unchanged ones are not touched. */
 int ks_daemon_reload(ks_daemon *d);
 
-/* A clean stop: relax the watchdog of every service we feed (monitor.h). */
+/* A clean stop: relax the watchdog of every service we feed (monitor.h), mark every service
+ * paused and write the state of all. */
 void ks_daemon_relax_all(ks_daemon *d);
 
 /* The monitors, sorted by unit name (valid until the next reload). */

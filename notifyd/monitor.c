@@ -55,8 +55,6 @@
 #define READY_REPEAT_MAX_USEC (30 * 1000 * 1000ull)
 /* While not ready, rounds run at least this often. */
 #define NOT_READY_INTERVAL_MAX_USEC (1000 * 1000ull)
-/* A STATUS= whose text did not change is still refreshed this often (it carries the latency). */
-#define STATUS_REFRESH_USEC (30 * 1000 * 1000ull)
 /* What a clean stop of notifyd sets WATCHDOG_USEC= to: "infinity", which turns the service's
  * watchdog off until notifyd restores it (or the service restarts). */
 #define RELAXED_WATCHDOG_USEC UINT64_MAX
@@ -82,6 +80,7 @@ struct ks_monitor {
         uint64_t ready_repeat_at, ready_repeat_gap;
         bool uncounted_streak;          /* the last result was a timeout not counted (see top) */
         bool already_ready;
+        bool n_restarts_known;          /* unit.n_restarts was read */
         ks_tracker tracker;
         ks_schedule sched;
         bool sched_ready;               /* the schedule's interval is the ready one */
@@ -97,8 +96,11 @@ struct ks_monitor {
         size_t last_probe;              /* index of the check that gave last_result */
         uint64_t last_latency;
         uint64_t status_key;            /* hash of the last STATUS= text without its latency */
-        uint64_t status_sent;
         uint64_t rounds;
+        uint64_t probe_start;           /* when the check in flight started */
+
+        ks_health_record rec;           /* what the API shows and the state file keeps */
+        ks_state_entry state;           /* its place in the state store (the daemon's) */
 };
 
 const char *ks_monitor_name(const ks_monitor *m) {
@@ -119,6 +121,32 @@ bool ks_monitor_is_ready(const ks_monitor *m) {
 
 uint64_t ks_monitor_rounds(const ks_monitor *m) {
         return m->rounds;
+}
+
+const ks_health_record *ks_monitor_record(const ks_monitor *m) {
+        return &m->rec;
+}
+
+ks_health_record *ks_monitor_record_mut(ks_monitor *m) {
+        return &m->rec;
+}
+
+ks_state_entry *ks_monitor_state_entry(ks_monitor *m) {
+        return &m->state;
+}
+
+static void emit_changed(ks_monitor *m, unsigned what) {
+        const ks_monitor_events *ev = m->ctx->events;
+
+        if (what && ev && ev->changed)
+                ev->changed(m, what, m->ctx->events_userdata);
+}
+
+static void emit_round_done(ks_monitor *m, bool passed, const char *reason, uint64_t latency) {
+        const ks_monitor_events *ev = m->ctx->events;
+
+        if (ev && ev->round_done)
+                ev->round_done(m, passed, reason, latency, m->ctx->events_userdata);
 }
 
 /* ---- definition → probes ---- */
@@ -152,6 +180,15 @@ static int make_probes(ks_monitor_context *ctx, const ks_service *svc, ks_probe 
         *ret = probes;
         *ret_n = h->n_checks;
         return 0;
+}
+
+static ks_health_params health_params_from_service(const ks_service *svc) {
+        return (ks_health_params) {
+                .failure_threshold = svc->health.failure_threshold,
+                .flap_low = svc->health.flap_low_threshold,
+                .flap_high = svc->health.flap_high_threshold,
+                .score_half_life_usec = svc->health.score_half_life_usec,
+        };
 }
 
 static ks_tracker_params params_from_service(const ks_service *svc) {
@@ -240,7 +277,7 @@ static uint64_t status_hash(const ks_monitor *m, bool in_start) {
                                     /* only as far as STATUS= shows it: not a new text per pass */
                                     MIN(m->tracker.successes, m->tracker.params.success_threshold),
                                     m->tracker.params.success_threshold,
-                                    m->tracker.ready, in_start, m->have_result };
+                                    m->tracker.ready, in_start, m->have_result, m->rec.flap.flapping };
         uint64_t h = 0xcbf29ce484222325ull;
 
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
@@ -259,11 +296,13 @@ static int notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool for
         const char *st = NULL;
         int r;
 
-        /* The STATUS= text without the latency decides whether it changed. */
+        /* The STATUS= text without the latency decides whether it changed: it changes with the
+         * health state, never for the latency alone (each STATUS= costs PID 1 a PropertiesChanged
+         * to every subscriber; the latency of every round is in the API). */
         key_hash = status_hash(m, in_start);
-        if (force_status || key_hash != m->status_key || now >= m->status_sent + STATUS_REFRESH_USEC) {
-                ks_status_line(status, sizeof status, &m->tracker, in_start, m->have_result ? m->last_result : NULL,
-                               m->last_latency);
+        if (force_status || key_hash != m->status_key) {
+                ks_status_line(status, sizeof status, &m->tracker, in_start, m->rec.flap.flapping,
+                               m->have_result ? m->last_result : NULL, m->last_latency);
                 st = status;
         }
         /* A ping alone only when the watchdog needs it (schedule.h); with anything else it
@@ -279,10 +318,8 @@ static int notify(ks_monitor *m, unsigned what, uint64_t watchdog_usec, bool for
                 log_debug_errno(r, "%s: notification to PID %" PRIu32 " failed: %m", m->svc->unit, m->unit.main_pid);
                 return r;
         }
-        if (st) {
+        if (st)
                 m->status_key = key_hash;
-                m->status_sent = now;
-        }
         if (what & KS_NOTIFY_WATCHDOG)
                 m->last_ping = now;
         if ((what & KS_NOTIFY_WATCHDOG_USEC) && watchdog_usec > 0 && watchdog_usec != KS_USEC_INFINITY) {
@@ -340,6 +377,45 @@ static void cancel_round(ks_monitor *m) {
         ks_admission_leave(m->ctx->admission, &m->ticket);
 }
 
+static ks_health_state health_of(const ks_tracker *t) {
+        switch (t->state) {
+        case KS_TRACKER_HEALTHY:
+                return KS_HEALTH_HEALTHY;
+        case KS_TRACKER_UNHEALTHY:
+        case KS_TRACKER_FAILED:
+                return KS_HEALTH_UNHEALTHY;
+        default:
+                return KS_HEALTH_STARTING;
+        }
+}
+
+/* The round in the health record (flapping, score, incidents), and what changed to the owner. */
+static void record_round(ks_monitor *m, bool passed, const char *reason, uint64_t latency, unsigned a,
+                         bool was_ready) {
+        bool was_flapping = m->rec.flap.flapping;
+        unsigned changes;
+
+        changes = ks_health_record_round(&m->rec,
+                                         &(ks_round_report) {
+                                                 .passed = passed,
+                                                 .reason = reason,
+                                                 .latency_usec = latency,
+                                                 .health = health_of(&m->tracker),
+                                                 .failures = m->tracker.failures,
+                                                 .counts = was_ready || (a & KS_TRACKER_COUNTED_FAILURE),
+                                                 .counted_failure = a & KS_TRACKER_COUNTED_FAILURE,
+                                                 .triggered = a & KS_TRACKER_SEND_TRIGGER,
+                                         },
+                                         ks_now_realtime_usec());
+        if (m->rec.flap.flapping && !was_flapping)
+                unit_log(m, LOG_WARNING, "flapping: %.1f%% state change over the last 21 results (starts at %g%%)",
+                         ks_flap_percent(&m->rec.flap), m->rec.flap.high);
+        else if (!m->rec.flap.flapping && was_flapping)
+                unit_log(m, LOG_NOTICE, "no longer flapping: %.1f%% state change over the last 21 results (stops at %g%%)",
+                         ks_flap_percent(&m->rec.flap), m->rec.flap.low);
+        emit_changed(m, changes);
+}
+
 static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_t latency, uint64_t now) {
         bool was_ready = m->tracker.ready;
         ks_tracker_state before = m->tracker.state;
@@ -353,6 +429,8 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
         m->last_latency = latency;
 
         a = ks_tracker_record(&m->tracker, passed, now);
+        /* Before the notification, so that STATUS= already says "flapping". */
+        record_round(m, passed, reason, latency, a, was_ready);
 
         if (a & KS_TRACKER_SEND_READY)
                 what |= KS_NOTIFY_READY;
@@ -418,6 +496,7 @@ static void finish_round(ks_monitor *m, bool passed, const char *reason, uint64_
 
         if (m->checking)
                 arm(m, now);
+        emit_round_done(m, passed, reason, latency);
 }
 
 /* A timeout notifyd may have caused itself: its loop ran late by a quarter of the timeout (at
@@ -467,6 +546,8 @@ static void on_probe_done(ks_probe *p, const ks_probe_result *r, void *userdata)
         m->uncounted_streak = false;
 
         m->last_probe = m->round_index;
+        ks_health_record_check(&m->rec, m->round_index, r->passed, r->reason, now - m->probe_start,
+                               ks_now_realtime_usec());
         if (r->passed && m->round_index + 1 < m->n_probes) {
                 m->round_index++;
                 start_probe(m, now);
@@ -479,6 +560,7 @@ static void start_probe(ks_monitor *m, uint64_t now) {
         uint64_t left = m->round_deadline > now ? m->round_deadline - now : 1000;
         int r;
 
+        m->probe_start = now;
         /* The first check of a round gets the whole timeout (0: the options' own, so its messages
          * name the configured value); later ones what is left of the round's. */
         r = ks_probe_start(m->probes[m->round_index], m->ctx->checks, m->round_index == 0 ? 0 : MAX(left, 1000u),
@@ -564,6 +646,17 @@ static void stop_checks(ks_monitor *m) {
         ks_due_set_cancel(m->ctx->due, &m->due);
         m->checking = false;
         log_debug("%s: checks stopped (%s/%s)", m->svc->unit, m->unit.active_state, m->unit.sub_state);
+        /* Nothing to wait for any more (CheckNow). */
+        emit_round_done(m, false, NULL, 0);
+}
+
+static void record_unit(ks_monitor *m, unsigned mask) {
+        char id[SD_ID128_STRING_MAX] = "";
+
+        if (!sd_id128_is_null(m->unit.invocation_id))
+                sd_id128_to_string(m->unit.invocation_id, id);
+        emit_changed(m, ks_health_record_unit(&m->rec, unit_running(&m->unit), m->unit.active_state, id,
+                                              m->n_restarts_known, m->unit.n_restarts, ks_now_realtime_usec()));
 }
 
 static void hello(ks_monitor *m) {
@@ -645,6 +738,13 @@ bool ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mas
                 m->unit.watchdog_usec = st->watchdog_usec;
                 m->unit_watchdog_known = true;
         }
+        if (mask & KS_UNIT_N_RESTARTS) {
+                m->unit.n_restarts = st->n_restarts;
+                m->n_restarts_known = true;
+        }
+        /* Before acting: a new invocation is "starting" before its greeting and first round. */
+        if (m->unit.active_state[0])
+                record_unit(m, mask);
 
         if (!unit_running(&m->unit)) {
                 stop_checks(m);
@@ -667,6 +767,7 @@ bool ks_monitor_update_unit(ks_monitor *m, const ks_unit_state *st, unsigned mas
 void ks_monitor_relax(ks_monitor *m) {
         char status[] = "health checks paused: kservice-notifyd stopped";
 
+        emit_changed(m, ks_health_record_pause(&m->rec, ks_now_realtime_usec()));
         if (!m->checking || !m->tracker.ready)
                 return;
         cancel_round(m);
@@ -704,6 +805,14 @@ int ks_monitor_new(ks_monitor_context *ctx, ks_service *svc, ks_monitor **ret) {
                 return r;
         m->params = params_from_service(svc);
         m->watchdog_usec = ks_service_watchdog_usec(svc);
+        ks_health_params hp = health_params_from_service(svc);
+        r = ks_health_record_init(&m->rec, m->n_probes, &hp, ks_now_realtime_usec());
+        if (r < 0) {
+                free_probes(m->probes, m->n_probes);
+                m->probes = NULL;
+                m->n_probes = 0;
+                return r;
+        }
         ks_ratelimit_init(&m->rl, 30 * 1000000ull, 20);
         m->due = (ks_due) KS_DUE_INIT;
         m->svc = svc;
@@ -717,6 +826,7 @@ ks_monitor *ks_monitor_free(ks_monitor *m) {
         cancel_round(m);
         ks_due_set_cancel(m->ctx->due, &m->due);
         free_probes(m->probes, m->n_probes);
+        ks_health_record_done(&m->rec);
         ks_service_free(m->svc);
         return mfree(m);
 }
@@ -737,6 +847,13 @@ int ks_monitor_reconfigure(ks_monitor *m, ks_service *svc) {
         r = make_probes(m->ctx, svc, &probes, &n);
         if (r < 0)
                 return r;
+        ks_health_params hp = health_params_from_service(svc);
+        r = ks_health_record_set_params(&m->rec, n, &hp);
+        if (r < 0) {
+                free_probes(probes, n);
+                return r;
+        }
+        emit_changed(m, (unsigned) r);
         cancel_round(m);
         free_probes(m->probes, m->n_probes);
         m->probes = probes;
@@ -760,4 +877,29 @@ int ks_monitor_reconfigure(ks_monitor *m, ks_service *svc) {
                 arm(m, now);
         }
         return 1;
+}
+
+void ks_monitor_describe_check(const ks_monitor *m, size_t i, char *buf, size_t size) {
+        if (i < m->n_probes)
+                ks_probe_describe(m->probes[i], buf, size);
+        else
+                snprintf(buf, size, "?");
+}
+
+int ks_monitor_check_now(ks_monitor *m) {
+        uint64_t now = ks_now_usec();
+
+        if (!m->checking)
+                return -ESRCH;
+        /* One in flight or waiting for a slot: its end answers. */
+        if (m->round_active || m->ticket.waiting)
+                return 0;
+        if (ks_admission_enter(m->ctx->admission, &m->ticket, on_admitted, m))
+                start_round(m, now);
+        return 0;
+}
+
+void ks_monitor_reset_history(ks_monitor *m) {
+        emit_changed(m, ks_health_record_reset(&m->rec, ks_now_realtime_usec()));
+        unit_log(m, LOG_NOTICE, "history reset: incidents, restart counters, flap history and score cleared");
 }

@@ -18,6 +18,7 @@
 #include "admission.h"
 #include "lag-meter.h"
 #include "notifier.h"
+#include "state-store.h"
 #include "unit-watch.h"
 #include "service.h"
 
@@ -83,6 +84,8 @@ uint64_t ks_monitor_rounds(const ks_monitor *m);
 /* The service's health record (health-record.h): what the API shows and the state file keeps. */
 const ks_health_record *ks_monitor_record(const ks_monitor *m);
 ks_health_record *ks_monitor_record_mut(ks_monitor *m);
+/* Where the daemon's state store keeps track of the record. */
+ks_state_entry *ks_monitor_state_entry(ks_monitor *m);
 /* What check i is, e.g. "GET http://127.0.0.1:8080/healthz" (i < the record's n_checks). */
 void ks_monitor_describe_check(const ks_monitor *m, size_t i, char *buf, size_t size);
 

@@ -14,8 +14,8 @@ static void format_latency(uint64_t usec, char *buf, size_t size) {
                 snprintf(buf, size, "%" PRIu64 "s", usec / 1000000);
 }
 
-void ks_status_line(char *buf, size_t size, const ks_tracker *h, bool in_start_period, const char *last_result,
-                    uint64_t latency_usec) {
+void ks_status_line(char *buf, size_t size, const ks_tracker *h, bool in_start_period, bool flapping,
+                    const char *last_result, uint64_t latency_usec) {
         char state[80], passed[32] = "", lat[24];
 
         /* Passes in a row that are not enough yet (success_threshold > 1): say why it is not
@@ -46,11 +46,11 @@ void ks_status_line(char *buf, size_t size, const ks_tracker *h, bool in_start_p
                          passed);
 
         if (!last_result) {
-                snprintf(buf, size, "%s; no check yet", state);
+                snprintf(buf, size, "%s%s; no check yet", flapping ? "flapping, " : "", state);
                 return;
         }
         format_latency(latency_usec, lat, sizeof lat);
-        snprintf(buf, size, "%s; %s in %s", state, last_result, lat);
+        snprintf(buf, size, "%s%s; %s in %s", flapping ? "flapping, " : "", state, last_result, lat);
         for (char *p = buf; *p; p++)
                 if (*p == '\n' || *p == '\r')
                         *p = ' ';

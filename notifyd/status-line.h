@@ -9,6 +9,7 @@
 #include "tracker.h"
 
 /* The short STATUS= line: "healthy; HTTP 200 in 3ms", "unhealthy (2/3); HTTP 500 (expected
- * 2xx) in 4ms", "starting (start period); connection refused". Newlines are replaced. */
-void ks_status_line(char *buf, size_t size, const ks_tracker *h, bool in_start_period, const char *last_result,
-                    uint64_t latency_usec);
+ * 2xx) in 4ms", "starting (start period); connection refused"; a flapping service's begins with
+ * "flapping, ". Newlines are replaced. */
+void ks_status_line(char *buf, size_t size, const ks_tracker *h, bool in_start_period, bool flapping,
+                    const char *last_result, uint64_t latency_usec);

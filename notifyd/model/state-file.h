@@ -105,7 +105,7 @@ typedef struct ks_incident {
         char reason[KS_INCIDENT_REASON_MAX + 1];        /* the first failure's */
 } ks_incident;
 
-/* Flat (no pointers): copied with =, kept in an array, freed with its owner. */
+/* Flat (no pointers): copied with ks_service_state_copy(), kept in an array, freed with its owner. */
 typedef struct ks_service_state {
         unsigned version;                       /* KS_SERVICE_STATE_VERSION */
 
@@ -137,8 +137,11 @@ typedef struct ks_service_state {
         ks_incident incidents[KS_SERVICE_STATE_INCIDENTS_MAX];  /* oldest first */
 } ks_service_state;
 
-/* A fresh state: health unknown, everything else 0 or empty. */
+/* A fresh state: health unknown, everything else 0 or empty. The incidents array past
+ * n_incidents is not touched (nor read by anything here). */
 void ks_service_state_init(ks_service_state *s);
+/* *dst = *src, up to src's n_incidents: what to copy a state with. */
+void ks_service_state_copy(ks_service_state *dst, const ks_service_state *src);
 
 /* Same content (doubles bit for bit, incidents up to n_incidents): whether a save is needed. */
 bool ks_service_state_equal(const ks_service_state *a, const ks_service_state *b);
@@ -166,6 +169,9 @@ int ks_service_state_parse(const char *data, size_t size, ks_service_state *ret,
  * for a bad name or state, -ENAMETOOLONG, or the errno of the failed call (the temporary file
  * is removed then). */
 int ks_service_state_save(int dir_fd, const char *name, const ks_service_state *s);
+/* The same without the directory's fsync(), for a batch of saves followed by one fsync(dir_fd):
+ * until then a crash may leave the old file instead of the new one (never a torn one). */
+int ks_service_state_write(int dir_fd, const char *name, const ks_service_state *s);
 
 /* Loads NAME.state. -ENOENT when there is none (a fresh start). A file that is rejected (see the
  * format; also a symbolic link or not a regular file) is renamed to NAME.state.bad-USEC, never

@@ -15,6 +15,9 @@
  * and reads in flight leaves nothing behind (run under ASan) and nothing fires afterwards.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +29,7 @@
 #include <systemd/sd-event.h>
 
 #include "daemon.h"
+#include "state-file.h"
 #include "fake-systemd.h"
 #include "loop-helpers.h"
 #include "notify-socket.h"
@@ -267,7 +271,7 @@ static void setup(const char *alpha_interval, const char *beta_interval) {
         notify_socket_open(path, event);
         ASSERT_EQ(setenv("NOTIFY_SOCKET", path, 1), 0);
         fake_systemd_start(event, fake_systemd, &child, &bus);
-        ASSERT_OK(ks_daemon_new(event, bus, &(ks_daemon_options) { .search_path = dir }, &daemon_));
+        ASSERT_OK(ks_daemon_new(event, bus, &(ks_daemon_options) { .search_path = dir, .state_dir = dir }, &daemon_));
 }
 
 static void teardown(void) {
@@ -407,6 +411,62 @@ TEST(reloading_signal_reloads) {
         WAIT_FOR(watching(NULL, NULL) == 3, 10000);
         wait_read(GAMMA, 0);
         WAIT_FOR(count_notes(0, GREETING) == 3, 10000);
+        teardown();
+}
+
+/* Reads dir/NAME.state; -ENOENT when there is none. */
+static int load_state(const char *name, ks_service_state *ret) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        ASSERT_TRUE(fd >= 0);
+        return ks_service_state_load(fd, name, ret, NULL, NULL);
+}
+
+static void write_file(const char *name, const char *content) {
+        char path[PATH_MAX];
+        FILE *f;
+
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        ASSERT_NOT_NULL(f = fopen(path, "we"));
+        ASSERT_TRUE(fputs(content, f) >= 0);
+        ASSERT_EQ(fclose(f), 0);
+}
+
+TEST(state_is_kept) {
+        _cleanup_free_ char *saved = NULL;
+        ks_service_state st;
+        char pattern[PATH_MAX];
+        glob_t g;
+
+        setup("100ms", "100ms");
+        start();
+        WAIT_FOR(listeners[ALPHA].accepted >= 3 && listeners[BETA].accepted >= 3, 10000);
+        /* Healthy now: written within the store's period, not per round. */
+        WAIT_FOR(load_state("alpha", &st) == 0 && st.health == KS_HEALTH_HEALTHY, 5000);
+        ASSERT_EQ(ks_health_record_health(ks_monitor_record(ks_daemon_find(daemon_, "konivrer@alpha.service"))),
+                  KS_HEALTH_HEALTHY);
+        ASSERT_NOT_NULL(ks_daemon_find(daemon_, "konivrer@beta"));
+        ASSERT_NULL(ks_daemon_find(daemon_, "gamma"));  /* no health checks */
+        /* A clean stop: paused, written at once. */
+        ks_daemon_relax_all(daemon_);
+        ASSERT_OK(load_state("alpha", &st));
+        ASSERT_EQ(st.health, KS_HEALTH_PAUSED);
+        ASSERT_STREQ(st.systemd_invocation_id, "01000000000000000000000000000000");
+        ASSERT_OK(ks_service_state_format(&st, &saved, NULL));
+        teardown();
+
+        /* Next start (a new directory, given the old file): a good file is read back, a corrupt
+         * one is set aside and its service starts fresh. */
+        setup("100ms", "100ms");
+        write_file("alpha.state", saved);
+        write_file("beta.state", "garbage\n");
+        start();
+        ASSERT_EQ(ks_monitor_record(ks_daemon_find(daemon_, "alpha"))->st.systemd_invocation_id[1], '1');
+        ASSERT_EQ(ks_monitor_record(ks_daemon_find(daemon_, "beta"))->st.n_incidents, 0);
+        snprintf(pattern, sizeof pattern, "%s/beta.state.bad-*", dir);
+        ASSERT_EQ(glob(pattern, 0, NULL, &g), 0);
+        ASSERT_EQ(g.gl_pathc, 1);
+        globfree(&g);
         teardown();
 }
 
