@@ -86,8 +86,16 @@ ks_testd_set web-1 fail
 c=$(bc call $dest $mgr org.kservice.Notifyd1.Manager CheckNow s konivrer@web-1)
 ks_assert_match '^bst false "HTTP 500' "$c" "CheckNow of a failing service"
 ks_testd_set web-1 ok
-ks_wait_until 15 "web-1 healthy again" healthy
+# Healthy, then failing, then healthy again, twice: the flap detector may say flapping now.
+passing() { [ "$(bc get-property $dest $svc org.kservice.Notifyd1.Service LastResult)" = 's "passed"' ]; }
+ks_wait_until 15 "web-1 passing again" passing
+ks_log "before the reset: $(bc get-property $dest $svc org.kservice.Notifyd1.Service Health Incidents Score | tr '\n' ' ')"
 ks_assert_eq "" "$(bc call $dest $mgr org.kservice.Notifyd1.Manager ResetHistory s web-1)" "ResetHistory as root"
+# Incidents, counters, flap history and score as a new service's; healthy, not flapping.
+ks_wait_until 15 "web-1 healthy after the reset" healthy
+ks_assert_eq "a(ttsss) 0" "$(bc get-property $dest $svc org.kservice.Notifyd1.Service Incidents)" "Incidents after the reset"
+ks_assert_eq "b false" "$(bc get-property $dest $svc org.kservice.Notifyd1.Service Flapping)" "Flapping after the reset"
+ks_assert_eq "t 0" "$(bc get-property $dest $svc org.kservice.Notifyd1.Service RestartsSeen)" "RestartsSeen after the reset"
 ks_exec systemctl stop $u
 out=$(bc call $dest $mgr org.kservice.Notifyd1.Manager CheckNow s web-1 2>&1) && ks_fail "CheckNow of a stopped unit: $out"
 ks_assert_match "is not running" "$out" "CheckNow of a stopped unit"
