@@ -225,3 +225,69 @@ uint64_t ks_now_usec(void) {
 uint64_t ks_now_realtime_usec(void) {
         return now_usec(CLOCK_REALTIME);
 }
+
+static int format_tm(char *buf, size_t n, uint64_t usec, bool utc) {
+        struct tm tm;
+        time_t t;
+
+        if (usec == 0 || usec == KS_USEC_INFINITY)
+                return -EINVAL;
+        t = (time_t) (usec / USEC_PER_SEC);
+        if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)))
+                return -EINVAL;
+        return strftime(buf, n, utc ? "%Y-%m-%dT%H:%M:%SZ" : "%a %Y-%m-%d %H:%M:%S %Z", &tm) > 0 ? 0 : -ENOBUFS;
+}
+
+int ks_format_timestamp(char *buf, size_t n, uint64_t usec) {
+        return format_tm(buf, n, usec, false);
+}
+
+int ks_format_timestamp_iso8601(char *buf, size_t n, uint64_t usec) {
+        return format_tm(buf, n, usec, true);
+}
+
+/* After systemd's format_timestamp_relative(): two units at most, coarser the longer ago. */
+int ks_format_timestamp_relative(char *buf, size_t n, uint64_t usec, uint64_t now) {
+        const char *s;
+        uint64_t d;
+        int k;
+
+        if (usec == 0 || usec == KS_USEC_INFINITY)
+                return -EINVAL;
+        if (usec == now)
+                k = snprintf(buf, n, "now");
+        else {
+                d = now > usec ? now - usec : usec - now;
+                s = now > usec ? "ago" : "left";
+                if (d >= USEC_PER_YEAR)
+                        k = snprintf(buf, n, "%" PRIu64 " years %" PRIu64 " months %s", d / USEC_PER_YEAR,
+                                     (d % USEC_PER_YEAR) / USEC_PER_MONTH, s);
+                else if (d >= USEC_PER_MONTH)
+                        k = snprintf(buf, n, "%" PRIu64 " months %" PRIu64 " days %s", d / USEC_PER_MONTH,
+                                     (d % USEC_PER_MONTH) / USEC_PER_DAY, s);
+                else if (d >= USEC_PER_WEEK)
+                        k = snprintf(buf, n, "%" PRIu64 " weeks %" PRIu64 " days %s", d / USEC_PER_WEEK,
+                                     (d % USEC_PER_WEEK) / USEC_PER_DAY, s);
+                else if (d >= 2 * USEC_PER_DAY)
+                        k = snprintf(buf, n, "%" PRIu64 " days %s", d / USEC_PER_DAY, s);
+                else if (d >= 25 * USEC_PER_HOUR)
+                        k = snprintf(buf, n, "1 day %" PRIu64 "h %s", (d - USEC_PER_DAY) / USEC_PER_HOUR, s);
+                else if (d >= 6 * USEC_PER_HOUR)
+                        k = snprintf(buf, n, "%" PRIu64 "h %s", d / USEC_PER_HOUR, s);
+                else if (d >= USEC_PER_HOUR)
+                        k = snprintf(buf, n, "%" PRIu64 "h %" PRIu64 "min %s", d / USEC_PER_HOUR,
+                                     (d % USEC_PER_HOUR) / USEC_PER_MINUTE, s);
+                else if (d >= 5 * USEC_PER_MINUTE)
+                        k = snprintf(buf, n, "%" PRIu64 "min %s", d / USEC_PER_MINUTE, s);
+                else if (d >= USEC_PER_MINUTE)
+                        k = snprintf(buf, n, "%" PRIu64 "min %" PRIu64 "s %s", d / USEC_PER_MINUTE,
+                                     (d % USEC_PER_MINUTE) / USEC_PER_SEC, s);
+                else if (d >= USEC_PER_SEC)
+                        k = snprintf(buf, n, "%" PRIu64 "s %s", d / USEC_PER_SEC, s);
+                else if (d >= USEC_PER_MSEC)
+                        k = snprintf(buf, n, "%" PRIu64 "ms %s", d / USEC_PER_MSEC, s);
+                else
+                        k = snprintf(buf, n, "%" PRIu64 "us %s", d, s);
+        }
+        return k >= 0 && (size_t) k < n ? 0 : -ENOBUFS;
+}

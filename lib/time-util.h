@@ -32,3 +32,15 @@ int ks_format_timespan(char *buf, size_t n, uint64_t usec);
  * suffixes B, K, M, G, T, P, E (powers of 1024), fractions allowed ("1.5G"), components summed
  * ("1G 512M"). Returns -EINVAL on syntax errors, -ERANGE on overflow or a negative number. */
 int ks_parse_size(const char *s, uint64_t *ret);
+
+/* A realtime timestamp (usec since the epoch) in local time as systemctl prints it:
+ * "Tue 2026-12-01 10:00:00 UTC" (strftime "%a %Y-%m-%d %H:%M:%S %Z"). -ENOBUFS if n is too
+ * small, -EINVAL for 0 or KS_USEC_INFINITY (no time). */
+int ks_format_timestamp(char *buf, size_t n, uint64_t usec);
+
+/* The same as ISO 8601 / RFC 3339 in UTC to the second: "2026-12-01T10:00:00Z". */
+int ks_format_timestamp_iso8601(char *buf, size_t n, uint64_t usec);
+
+/* How long ago usec was, seen at now, in systemd's words: "5min ago", "4min 55s ago",
+ * "1h 5min ago", "3 days ago", "now"; a time after now is "... left". */
+int ks_format_timestamp_relative(char *buf, size_t n, uint64_t usec, uint64_t now);

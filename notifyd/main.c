@@ -4,7 +4,7 @@
  * each service (READY=1, WATCHDOG=1, STATUS=, WATCHDOG=trigger) with its MainPID.
  *
  * main: event loop, signals (blocked first), bus attached to the loop, the foreign-PID proof,
- * definitions, READY=1, our own watchdog, loop. SIGHUP and systemd's Reloading re-read the
+ * definitions, the D-Bus API (org.kservice.Notifyd1), READY=1, our own watchdog, loop. SIGHUP and systemd's Reloading re-read the
  * definitions; SIGTERM relaxes the watchdogs of the services we feed, then exits.
  */
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "api.h"
 #include "curl-dl.h"
 #include "daemon.h"
 #include "log.h"
@@ -137,10 +138,12 @@ static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static int run(int argc, char *argv[]) {
-        /* Freed in reverse order: the daemon, then the bus it uses, then the loop. */
+        /* Freed in reverse order: the API (its waiting calls answered), the daemon it observes,
+         * then the bus they use, then the loop. */
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(ks_daemon_freep) ks_daemon *d = NULL;
+        _cleanup_(ks_api_freep) ks_api *api = NULL;
         sigset_t mask;
         char reason[256];
         int r;
@@ -206,6 +209,9 @@ static int run(int argc, char *argv[]) {
         r = ks_daemon_reload(d);
         if (r < 0)
                 return r;
+
+        /* The checks matter more than the API: without it (logged), notifyd goes on. */
+        (void) ks_api_new(bus, d, &api);
 
         (void) sd_notify(0, "READY=1\nSTATUS=Running health checks");
         r = sd_event_set_watchdog(event, true);

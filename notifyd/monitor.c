@@ -55,6 +55,9 @@
 #define READY_REPEAT_MAX_USEC (30 * 1000 * 1000ull)
 /* While not ready, rounds run at least this often. */
 #define NOT_READY_INTERVAL_MAX_USEC (1000 * 1000ull)
+/* How long a unit must stay failed or inactive for that to end an incident: systemd passes
+ * through those states on an automatic restart (health-record.h). */
+#define SETTLE_USEC (5 * 1000 * 1000ull)
 /* What a clean stop of notifyd sets WATCHDOG_USEC= to: "infinity", which turns the service's
  * watchdog off until notifyd restores it (or the service restarts). */
 #define RELAXED_WATCHDOG_USEC UINT64_MAX
@@ -101,6 +104,7 @@ struct ks_monitor {
 
         ks_health_record rec;           /* what the API shows and the state file keeps */
         ks_state_entry state;           /* its place in the state store (the daemon's) */
+        sd_event_source *settle;        /* settles an incident's end (health-record.h) */
 };
 
 const char *ks_monitor_name(const ks_monitor *m) {
@@ -402,8 +406,11 @@ static void record_round(ks_monitor *m, bool passed, const char *reason, uint64_
                                                  .latency_usec = latency,
                                                  .health = health_of(&m->tracker),
                                                  .failures = m->tracker.failures,
-                                                 .counts = was_ready || (a & KS_TRACKER_COUNTED_FAILURE),
-                                                 .counted_failure = a & KS_TRACKER_COUNTED_FAILURE,
+                                                 /* A service not ready yet is starting, not
+                                                  * unhealthy: its failures (its first check may
+                                                  * come before it listens) open no incident. */
+                                                 .counts = was_ready,
+                                                 .counted_failure = was_ready && (a & KS_TRACKER_COUNTED_FAILURE),
                                                  .triggered = a & KS_TRACKER_SEND_TRIGGER,
                                          },
                                          ks_now_realtime_usec());
@@ -650,13 +657,32 @@ static void stop_checks(ks_monitor *m) {
         emit_round_done(m, false, NULL, 0);
 }
 
+static int on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
+        ks_monitor *m = userdata;
+
+        emit_changed(m, ks_health_record_settle(&m->rec, ks_now_realtime_usec()));
+        return 0;
+}
+
 static void record_unit(ks_monitor *m, unsigned mask) {
         char id[SD_ID128_STRING_MAX] = "";
+        int r;
 
         if (!sd_id128_is_null(m->unit.invocation_id))
                 sd_id128_to_string(m->unit.invocation_id, id);
         emit_changed(m, ks_health_record_unit(&m->rec, unit_running(&m->unit), m->unit.active_state, id,
                                               m->n_restarts_known, m->unit.n_restarts, ks_now_realtime_usec()));
+        if (!ks_health_record_settle_pending(&m->rec))
+                return;
+        if (m->settle)
+                r = sd_event_source_set_time_relative(m->settle, SETTLE_USEC) < 0 ? -1 :
+                    sd_event_source_set_enabled(m->settle, SD_EVENT_ONESHOT);
+        else
+                r = sd_event_add_time_relative(m->ctx->event, &m->settle, CLOCK_MONOTONIC, SETTLE_USEC, 100 * 1000,
+                                               on_settle, m);
+        if (r < 0)
+                /* Settled now rather than never. */
+                emit_changed(m, ks_health_record_settle(&m->rec, ks_now_realtime_usec()));
 }
 
 static void hello(ks_monitor *m) {
@@ -826,6 +852,7 @@ ks_monitor *ks_monitor_free(ks_monitor *m) {
         cancel_round(m);
         ks_due_set_cancel(m->ctx->due, &m->due);
         free_probes(m->probes, m->n_probes);
+        sd_event_source_disable_unref(m->settle);
         ks_health_record_done(&m->rec);
         ks_service_free(m->svc);
         return mfree(m);

@@ -7,7 +7,7 @@ KS_DEPS_BUILD="meson ninja-build pkg-config gcc libc6-dev libsystemd-dev libcurl
 # The real-systemd integration suite and the demo.
 KS_DEPS_INTEGRATION="systemd-container debootstrap iproute2 util-linux ca-certificates"
 # Fuzzing, benchmarks, packaging.
-KS_DEPS_TEST="clang-14 libclang-rt-14-dev llvm-14 g++ libtomlplusplus-dev monit nginx-light
+KS_DEPS_TEST="clang-14 libclang-rt-14-dev llvm-14 g++ libtomlplusplus-dev monit nginx-light python3-jsonschema
         debhelper dpkg-dev fakeroot lintian rpm rpmlint elfutils"
 
 # install_deps build|demo|test: the build set (what "Building by hand" in README.md needs), the

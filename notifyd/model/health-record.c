@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One service's health record (see health-record.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,13 +36,14 @@ int ks_health_record_init(ks_health_record *rec, size_t n_checks, const ks_healt
         checks = new_checks(n_checks);
         if (!checks)
                 return -ENOMEM;
-        *rec = (ks_health_record) {
-                .failure_threshold = p->failure_threshold,
-                .last_result = KS_CHECK_NOT_RUN,
-                .checks = checks,
-                .n_checks = n_checks,
-                .base = KS_HEALTH_UNKNOWN,
-        };
+        /* Field by field: the state's incidents stay untouched until there are some. */
+        memset(rec, 0, offsetof(ks_health_record, st));
+        memset((char *) rec + offsetof(ks_health_record, flap), 0, sizeof *rec - offsetof(ks_health_record, flap));
+        rec->failure_threshold = p->failure_threshold;
+        rec->last_result = KS_CHECK_NOT_RUN;
+        rec->checks = checks;
+        rec->n_checks = n_checks;
+        rec->base = KS_HEALTH_UNKNOWN;
         ks_service_state_init(&rec->st);
         rec->st.health_since_usec = now;
         (void) ks_flap_init(&rec->flap, p->flap_low, p->flap_high);
@@ -99,7 +101,7 @@ void ks_health_record_restore(ks_health_record *rec, const ks_service_state *loa
         ks_score score = rec->score;
         uint32_t bits;
 
-        rec->st = *loaded;
+        ks_service_state_copy(&rec->st, loaded);
         /* Read back from the bits the file keeps; anything inconsistent starts afresh. */
         bits = loaded->flap_changes | (loaded->flap_last == 1 ? 1u << 20 : 0) | (loaded->flap_last >= 0 ? 1u << 21 : 0);
         if (ks_flap_unpack(&flap, bits, loaded->flap_n_changes, loaded->flapping) >= 0)
@@ -211,7 +213,6 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
                                const char *invocation_id, bool n_restarts_known, uint32_t n_restarts,
                                uint64_t now) {
         unsigned changes = 0;
-        ks_incident *x;
 
         if (n_restarts_known && n_restarts != rec->st.systemd_n_restarts) {
                 /* systemd counts from 0 again after a manual stop or an unload: a lower value is
@@ -233,6 +234,7 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
         }
 
         if (running) {
+                rec->pending_end = KS_INCIDENT_ONGOING;
                 /* A new invocation is "starting" until its first round says otherwise. */
                 if (!rec->running) {
                         rec->running = true;
@@ -240,14 +242,13 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
                 }
         } else {
                 rec->running = false;
-                if (streq_ptr(active_state, "failed")) {
-                        x = open_incident(rec);
-                        if (x) {
-                                x->action = KS_INCIDENT_ACTION_GAVE_UP;
-                                changes |= end_incident(rec, KS_INCIDENT_GAVE_UP, now);
-                        }
-                } else if (streq_ptr(active_state, "inactive"))
-                        changes |= end_incident(rec, KS_INCIDENT_STOPPED, now);
+                /* Final only if it lasts (see top). */
+                if (streq_ptr(active_state, "failed") && open_incident(rec))
+                        rec->pending_end = KS_INCIDENT_GAVE_UP;
+                else if (streq_ptr(active_state, "inactive") && open_incident(rec))
+                        rec->pending_end = KS_INCIDENT_STOPPED;
+                else if (!streq_ptr(active_state, "deactivating"))
+                        rec->pending_end = KS_INCIDENT_ONGOING;
                 if (rec->st.consecutive_failures != 0) {
                         rec->st.consecutive_failures = 0;
                         changes |= KS_RECORD_FAILURES;
@@ -256,6 +257,21 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
         }
         if (changes & KS_RECORD_STATE_CHANGES)
                 rec->dirty = true;
+        return changes;
+}
+
+unsigned ks_health_record_settle(ks_health_record *rec, uint64_t now) {
+        ks_incident_outcome outcome = rec->pending_end;
+        ks_incident *x = open_incident(rec);
+        unsigned changes = 0;
+
+        rec->pending_end = KS_INCIDENT_ONGOING;
+        if (outcome == KS_INCIDENT_ONGOING || rec->running || !x)
+                return 0;
+        if (outcome == KS_INCIDENT_GAVE_UP)
+                x->action = KS_INCIDENT_ACTION_GAVE_UP;
+        changes = end_incident(rec, outcome, now);
+        rec->dirty = true;
         return changes;
 }
 
@@ -294,7 +310,7 @@ bool ks_health_record_save_due(const ks_health_record *rec) {
 void ks_health_record_snapshot(const ks_health_record *rec, ks_service_state *ret) {
         uint32_t bits, count, flapping;
 
-        *ret = rec->st;
+        ks_service_state_copy(ret, &rec->st);
         ks_flap_pack(&rec->flap, &bits, &count, &flapping);
         ret->flap_changes = bits & ((1u << 20) - 1);
         ret->flap_n_changes = count;

@@ -11,15 +11,19 @@
  * those three while the flap detector says so; paused while notifyd stops (it is saved so, and
  * read back as unknown).
  *
- * What counts, for flapping and the score: the rounds of a service that is ready, and failures
- * that count towards failure_threshold; rounds of a service still starting that pass, or fail
- * inside its start period, say nothing about its health yet. A restart kservice requested is a
+ * What counts, for flapping, the score and incidents: the rounds of a service that is ready;
+ * rounds of a service still starting say nothing about its health yet (its first check may
+ * come before it listens; TimeoutStartSec= decides about a service that never gets ready). A restart kservice requested is a
  * change (flap.h) and weighs as ten failed rounds (score.h).
  *
  * Incidents: one opens at the first counted failure when none is open, with that failure's
  * reason. kservice's restart trigger makes its action "restart"; the unit ending "failed" (systemd
  * gave up restarting it) ends it "gave-up". It ends "recovered" (no action) or "restarted" when
  * the service is healthy again, "stopped" when the unit is stopped (inactive) by someone else.
+ * "failed" and "inactive" are final only when they last: on an automatic restart systemd passes
+ * through them (252: failed, then auto-restart; 254 and later: the *-before-auto-restart
+ * states), so the unit reports them as pending and the caller settles them a few seconds later
+ * (ks_health_record_settle()) if the unit has not started again.
  *
  * Restarts seen: systemd's automatic restarts of the unit, whoever caused them: increments of its
  * NRestarts, which systemd resets on a manual stop and on an unload; a value lower than the last
@@ -73,8 +77,8 @@ typedef struct ks_round_report {
         uint64_t latency_usec;
         ks_health_state health;                 /* starting, healthy or unhealthy: the tracker's */
         unsigned failures;                      /* the tracker's failure count */
-        bool counts;                            /* ready, or a counted failure (see top) */
-        bool counted_failure;
+        bool counts;                            /* the service was ready (see top) */
+        bool counted_failure;                   /* of a ready service, towards failure_threshold */
         bool triggered;                         /* kservice sent WATCHDOG=trigger with it */
 } ks_round_report;
 
@@ -92,6 +96,7 @@ typedef struct ks_health_record {
         size_t n_checks;
 
         bool running;                           /* the unit runs and is being checked */
+        ks_incident_outcome pending_end;        /* ONGOING, or STOPPED/GAVE_UP to settle */
         ks_health_state base;                   /* health before flapping overrides it */
         bool dirty;                             /* a state change not saved yet */
         double saved_score;                     /* the score in the last save */
@@ -121,6 +126,13 @@ unsigned ks_health_record_round(ks_health_record *rec, const ks_round_report *r,
 unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *active_state,
                                const char *invocation_id, bool n_restarts_known, uint32_t n_restarts,
                                uint64_t now);
+
+/* Whether an incident's end waits to be settled, and settles it: ends the open incident as the
+ * unit's last state said, if it did not run again since. Returns the changes. */
+static inline bool ks_health_record_settle_pending(const ks_health_record *rec) {
+        return rec->pending_end != KS_INCIDENT_ONGOING;
+}
+unsigned ks_health_record_settle(ks_health_record *rec, uint64_t now);
 
 /* notifyd stops: health paused. */
 unsigned ks_health_record_pause(ks_health_record *rec, uint64_t now);

@@ -72,11 +72,16 @@ const char *ks_incident_outcome_to_string(ks_incident_outcome o) {
 }
 
 void ks_service_state_init(ks_service_state *s) {
-        *s = (ks_service_state) {
-                .version = KS_SERVICE_STATE_VERSION,
-                .health = KS_HEALTH_UNKNOWN,
-                .flap_last = -1,
-        };
+        /* The incidents past n_incidents are left as they are: a fresh state costs its owner no
+         * memory for the 50 it may never have (calloc()ed pages stay untouched). */
+        memset(s, 0, offsetof(ks_service_state, incidents));
+        s->version = KS_SERVICE_STATE_VERSION;
+        s->health = KS_HEALTH_UNKNOWN;
+        s->flap_last = -1;
+}
+
+void ks_service_state_copy(ks_service_state *dst, const ks_service_state *src) {
+        memcpy(dst, src, offsetof(ks_service_state, incidents) + src->n_incidents * sizeof src->incidents[0]);
 }
 
 static bool double_same(double a, double b) {
@@ -523,7 +528,7 @@ int ks_service_state_parse(const char *data, size_t size, ks_service_state *ret,
         r = parse_body(text, 2, &s, ret_reason);
         if (r < 0)
                 return r;
-        *ret = s;
+        ks_service_state_copy(ret, &s);
         return 0;
 }
 

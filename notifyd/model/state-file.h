@@ -105,7 +105,7 @@ typedef struct ks_incident {
         char reason[KS_INCIDENT_REASON_MAX + 1];        /* the first failure's */
 } ks_incident;
 
-/* Flat (no pointers): copied with =, kept in an array, freed with its owner. */
+/* Flat (no pointers): copied with ks_service_state_copy(), kept in an array, freed with its owner. */
 typedef struct ks_service_state {
         unsigned version;                       /* KS_SERVICE_STATE_VERSION */
 
@@ -137,8 +137,11 @@ typedef struct ks_service_state {
         ks_incident incidents[KS_SERVICE_STATE_INCIDENTS_MAX];  /* oldest first */
 } ks_service_state;
 
-/* A fresh state: health unknown, everything else 0 or empty. */
+/* A fresh state: health unknown, everything else 0 or empty. The incidents array past
+ * n_incidents is not touched (nor read by anything here). */
 void ks_service_state_init(ks_service_state *s);
+/* *dst = *src, up to src's n_incidents: what to copy a state with. */
+void ks_service_state_copy(ks_service_state *dst, const ks_service_state *src);
 
 /* Same content (doubles bit for bit, incidents up to n_incidents): whether a save is needed. */
 bool ks_service_state_equal(const ks_service_state *a, const ks_service_state *b);

@@ -135,8 +135,12 @@ done
         expect "generator" '^f rwxr-xr-x /usr/lib/systemd/system-generators/kservice-generator$'
 [ -e "$src/notifyd/main.c" ] &&
         expect "kservice-notifyd" '^f rwxr-xr-x /usr/(bin|sbin|libexec|lib/kservice)/kservice-notifyd$'
+[ -e "$src/dbus/org.kservice.Notifyd1.conf" ] &&
+        expect "D-Bus policy" '^f rw-r--r-- /usr/share/dbus-1/system.d/org.kservice.Notifyd1.conf$'
 [ -e "$src/ctl/meson.build" ] &&
         expect "kservicectl" '^f rwxr-xr-x /usr/bin/kservicectl$'
+[ -e "$src/ctl/kservicectl.schema.json" ] &&
+        expect "kservicectl's JSON schema" '^f rw-r--r-- /usr/share/kservice/kservicectl.schema.json$'
 
 # ---------------------------------------------------------------------------------------------
 # notifyd is enabled and started on installation by both.

@@ -45,6 +45,34 @@ static inline int fake_systemd_bus_new(int fd, sd_bus **ret) {
         return 0;
 }
 
+/* The child's main loop: a server bus on fd whose filter on_call answers the calls; whenever
+ * nothing is left to process it calls idle(bus) (may be NULL), which sends what the test asked
+ * for and returns > 0 when it sent something, < 0 on failure (exit 3). Exits 0 once the test
+ * closed its end. */
+static inline _Noreturn void fake_systemd_serve(int fd, sd_bus_message_handler_t on_call, int (*idle)(sd_bus *bus)) {
+        sd_bus *bus = NULL;
+
+        if (fake_systemd_bus_new(fd, &bus) < 0 || sd_bus_add_filter(bus, NULL, on_call, NULL) < 0)
+                _exit(2);
+        for (;;) {
+                int r = sd_bus_process(bus, NULL);
+
+                if (r < 0)
+                        _exit(0);       /* the test closed its end */
+                if (r > 0)
+                        continue;
+                r = idle ? idle(bus) : 0;
+                if (r < 0)
+                        _exit(3);
+                if (r > 0) {
+                        (void) sd_bus_flush(bus);
+                        continue;
+                }
+                if (sd_bus_wait(bus, 10000) < 0)
+                        _exit(0);
+        }
+}
+
 /* Forks the fake (serve(fd) never returns) and connects to it: *ret_bus is attached to event. */
 static inline void fake_systemd_start(sd_event *event, void (*serve)(int fd), pid_t *ret_child,
                                       sd_bus **ret_bus) {

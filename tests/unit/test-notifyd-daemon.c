@@ -31,6 +31,7 @@
 #include "daemon.h"
 #include "state-file.h"
 #include "fake-systemd.h"
+#include "loop-helpers.h"
 #include "notify-socket.h"
 #include "test.h"
 #include "time-util.h"
@@ -110,30 +111,21 @@ static int send_queued(sd_bus *bus, unsigned i) {
         }
 }
 
+/* The next queued signal, if any. */
+static int send_next(sd_bus *bus) {
+        unsigned sent = __atomic_load_n(&sh->sent, __ATOMIC_SEQ_CST);
+
+        if (sent >= __atomic_load_n(&sh->queued, __ATOMIC_SEQ_CST))
+                return 0;
+        if (send_queued(bus, sent) < 0)
+                return -1;
+        __atomic_store_n(&sh->sent, sent + 1, __ATOMIC_SEQ_CST);
+        return 1;
+}
+
 static _Noreturn void fake_systemd(int fd) {
-        sd_bus *bus = NULL;
-
         alarm(60);
-        if (fake_systemd_bus_new(fd, &bus) < 0 || sd_bus_add_filter(bus, NULL, on_call, NULL) < 0)
-                _exit(2);
-        for (;;) {
-                unsigned sent = __atomic_load_n(&sh->sent, __ATOMIC_SEQ_CST);
-                int r = sd_bus_process(bus, NULL);
-
-                if (r < 0)
-                        _exit(0);       /* the test closed its end */
-                if (r > 0)
-                        continue;
-                if (sent < __atomic_load_n(&sh->queued, __ATOMIC_SEQ_CST)) {
-                        if (send_queued(bus, sent) < 0)
-                                _exit(3);
-                        __atomic_store_n(&sh->sent, sent + 1, __ATOMIC_SEQ_CST);
-                        (void) sd_bus_flush(bus);
-                        continue;
-                }
-                if (sd_bus_wait(bus, 10000) < 0)
-                        _exit(0);
-        }
+        fake_systemd_serve(fd, on_call, send_next);
 }
 
 /* The fake sends this signal next (after those queued before). */
@@ -180,29 +172,16 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 }
 
 static void listen_on(listener *l) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        socklen_t len = sizeof sa;
-
         *l = (listener) {};
-        l->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        ASSERT_TRUE(l->fd >= 0);
-        ASSERT_EQ(bind(l->fd, (struct sockaddr *) &sa, sizeof sa), 0);
-        ASSERT_EQ(listen(l->fd, 64), 0);
-        ASSERT_EQ(getsockname(l->fd, (struct sockaddr *) &sa, &len), 0);
-        l->port = ntohs(sa.sin_port);
+        l->fd = loopback_listener(&l->port);
         ASSERT_OK(sd_event_add_io(event, &l->io, l->fd, EPOLLIN, on_accept, l));
 }
 
 /* NAME.toml of unit u: with [health] at this interval (a TCP check on its listener), without
  * (interval NULL), or text that does not load (broken). */
 static void write_definition(int u, const char *interval, bool broken) {
-        char path[128];
-        FILE *f;
+        FILE *f = definition_open(dir, names[u]);
 
-        snprintf(path, sizeof path, "%s/%s.toml", dir, names[u]);
-        f = fopen(path, "we");
-        ASSERT_NOT_NULL(f);
-        fprintf(f, "exec = [\"/bin/true\"]\n");
         if (interval)
                 fprintf(f,
                         "[health]\ninterval = \"%s\"\ntimeout = \"100ms\"\nwatchdog = \"%ds\"\n"
@@ -223,22 +202,6 @@ static void step(void) {
         }
 }
 
-static void run_for(unsigned ms) {
-        for (uint64_t end = ks_now_usec() + ms * 1000ull; ks_now_usec() < end;)
-                step();
-}
-
-/* Runs the loop until cond holds; generous, for a loaded machine (sanitizers, parallel tests). */
-#define WAIT_FOR(cond, ms)                                                                         \
-        do {                                                                                       \
-                uint64_t _end = ks_now_usec() + (ms) * 1000ull;                                    \
-                while (!(cond)) {                                                                  \
-                        if (ks_now_usec() >= _end)                                                 \
-                                ks_test_fail(true, __FILE__, __LINE__, "timed out after %u ms waiting for %s", \
-                                             (unsigned) (ms), #cond);                              \
-                        step();                                                                    \
-                }                                                                                  \
-        } while (0)
 
 /* Notifications since note number from that contain what, sent in the name of our PID. */
 static unsigned count_notes(unsigned from, const char *what) {

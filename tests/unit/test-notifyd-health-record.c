@@ -112,17 +112,30 @@ TEST(incident_outcomes) {
         ASSERT_EQ(rec.st.incidents[0].outcome, KS_INCIDENT_RECOVERED);
 
         fail(&rec, 1, false);
-        ASSERT_EQ(unit(&rec, false, "inactive", INV_A, 0) & KS_RECORD_INCIDENTS, KS_RECORD_INCIDENTS);
+        /* Final only once settled: systemd passes through inactive and failed on automatic restarts. */
+        ASSERT_EQ(unit(&rec, false, "inactive", INV_A, 0) & KS_RECORD_INCIDENTS, 0);
+        ASSERT_TRUE(ks_health_record_settle_pending(&rec));
+        ASSERT_EQ(ks_health_record_settle(&rec, now), KS_RECORD_INCIDENTS);
         ASSERT_EQ(rec.st.incidents[1].outcome, KS_INCIDENT_STOPPED);
 
         unit(&rec, true, "active", INV_B, 0);
         fail(&rec, 3, true);
+        /* 252: failed, then auto-restart (activating), then running: the incident goes on. */
         unit(&rec, false, "failed", INV_B, 0);
+        ASSERT_TRUE(ks_health_record_settle_pending(&rec));
+        unit(&rec, false, "activating", INV_B, 1);
+        ASSERT_FALSE(ks_health_record_settle_pending(&rec));
+        ASSERT_EQ(ks_health_record_settle(&rec, now), 0);
+        ASSERT_EQ(rec.st.incidents[2].outcome, KS_INCIDENT_ONGOING);
+        /* A failed that lasts: systemd gave up. */
+        unit(&rec, false, "failed", INV_B, 1);
+        ASSERT_EQ(ks_health_record_settle(&rec, now), KS_RECORD_INCIDENTS);
         ASSERT_EQ(rec.st.n_incidents, 3);
         ASSERT_EQ(rec.st.incidents[2].action, KS_INCIDENT_ACTION_GAVE_UP);
         ASSERT_EQ(rec.st.incidents[2].outcome, KS_INCIDENT_GAVE_UP);
-        /* A stop with nothing open adds nothing. */
-        ASSERT_EQ(unit(&rec, false, "inactive", INV_B, 0) & KS_RECORD_INCIDENTS, 0);
+        /* A stop with nothing open has nothing to settle. */
+        unit(&rec, false, "inactive", INV_B, 0);
+        ASSERT_FALSE(ks_health_record_settle_pending(&rec));
 
         /* Bounded: the oldest go first. */
         for (unsigned i = 0; i < KS_SERVICE_STATE_INCIDENTS_MAX + 5; i++) {

@@ -136,48 +136,38 @@ static int on_call(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return 1;
 }
 
-static _Noreturn void fake_systemd(int fd) {
-        sd_bus *bus = NULL;
+/* When the fake has nothing to process: the signals the test asked for, then the oldest few held
+ * calls answered, like a busy PID 1 would. */
+static int idle(sd_bus *bus) {
+        if (sh->signals_same > 0 || sh->signals_new > 0) {
+                /* Unit 0's known invocation ends in 0 (see answer()), a new one in 0x99. */
+                bool same = sh->signals_same > 0;
+                ks_unit_state st = unit_state(0, same ? 0 : 0x99);
 
-        if (fake_systemd_bus_new(fd, &bus) < 0 || sd_bus_add_filter(bus, NULL, on_call, NULL) < 0)
-                _exit(2);
-        for (;;) {
-                int r = sd_bus_process(bus, NULL);
-
-                if (r < 0)
-                        _exit(0);       /* the test closed its end */
-                if (r > 0)
-                        continue;
-                if (sh->signals_same > 0 || sh->signals_new > 0) {
-                        /* Unit 0's known invocation ends in 0 (see answer()), a new one in 0x99. */
-                        bool same = sh->signals_same > 0;
-                        ks_unit_state st = unit_state(0, same ? 0 : 0x99);
-
-                        if (fake_systemd_emit_unit_changed(bus, "konivrer@s0.service", &st, NULL) < 0)
-                                _exit(3);
-                        if (same)
-                                sh->signals_same--;
-                        else
-                                sh->signals_new--;
-                        (void) sd_bus_flush(bus);
-                        continue;
-                }
-                /* Idle: answer the oldest few held calls, like a busy PID 1 would. */
-                if (n_held > 0 && sh->mode != MODE_HOLD) {
-                        unsigned k = MIN(n_held, 24u);
-
-                        for (unsigned i = 0; i < k; i++) {
-                                (void) answer(held[i]);
-                                sd_bus_message_unref(held[i]);
-                        }
-                        memmove(held, held + k, (n_held - k) * sizeof held[0]);
-                        n_held -= k;
-                        (void) sd_bus_flush(bus);
-                        continue;
-                }
-                if (sd_bus_wait(bus, 100000) < 0)
-                        _exit(0);
+                if (fake_systemd_emit_unit_changed(bus, "konivrer@s0.service", &st, NULL) < 0)
+                        return -1;
+                if (same)
+                        sh->signals_same--;
+                else
+                        sh->signals_new--;
+                return 1;
         }
+        if (n_held > 0 && sh->mode != MODE_HOLD) {
+                unsigned k = MIN(n_held, 24u);
+
+                for (unsigned i = 0; i < k; i++) {
+                        (void) answer(held[i]);
+                        sd_bus_message_unref(held[i]);
+                }
+                memmove(held, held + k, (n_held - k) * sizeof held[0]);
+                n_held -= k;
+                return 1;
+        }
+        return 0;
+}
+
+static _Noreturn void fake_systemd(int fd) {
+        fake_systemd_serve(fd, on_call, idle);
 }
 
 /* ---- the test side ---- */

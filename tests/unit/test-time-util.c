@@ -96,4 +96,41 @@ TEST(now_realtime) {
         ASSERT_TRUE(now <= (uint64_t) after.tv_sec * KS_USEC_PER_SEC + (uint64_t) after.tv_nsec / 1000);
 }
 
+TEST(timestamps) {
+        char b[64];
+        const uint64_t t = UINT64_C(1796119200) * KS_USEC_PER_SEC; /* Tue 2026-12-01 10:00:00 UTC */
+
+        ASSERT_OK(setenv("TZ", "UTC", 1));
+        tzset();
+        ASSERT_OK(ks_format_timestamp(b, sizeof b, t));
+        EXPECT_STREQ(b, "Tue 2026-12-01 10:00:00 UTC");
+        ASSERT_OK(ks_format_timestamp_iso8601(b, sizeof b, t + 999999));
+        EXPECT_STREQ(b, "2026-12-01T10:00:00Z");
+        EXPECT_ERROR(ks_format_timestamp(b, sizeof b, 0), EINVAL);
+        EXPECT_ERROR(ks_format_timestamp_iso8601(b, 5, t), ENOBUFS);
+
+        static const struct {
+                uint64_t ago;
+                const char *text;
+        } rel[] = {
+                { 0, "now" },
+                { 500, "500us ago" },
+                { 12 * 1000, "12ms ago" },
+                { 42 * KS_USEC_PER_SEC, "42s ago" },
+                { 295 * KS_USEC_PER_SEC, "4min 55s ago" },
+                { 300 * KS_USEC_PER_SEC, "5min ago" },
+                { 3900 * KS_USEC_PER_SEC, "1h 5min ago" },
+                { 7 * 3600 * KS_USEC_PER_SEC, "7h ago" },
+                { 26 * 3600 * KS_USEC_PER_SEC, "1 day 2h ago" },
+                { 3 * 86400 * KS_USEC_PER_SEC, "3 days ago" },
+                { 10 * 86400 * KS_USEC_PER_SEC, "1 weeks 3 days ago" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(rel); i++) {
+                ASSERT_OK(ks_format_timestamp_relative(b, sizeof b, t - rel[i].ago, t));
+                EXPECT_STREQ(b, rel[i].text);
+        }
+        ASSERT_OK(ks_format_timestamp_relative(b, sizeof b, t + 42 * KS_USEC_PER_SEC, t));
+        EXPECT_STREQ(b, "42s left");
+}
+
 TEST_MAIN()

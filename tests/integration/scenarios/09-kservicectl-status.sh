@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # kservicectl status against real systemd: one line per definition with the unit's state and
 # restart count, a broken definition shown with its FILE:LINE:COL error, the detailed view of one
-# service, and systemctl-style exit codes (0 all active, 3 one inactive, 1 a broken definition).
+# service, and systemctl-style exit codes (0 all active, 3 one inactive, 1 a broken definition,
+# 4 no such definition).
 ks_require /usr/bin/kservicectl
 ks_require "$KS_GENERATOR"
 u=konivrer@web.service
@@ -56,7 +57,7 @@ ks_assert_eq 1 "$rc" "exit status with a broken definition"
 ks_assert_match '^broken .*/etc/kservice/broken.toml:2:1: .*restrat.*restart' "$(grep '^broken ' <<<"$out")" "broken's line"
 
 rc=0; ks_exec kservicectl status nosuch >/dev/null 2>&1 || rc=$?
-ks_assert_eq 1 "$rc" "exit status for an unknown name"
+ks_assert_eq 4 "$rc" "exit status for an unknown name (systemctl: no such unit)"
 
 # A masked definition is shown as masked and does not change the exit status (kservicectl(1)).
 ks_exec ln -s /dev/null /etc/kservice/off.toml
