@@ -241,6 +241,8 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
                         changes |= set_health(rec, KS_HEALTH_STARTING, now);
                 }
         } else {
+                if (rec->running)
+                        rec->stopped_at = now;
                 rec->running = false;
                 /* Final only if it lasts (see top). */
                 if (streq_ptr(active_state, "failed") && open_incident(rec))
@@ -268,6 +270,13 @@ unsigned ks_health_record_settle(ks_health_record *rec, uint64_t now) {
         rec->pending_end = KS_INCIDENT_ONGOING;
         if (outcome == KS_INCIDENT_ONGOING || rec->running || !x)
                 return 0;
+        if (outcome == KS_INCIDENT_STOPPED && x->action == KS_INCIDENT_ACTION_NONE &&
+            x->started_usec + KS_STOP_RACE_USEC >= rec->stopped_at) {
+                /* The stop itself, seen by a round before systemd's signal (see top). */
+                rec->st.n_incidents--;
+                rec->dirty = true;
+                return KS_RECORD_INCIDENTS;
+        }
         if (outcome == KS_INCIDENT_GAVE_UP)
                 x->action = KS_INCIDENT_ACTION_GAVE_UP;
         changes = end_incident(rec, outcome, now);

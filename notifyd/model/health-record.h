@@ -23,7 +23,10 @@
  * "failed" and "inactive" are final only when they last: on an automatic restart systemd passes
  * through them (252: failed, then auto-restart; 254 and later: the *-before-auto-restart
  * states), so the unit reports them as pending and the caller settles them a few seconds later
- * (ks_health_record_settle()) if the unit has not started again.
+ * (ks_health_record_settle()) if the unit has not started again. An incident that opened at
+ * most KS_STOP_RACE_USEC before the unit was seen stopping, and whose unit then ended inactive
+ * with nothing done, was the stop itself (the service closed its socket before systemd's signal
+ * reached notifyd): it is dropped, not kept as "stopped".
  *
  * Restarts seen: systemd's automatic restarts of the unit, whoever caused them: increments of its
  * NRestarts, which systemd resets on a manual stop and on an unload; a value lower than the last
@@ -40,6 +43,7 @@
 #include "state-file.h"
 
 #define KS_RECORD_REASON_MAX 200
+#define KS_STOP_RACE_USEC (5 * 1000 * 1000ull)
 
 /* What changed, returned by the events: a state change (Health, counters, incidents, flapping)
  * is saved within a second and signalled on the bus; per-round values (the last round, the
@@ -97,6 +101,7 @@ typedef struct ks_health_record {
 
         bool running;                           /* the unit runs and is being checked */
         ks_incident_outcome pending_end;        /* ONGOING, or STOPPED/GAVE_UP to settle */
+        uint64_t stopped_at;                    /* realtime when the unit was last seen not running */
         ks_health_state base;                   /* health before flapping overrides it */
         bool dirty;                             /* a state change not saved yet */
         double saved_score;                     /* the score in the last save */

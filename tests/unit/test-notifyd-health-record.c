@@ -111,12 +111,23 @@ TEST(incident_outcomes) {
         pass(&rec);
         ASSERT_EQ(rec.st.incidents[0].outcome, KS_INCIDENT_RECOVERED);
 
-        fail(&rec, 1, false);
         /* Final only once settled: systemd passes through inactive and failed on automatic restarts. */
+        fail(&rec, 1, false);
+        now += 10 * S;
         ASSERT_EQ(unit(&rec, false, "inactive", INV_A, 0) & KS_RECORD_INCIDENTS, 0);
         ASSERT_TRUE(ks_health_record_settle_pending(&rec));
         ASSERT_EQ(ks_health_record_settle(&rec, now), KS_RECORD_INCIDENTS);
         ASSERT_EQ(rec.st.incidents[1].outcome, KS_INCIDENT_STOPPED);
+
+        /* A failure that only raced the stop (the service closed its socket first): dropped. */
+        unit(&rec, true, "active", INV_A, 0);
+        pass(&rec);
+        fail(&rec, 1, false);
+        ASSERT_EQ(rec.st.n_incidents, 3);
+        unit(&rec, false, "deactivating", INV_A, 0);
+        unit(&rec, false, "inactive", INV_A, 0);
+        ASSERT_EQ(ks_health_record_settle(&rec, now), KS_RECORD_INCIDENTS);
+        ASSERT_EQ(rec.st.n_incidents, 2);
 
         unit(&rec, true, "active", INV_B, 0);
         fail(&rec, 3, true);
