@@ -16,8 +16,8 @@ exec = $(ks_testd_exec web 8080)
 restart_delay = "100ms"
 [health]
 interval = "1s"
-# The first round may come before ks-testd listens ("Connection refused"): not a failure that
-# counts (without a start period it would open an incident at every start).
+# The first round may come before ks-testd listens ("Connection refused"); the start period keeps
+# this scenario apart from how notifyd counts that round (44-stop-races tests it).
 start_period = "3s"
 timeout = "500ms"
 [[health.check]]
