@@ -8,17 +8,22 @@
 # (1 h, where 10 passes and a failure make 11/12 = 0.917) and one with score_half_life = "20s",
 # where the decay between rounds shows. The score is kept across a restart of notifyd
 # (SCORE_NUMERATOR / SCORE_DENOMINATOR in the state file at its clean stop give the same
-# number) and goes on from there.
+# number) and goes on from there. A restart by kservice weighs 10 failed rounds: after P passes,
+# a failure that restarts the service (failure_threshold 1) and rounds in the new invocation's
+# start period (which do not count), the score is (1 + P) / (12 + P) (decayed).
 ks_require /usr/libexec/kservice-notifyd
 n=kservice-notifyd.service
 model=$KS_SRCDIR/tests/integration/health-model.py
 INTERVAL_USEC=2000000
-declare -A port=([web]=8080 [fast]=8081) half=([web]=3600000000 [fast]=20000000)
+declare -A port=([web]=8080 [fast]=8081 [rst]=8082) half=([web]=3600000000 [fast]=20000000 [rst]=3600000000)
 
-for s in web fast; do
+for s in web fast rst; do
         ks_testd_set $s ok
         extra=
         [ $s = fast ] && extra='score_half_life = "20s"'
+        ft=3 sp=3s
+        # rst: restarted at its first failure; the rounds of its next 6 s do not count.
+        [ $s = rst ] && ft=1 sp=6s
         ks_def $s <<EOF
 exec = $(ks_testd_exec $s "${port[$s]}")
 restart_delay = "100ms"
@@ -26,9 +31,9 @@ restart_delay = "100ms"
 interval = "2s"
 # The first round may come before ks-testd listens ("Connection refused"); the start period keeps
 # this scenario apart from how notifyd counts that round (44-stop-races tests it).
-start_period = "3s"
+start_period = "$sp"
+failure_threshold = $ft
 timeout = "1s"
-failure_threshold = 3
 $extra
 [[health.check]]
 type = "http"
@@ -36,8 +41,8 @@ url = "http://127.0.0.1:${port[$s]}/health"
 EOF
 done
 ks_reload
-ks_start konivrer@web.service konivrer@fast.service
-for s in web fast; do
+ks_start konivrer@web.service konivrer@fast.service konivrer@rst.service
+for s in web fast rst; do
         ks_wait_until 30 "the API knows $s" ks_api_get $s Name
         ks_api_wait $s Health healthy 30
 done
@@ -193,3 +198,35 @@ for s in web fast; do
         read -r r sc l <<<"$x"
         check $s "$r" "$sc" "$l" "${from_r[$s]}" "${from_l[$s]}"
 done
+
+ks_log "---- rst: ResetHistory, passes, then a failure that kservice restarts it for (weight 10)"
+reset rst
+ks_wait_until 20 "5 passes of rst" count_reaches 8082 $((reset_count[rst] + 5))
+# Between two rounds: the next round fails (failure_threshold 1: kservice restarts rst), and so
+# do the new process's rounds, inside its start period: they do not count.
+set_at rst fail
+np=${#verdicts[rst]}
+ks_api_wait rst RestartsByKservice 1 15
+ks_log "rst: restarted by kservice after $np passes since the reset"
+# The failing round and the restart happened at the incident's start.
+tf=$(ks_api_incidents rst | head -1 | cut -d, -f1)
+ev=()
+for ((i = 1; i <= np; i++)); do ev+=("p@$((tf - (np + 1 - i) * INTERVAL_USEC))"); done
+e=$("$model" score "${half[rst]}" "${reset_usec[rst]}" "${ev[@]}" "f@$tf" "r@$tf")
+e=${e%% *}
+ks_log "rst: score.h after $np passes, a failure and a restart: $e (without decay $((np + 1))/$((np + 12)))"
+for _ in 1 2 3; do
+        sc=$(ks_api_get rst Score)
+        awk -v a="$sc" -v b="$e" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-3) }' ||
+                ks_fail "rst: Score $sc after $np passes, a failure and a restart (during the new start period), score.h: $e"
+        ks_log "ok: rst: Score $sc (Health $(ks_api_get rst Health)), score.h: $e"
+        sleep 1.5
+done
+ks_testd_set rst ok
+ks_api_wait rst Health healthy 15
+s0=$sc
+sc=$(ks_api_get rst Score)
+# A pass never lowers the score (whether the pass that made rst ready counts is not said).
+awk -v a="$sc" -v b="$s0" 'BEGIN { exit !(a >= b - 1e-12 && a <= 1) }' || ks_fail "rst: Score $sc once healthy again: below $s0"
+[[ $(ks_api_incidents rst) =~ ,restart,restarted, ]] || ks_fail "rst: incident $(ks_api_incidents rst)"
+ks_log "ok: rst: Score $sc once healthy again, the incident ended 'restarted'"
