@@ -48,6 +48,11 @@ static void test_behaviours(void) {
         CHECK(testd_sequence_status(&c.behaviour, 0) == 500 && testd_sequence_status(&c.behaviour, 2) == 200 &&
               testd_sequence_status(&c.behaviour, 3) == 500 && testd_sequence_status(&c.behaviour, 4) == 200 &&
               testd_sequence_status(&c.behaviour, 1000) == 200);
+        CHECK(!c.behaviour.cycle);
+        CHECK(testd_command_parse("cycle 200 500\n", &c, &line) == 0);
+        CHECK(c.behaviour.mode == TESTD_MODE_SEQUENCE && c.behaviour.cycle && c.behaviour.n_sequence == 2);
+        CHECK(testd_sequence_status(&c.behaviour, 0) == 200 && testd_sequence_status(&c.behaviour, 1) == 500 &&
+              testd_sequence_status(&c.behaviour, 2) == 200 && testd_sequence_status(&c.behaviour, 1001) == 500);
         CHECK(testd_command_parse("port 8081 sequence 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16", &c, &line) < 0);
         CHECK(testd_command_parse("port 8081 sequence 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200 503",
                                   &c, &line) == 0);
@@ -123,6 +128,8 @@ static void test_errors(void) {
                 { "a b c d e f g", 1 },
                 { "sequence", 1 },
                 { "sequence 200 2xx", 1 },
+                { "cycle", 1 },
+                { "cycle 200 99", 1 },
                 { "sequence 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200", 1 },
         };
         TestdCommand c;

@@ -79,8 +79,9 @@ static int parse_behaviour(char **w, size_t n, TestdBehaviour *ret) {
                         return -EINVAL;
                 *ret = (TestdBehaviour) { .mode = TESTD_MODE_SLOW, .status = (int) code,
                                           .delay_ms = (unsigned) v };
-        } else if (streq(w[0], "sequence") && n >= 2 && n - 1 <= TESTD_SEQUENCE_MAX) {
-                TestdBehaviour b = { .mode = TESTD_MODE_SEQUENCE, .n_sequence = (unsigned) (n - 1) };
+        } else if ((streq(w[0], "sequence") || streq(w[0], "cycle")) && n >= 2 && n - 1 <= TESTD_SEQUENCE_MAX) {
+                TestdBehaviour b = { .mode = TESTD_MODE_SEQUENCE, .n_sequence = (unsigned) (n - 1),
+                                     .cycle = streq(w[0], "cycle") };
 
                 for (size_t i = 1; i < n; i++) {
                         if (parse_uint(w[i], 599, &code) < 0 || code < 100)
@@ -219,6 +220,8 @@ const TestdBehaviour *testd_command_behaviour(const TestdCommand *c, unsigned po
 int testd_sequence_status(const TestdBehaviour *b, uint64_t index) {
         if (b->n_sequence == 0)
                 return b->status;
+        if (b->cycle)
+                return b->sequence[index % b->n_sequence];
         return b->sequence[MIN(index, (uint64_t) b->n_sequence - 1)];
 }
 

@@ -13,6 +13,7 @@
  *   slow MS [CODE]      /health answers CODE (default 200) after MS milliseconds
  *   sequence CODE...    /health answers these codes in turn (1 to 16 of them), one request
  *                       each from when the file was written, then the last one for good
+ *   cycle CODE...       like sequence, but over and over: "cycle 200 500" alternates for good
  *   hang                /health never answers; the connection is held open until the client gives up
  *   close               the connection is closed without an answer
  *   garbage             non-HTTP bytes are sent, then the connection is closed
@@ -39,7 +40,8 @@ typedef enum TestdMode {
         TESTD_MODE_HANG,
         TESTD_MODE_CLOSE,
         TESTD_MODE_GARBAGE,
-        TESTD_MODE_SEQUENCE,    /* answer .sequence[i] to the i-th request, the last one after */
+        TESTD_MODE_SEQUENCE,    /* answer .sequence[i] to the i-th request, the last one after
+                                 * (or .sequence[i % n] with .cycle) */
 } TestdMode;
 
 #define TESTD_SEQUENCE_MAX 16
@@ -50,6 +52,7 @@ typedef struct TestdBehaviour {
         unsigned delay_ms;
         int sequence[TESTD_SEQUENCE_MAX];
         unsigned n_sequence;
+        bool cycle;             /* "cycle": the sequence starts over after its last code */
 } TestdBehaviour;
 
 typedef enum TestdAction {

@@ -666,6 +666,95 @@ ks_wait_http() {
         ks_fail "GET :$port$path answers '$v' after ${t}s, expected $want"
 }
 
+# ---- notifyd's API and state files (issue 13) ----------------------------------------------------
+
+KS_API_NAME=org.kservice.Notifyd1
+KS_API_ROOT=/org/kservice/Notifyd1
+KS_STATE_DIR=/var/lib/kservice
+
+# ks_api_path NAME: the service object's path (sd_bus_path_encode(), i.e. systemd's
+# bus_label_escape(): ASCII letters kept, digits too except in first position, every other byte
+# as _XX in lowercase hex; "" as "_").
+ks_api_path() {
+        local name=$1 out="" c i
+        [ -n "$name" ] || { echo "$KS_API_ROOT/service/_"; return; }
+        for ((i = 0; i < ${#name}; i++)); do
+                c=${name:i:1}
+                if [[ $c == [A-Za-z] ]] || { [ "$i" -gt 0 ] && [[ $c == [0-9] ]]; }; then
+                        out+=$c
+                else
+                        out+=$(printf '_%02x' "'$c")
+                fi
+        done
+        echo "$KS_API_ROOT/service/$out"
+}
+
+# ks_api_json BUSCTL-ARGS...: busctl --system --json=short ARGS inside, its "data" printed on the
+# host: a string as it is, a boolean as true/false, a number in full precision (a double as
+# Python prints it: 1.0, 0.9166666666666666), anything else as one line of JSON; a method's
+# reply of one value as that value, of none as nothing.
+ks_api_json() {
+        ks_exec busctl --system --json=short "$@" | python3 -c '
+import json, sys
+t = sys.stdin.read()
+if not t.strip(): sys.exit(0)    # a method call without a reply value
+d = json.loads(t)["data"]
+if isinstance(d, list) and len(d) == 1 and sys.argv[1] == "call": d = d[0]
+if isinstance(d, bool): print("true" if d else "false")
+elif isinstance(d, (str, int, float)): print(d)
+else: print(json.dumps(d))' "$1"
+}
+
+# ks_api_get NAME PROPERTY: a property of the service object of NAME (org.kservice.Notifyd1.Service).
+ks_api_get() {
+        ks_api_json get-property "$KS_API_NAME" "$(ks_api_path "$1")" "$KS_API_NAME.Service" "$2"
+}
+
+# ks_api_call METHOD SIGNATURE ARGS...: a method of the manager object, its reply as ks_api_json.
+ks_api_call() {
+        ks_api_json call "$KS_API_NAME" "$KS_API_ROOT" "$KS_API_NAME.Manager" "$@"
+}
+
+# ks_api_incidents NAME: the Incidents property, one line per incident, oldest first, written
+# like the state file's INCIDENT= values: STARTED,ENDED,ACTION,OUTCOME,REASON.
+ks_api_incidents() {
+        ks_exec busctl --system --json=short get-property "$KS_API_NAME" "$(ks_api_path "$1")" \
+                "$KS_API_NAME.Service" Incidents | python3 -c '
+import json, sys
+for s, e, a, o, r in json.load(sys.stdin)["data"]:
+    print("%d,%d,%s,%s,%s" % (s, e, a, o, r))'
+}
+
+# ks_api_wait NAME PROPERTY VALUE [SECONDS]: waits until the property has the value (default 30 s).
+ks_api_wait() {
+        local name=$1 prop=$2 want=$3 t=${4:-30} deadline v
+        deadline=$(( $(ks_now_ms) + t * 1000 ))
+        while :; do
+                v=$(ks_api_get "$name" "$prop" 2>/dev/null) || v="<error>"
+                [ "$v" = "$want" ] && return 0
+                [ "$(ks_now_ms)" -ge "$deadline" ] && break
+                sleep 0.1
+        done
+        ks_fail "$name: $prop is '$v' after ${t}s, expected '$want' (busctl get-property $(ks_api_path "$name"))"
+}
+
+# ks_state_cat NAME: the state file of NAME as it is inside.
+ks_state_cat() { ks_exec cat "$KS_STATE_DIR/$1.state"; }
+
+# ks_state_get NAME KEY: one KEY= value of NAME's state file (empty when the key or file is missing).
+ks_state_get() { ks_state_cat "$1" 2>/dev/null | sed -n "s/^$2=//p"; }
+
+# ks_state_incidents NAME: the INCIDENT= values of NAME's state file, oldest first.
+ks_state_incidents() { ks_state_cat "$1" 2>/dev/null | sed -n 's/^INCIDENT=//p'; }
+
+# ks_state_check FILE... (paths inside the container): each is a valid state file, checked by
+# tests/integration/state-check.py on the host (format, CRC-32); its complaints go to stderr.
+ks_state_check() {
+        local f args=()
+        for f in "$@"; do args+=("$KS_ROOT$f"); done
+        python3 "$KS_SRCDIR/tests/integration/state-check.py" "${args[@]}"
+}
+
 # ---- diagnostics -------------------------------------------------------------------------------
 
 # Prints what a failing scenario leaves behind: units, generated files, the journal of the boot.
