@@ -213,6 +213,7 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
                                const char *invocation_id, bool n_restarts_known, uint32_t n_restarts,
                                uint64_t now) {
         unsigned changes = 0;
+        ks_incident *x;
 
         if (n_restarts_known && n_restarts != rec->st.systemd_n_restarts) {
                 /* systemd counts from 0 again after a manual stop or an unload: a lower value is
@@ -241,8 +242,13 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
                         changes |= set_health(rec, KS_HEALTH_STARTING, now);
                 }
         } else {
-                if (rec->running)
-                        rec->stopped_at = now;
+                x = open_incident(rec);
+                if (rec->running && x && x->action == KS_INCIDENT_ACTION_NONE &&
+                    x->started_usec + KS_STOP_RACE_USEC >= now) {
+                        /* The stop itself, seen by a round before systemd's signal (see top). */
+                        rec->st.n_incidents--;
+                        changes |= KS_RECORD_INCIDENTS;
+                }
                 rec->running = false;
                 /* Final only if it lasts (see top). */
                 if (streq_ptr(active_state, "failed") && open_incident(rec))
@@ -270,13 +276,6 @@ unsigned ks_health_record_settle(ks_health_record *rec, uint64_t now) {
         rec->pending_end = KS_INCIDENT_ONGOING;
         if (outcome == KS_INCIDENT_ONGOING || rec->running || !x)
                 return 0;
-        if (outcome == KS_INCIDENT_STOPPED && x->action == KS_INCIDENT_ACTION_NONE &&
-            x->started_usec + KS_STOP_RACE_USEC >= rec->stopped_at) {
-                /* The stop itself, seen by a round before systemd's signal (see top). */
-                rec->st.n_incidents--;
-                rec->dirty = true;
-                return KS_RECORD_INCIDENTS;
-        }
         if (outcome == KS_INCIDENT_GAVE_UP)
                 x->action = KS_INCIDENT_ACTION_GAVE_UP;
         changes = end_incident(rec, outcome, now);

@@ -23,10 +23,11 @@
  * "failed" and "inactive" are final only when they last: on an automatic restart systemd passes
  * through them (252: failed, then auto-restart; 254 and later: the *-before-auto-restart
  * states), so the unit reports them as pending and the caller settles them a few seconds later
- * (ks_health_record_settle()) if the unit has not started again. An incident that opened at
- * most KS_STOP_RACE_USEC before the unit was seen stopping, and whose unit then ended inactive
- * with nothing done, was the stop itself (the service closed its socket before systemd's signal
- * reached notifyd): it is dropped, not kept as "stopped".
+ * (ks_health_record_settle()) if the unit has not started again. An incident with nothing done
+ * that opened at most KS_STOP_RACE_USEC before the unit was seen stopping (for any reason: a
+ * stop, a restart, a crash) is dropped: the stop explains the failure (the service closed its
+ * socket before systemd's signal reached notifyd), and a restart by systemd shows in the
+ * restarts seen.
  *
  * Restarts seen: systemd's automatic restarts of the unit, whoever caused them: increments of its
  * NRestarts, which systemd resets on a manual stop and on an unload; a value lower than the last
@@ -101,7 +102,6 @@ typedef struct ks_health_record {
 
         bool running;                           /* the unit runs and is being checked */
         ks_incident_outcome pending_end;        /* ONGOING, or STOPPED/GAVE_UP to settle */
-        uint64_t stopped_at;                    /* realtime when the unit was last seen not running */
         ks_health_state base;                   /* health before flapping overrides it */
         bool dirty;                             /* a state change not saved yet */
         double saved_score;                     /* the score in the last save */

@@ -124,9 +124,15 @@ TEST(incident_outcomes) {
         pass(&rec);
         fail(&rec, 1, false);
         ASSERT_EQ(rec.st.n_incidents, 3);
-        unit(&rec, false, "deactivating", INV_A, 0);
-        unit(&rec, false, "inactive", INV_A, 0);
-        ASSERT_EQ(ks_health_record_settle(&rec, now), KS_RECORD_INCIDENTS);
+        ASSERT_EQ(unit(&rec, false, "deactivating", INV_A, 0) & KS_RECORD_INCIDENTS, KS_RECORD_INCIDENTS);
+        ASSERT_EQ(rec.st.n_incidents, 2);
+        /* ... also when it starts again at once (systemctl restart). */
+        unit(&rec, true, "active", INV_B, 0);
+        pass(&rec);
+        fail(&rec, 1, false);
+        unit(&rec, false, "activating", INV_B, 0);
+        unit(&rec, true, "active", INV_A, 0);
+        pass(&rec);
         ASSERT_EQ(rec.st.n_incidents, 2);
 
         unit(&rec, true, "active", INV_B, 0);
