@@ -14,6 +14,8 @@ u=konivrer@web.service
 ks_testd_set web ok
 ks_def web <<EOF
 exec = $(ks_testd_exec web 8080)
+# Every start counts against the start limit (max_restarts + 1 in restart_window), manual ones too.
+max_restarts = "infinity"
 [health]
 interval = "100ms"
 timeout = "100ms"
