@@ -173,6 +173,12 @@ unsigned ks_health_record_round(ks_health_record *rec, const ks_round_report *r,
                 changes |= KS_RECORD_FAILURES;
         }
 
+        if (r->counted_failure && !open_incident(rec)) {
+                /* What it was before: if this failure turns out to be a stop's (see top), it is
+                 * taken back. */
+                rec->before_incident_flap = rec->flap;
+                rec->before_incident_score = rec->score;
+        }
         if (r->counts) {
                 (void) ks_flap_record(&rec->flap, r->passed);
                 ks_score_round(&rec->score, now, r->passed);
@@ -245,9 +251,16 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
                 x = open_incident(rec);
                 if (rec->running && x && x->action == KS_INCIDENT_ACTION_NONE &&
                     x->started_usec + KS_STOP_RACE_USEC >= now) {
-                        /* The stop itself, seen by a round before systemd's signal (see top). */
+                        /* The stop itself, seen by a round before systemd's signal (see top):
+                         * neither an incident nor a change for flapping and the score. */
                         rec->st.n_incidents--;
                         changes |= KS_RECORD_INCIDENTS;
+                        rec->flap = rec->before_incident_flap;
+                        rec->score = rec->before_incident_score;
+                        if (rec->st.flapping != rec->flap.flapping) {
+                                rec->st.flapping = rec->flap.flapping;
+                                changes |= KS_RECORD_FLAPPING;
+                        }
                 }
                 rec->running = false;
                 /* Final only if it lasts (see top). */

@@ -25,7 +25,8 @@
  * states), so the unit reports them as pending and the caller settles them a few seconds later
  * (ks_health_record_settle()) if the unit has not started again. An incident with nothing done
  * that opened at most KS_STOP_RACE_USEC before the unit was seen stopping (for any reason: a
- * stop, a restart, a crash) is dropped: the stop explains the failure (the service closed its
+ * stop, a restart, a crash) is dropped, and flapping and the score are taken back to what
+ * they were before its first failure: the stop explains the failure (the service closed its
  * socket before systemd's signal reached notifyd), and a restart by systemd shows in the
  * restarts seen.
  *
@@ -102,6 +103,8 @@ typedef struct ks_health_record {
 
         bool running;                           /* the unit runs and is being checked */
         ks_incident_outcome pending_end;        /* ONGOING, or STOPPED/GAVE_UP to settle */
+        ks_flap before_incident_flap;           /* before the open incident's first failure */
+        ks_score before_incident_score;
         ks_health_state base;                   /* health before flapping overrides it */
         bool dirty;                             /* a state change not saved yet */
         double saved_score;                     /* the score in the last save */

@@ -119,13 +119,20 @@ TEST(incident_outcomes) {
         ASSERT_EQ(ks_health_record_settle(&rec, now), KS_RECORD_INCIDENTS);
         ASSERT_EQ(rec.st.incidents[1].outcome, KS_INCIDENT_STOPPED);
 
-        /* A failure that only raced the stop (the service closed its socket first): dropped. */
+        /* A failure that only raced the stop (the service closed its socket first): dropped, and
+         * neither flapping nor the score remember it. */
         unit(&rec, true, "active", INV_A, 0);
         pass(&rec);
+        ks_flap flap = rec.flap;
+        double score = ks_health_record_score(&rec);
         fail(&rec, 1, false);
+        ASSERT_TRUE(ks_health_record_score(&rec) < score);
         ASSERT_EQ(rec.st.n_incidents, 3);
         ASSERT_EQ(unit(&rec, false, "deactivating", INV_A, 0) & KS_RECORD_INCIDENTS, KS_RECORD_INCIDENTS);
         ASSERT_EQ(rec.st.n_incidents, 2);
+        ASSERT_NEAR(ks_health_record_score(&rec), score, 0);
+        ASSERT_EQ(rec.flap.changes, flap.changes);
+        ASSERT_EQ(rec.flap.n_changes, flap.n_changes);
         /* ... also when it starts again at once (systemctl restart). */
         unit(&rec, true, "active", INV_B, 0);
         pass(&rec);
