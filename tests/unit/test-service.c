@@ -305,8 +305,8 @@ TEST(full) {
         EXPECT_NEAR(h->flap_low_threshold, 2.5, 0);
         EXPECT_NEAR(h->flap_high_threshold, 30.0, 0);
         EXPECT_EQ(h->score_half_life_usec, 600 * SEC);
-        /* 4 * 2s + 1s + 30s */
-        EXPECT_EQ(ks_service_watchdog_usec(s), 39 * SEC);
+        /* 4 * 2s + 1s + 300s */
+        EXPECT_EQ(ks_service_watchdog_usec(s), 309 * SEC);
 
         const ks_check *c = &h->checks[0];
         EXPECT_TRUE(c->type == KS_CHECK_HTTP);
@@ -366,21 +366,21 @@ TEST(exec_string) {
 }
 
 TEST(derived) {
-        /* The watchdog formula, rounded up to whole seconds: 3 * 1.5s + 1s + 30s = 35.5s -> 36s. */
+        /* The watchdog formula, rounded up to whole seconds: 3 * 1.5s + 1s + 300s = 305.5s -> 306s. */
         _cleanup_service_ ks_service *a = load_ok(
                 E "[health]\ninterval = \"1500ms\"\ntimeout = \"1s\"\n[[health.check]]\ntype = \"tcp\"\nport = 80\n");
         if (a) {
-                EXPECT_EQ(ks_service_watchdog_usec(a), 36 * SEC);
+                EXPECT_EQ(ks_service_watchdog_usec(a), 306 * SEC);
                 EXPECT_EQ(ks_service_start_timeout_usec(a), KS_START_TIMEOUT_DEFAULT_USEC);
                 EXPECT_TRUE(a->health.ready_on_pass);
                 EXPECT_STREQ(a->health.checks[0].host, "127.0.0.1");
         }
 
-        /* Defaults: 3 * 10s + 5s + 30s; a long start period lengthens TimeoutStartSec. */
+        /* Defaults: 3 * 10s + 5s + 300s; a long start period lengthens TimeoutStartSec. */
         _cleanup_service_ ks_service *b = load_ok(
                 E "[health]\nstart_period = \"5min\"\n[[health.check]]\ntype = \"http\"\nurl = \"http://localhost/\"\n");
         if (b) {
-                EXPECT_EQ(ks_service_watchdog_usec(b), 65 * SEC);
+                EXPECT_EQ(ks_service_watchdog_usec(b), 335 * SEC);
                 EXPECT_EQ(ks_service_start_timeout_usec(b), (300 + 30 + 5) * SEC);
                 EXPECT_STREQ(b->health.checks[0].method, "GET");
                 EXPECT_TRUE(b->health.checks[0].tls_verify);

@@ -8,12 +8,14 @@ ks_require /usr/libexec/kservice-notifyd
 # timeout: 240
 
 ks_testd_set web ok
-# Watchdog from the definition: 3 x 1 s + 1 s + 30 s = 34 s; a ping is due every ~15 s.
+# The definition's watchdog: 34 s (the derived one, 3 x 1 s + 1 s + 300 s, would need minutes
+# to show a gap); a ping is due every ~15 s.
 ks_def web <<EOF
 exec = $(ks_testd_exec web 8080)
 [health]
 interval = "1s"
 timeout = "1s"
+watchdog = "34s"
 [[health.check]]
 type = "http"
 url = "http://127.0.0.1:8080/health"
