@@ -21,6 +21,7 @@
 #include "curl-dl.h"
 #include "daemon.h"
 #include "log.h"
+#include "notifier.h"
 #include "privilege.h"
 #include "probe.h"
 
@@ -125,11 +126,17 @@ static int on_hangup(sd_event_source *s, const struct signalfd_siginfo *si, void
 static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         static char last[256];
         ks_daemon *d = userdata;
-        char status[256], msg[300];
+        ks_notifier_stats st;
+        char status[256], sent[256], msg[540];
 
         ks_daemon_status(d, status, sizeof status);
         if (!streq(status, last)) {
-                snprintf(msg, sizeof msg, "STATUS=%s", status);
+                /* What we said to systemd for the services, in the line that goes out anyway:
+                 * bench/notifyd reads it (per round, the rounds being in the same line). */
+                ks_notifier_get_totals(&st);
+                if (ks_notifier_format_stats(&st, sent, sizeof sent) < 0)
+                        sent[0] = 0;
+                snprintf(msg, sizeof msg, "STATUS=%s%s%s", status, sent[0] ? "; " : "", sent);
                 (void) sd_notify(0, msg);
                 snprintf(last, sizeof last, "%s", status);
         }

@@ -138,12 +138,29 @@ int ks_notify_send_as(int fd, pid_t pid, const void *data, size_t len) {
         return 0;
 }
 
-static int transmit_once(ks_notifier *n, pid_t pid, const char *text, size_t len) {
+/* Every notifier's counters, summed (ks_notifier_get_totals()). */
+static ks_notifier_stats totals;
+
+static void count_sent(ks_notifier_stats *st, unsigned what, bool status) {
+        st->sent++;
+        st->sent_ready += !!(what & KS_NOTIFY_READY);
+        st->sent_trigger += !!(what & KS_NOTIFY_TRIGGER);
+        st->sent_watchdog_usec += !!(what & KS_NOTIFY_WATCHDOG_USEC);
+        st->sent_status += status;
+        /* As ks_notify_format() says it: a trigger replaces the ping. */
+        if ((what & KS_NOTIFY_WATCHDOG) && !(what & KS_NOTIFY_TRIGGER)) {
+                st->sent_watchdog++;
+                st->sent_watchdog_only += what == KS_NOTIFY_WATCHDOG && !status;
+        }
+}
+
+static int transmit_once(ks_notifier *n, pid_t pid, unsigned what, bool status, const char *text, size_t len) {
         int r = ks_notify_send_as(n->fd, pid, text, len);
 
         if (r < 0)
                 return r;
-        n->stats.sent++;
+        count_sent(&n->stats, what, status);
+        count_sent(&totals, what, status);
         return 0;
 }
 
@@ -164,7 +181,7 @@ static int transmit(ks_notifier *n, pid_t pid, unsigned what, uint64_t watchdog_
                 if (r < 0)
                         return r;
         }
-        r = transmit_once(n, pid, buf, (size_t) len);
+        r = transmit_once(n, pid, what, status != NULL, buf, (size_t) len);
         if (!is_disconnect(r))
                 return r;
         /* systemd's socket was closed (and maybe bound anew at the same path): connect again,
@@ -173,7 +190,7 @@ static int transmit(ks_notifier *n, pid_t pid, unsigned what, uint64_t watchdog_
         r = do_connect(n);
         if (r < 0)
                 return r;
-        return transmit_once(n, pid, buf, (size_t) len);
+        return transmit_once(n, pid, what, status != NULL, buf, (size_t) len);
 }
 
 static pending **bucket_of(ks_notifier *n, pid_t pid) {
@@ -419,4 +436,20 @@ int ks_notifier_flush(ks_notifier *n, uint64_t timeout_usec) {
 void ks_notifier_get_stats(const ks_notifier *n, ks_notifier_stats *ret) {
         *ret = n->stats;
         ret->waiting = n->n_pending;
+}
+
+void ks_notifier_get_totals(ks_notifier_stats *ret) {
+        *ret = totals;
+}
+
+int ks_notifier_format_stats(const ks_notifier_stats *st, char *buf, size_t size) {
+        int k = snprintf(buf, size,
+                         "sent %" PRIu64 " READY=1, %" PRIu64 " WATCHDOG=1 (%" PRIu64 " alone), %" PRIu64
+                         " STATUS=, %" PRIu64 " WATCHDOG=trigger, %" PRIu64 " WATCHDOG_USEC=",
+                         st->sent_ready, st->sent_watchdog, st->sent_watchdog_only, st->sent_status,
+                         st->sent_trigger, st->sent_watchdog_usec);
+
+        if (k < 0 || (size_t) k >= size)
+                return -ENOBUFS;
+        return k;
 }

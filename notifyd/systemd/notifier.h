@@ -69,6 +69,15 @@ int ks_notifier_flush(ks_notifier *n, uint64_t timeout_usec);
 
 typedef struct ks_notifier_stats {
         uint64_t sent;          /* datagrams that went out */
+        /* ... by what they said (one datagram may say several): what PID 1 pays for. STATUS=
+         * makes it emit PropertiesChanged when the text changed; WATCHDOG=1 alone only re-arms
+         * a timer there. */
+        uint64_t sent_ready;            /* with READY=1 */
+        uint64_t sent_watchdog;         /* with WATCHDOG=1 */
+        uint64_t sent_watchdog_only;    /* ... and nothing else */
+        uint64_t sent_trigger;          /* with WATCHDOG=trigger */
+        uint64_t sent_watchdog_usec;    /* with WATCHDOG_USEC= */
+        uint64_t sent_status;           /* with STATUS= */
         uint64_t queued;        /* messages that had to wait */
         uint64_t merged;        /* ... of which merged into one already waiting for the same PID */
         uint64_t dropped;       /* waited, then refused (PID gone) or thrown away at free */
@@ -78,3 +87,10 @@ typedef struct ks_notifier_stats {
 } ks_notifier_stats;
 
 void ks_notifier_get_stats(const ks_notifier *n, ks_notifier_stats *ret);
+
+/* The same counters summed over every notifier this process made (notifyd makes one), for
+ * notifyd's own STATUS= line, where bench/notifyd reads them. */
+void ks_notifier_get_totals(ks_notifier_stats *ret);
+
+/* "sent 5 READY=1, 90 WATCHDOG=1 (80 alone), 12 STATUS=, 0 WATCHDOG=trigger, 5 WATCHDOG_USEC=" */
+int ks_notifier_format_stats(const ks_notifier_stats *st, char *buf, size_t size);

@@ -345,6 +345,32 @@ int main(void) {
         ASSERT_EQ(ks_notifier_send(n, 0, KS_NOTIFY_WATCHDOG, 0, NULL), -ESRCH);
         ASSERT_EQ(receive(fd, buf, sizeof buf, &got), -EAGAIN);
 
+        /* Counted by what each datagram said, only when it went out. */
+        ASSERT_EQ(ks_notifier_send(n, getpid(), KS_NOTIFY_WATCHDOG, 0, NULL), 0);
+        ASSERT_EQ(ks_notifier_send(n, getpid(), KS_NOTIFY_WATCHDOG, 0, "healthy"), 0);
+        ASSERT_EQ(ks_notifier_send(n, getpid(), KS_NOTIFY_WATCHDOG_USEC | KS_NOTIFY_WATCHDOG, 30000000, NULL), 0);
+        ASSERT_EQ(ks_notifier_send(n, getpid(), KS_NOTIFY_TRIGGER | KS_NOTIFY_WATCHDOG, 0, "failed"), 0);
+        for (int i = 0; i < 4; i++)
+                ASSERT_EQ(receive(fd, buf, sizeof buf, &got), 0);
+        {
+                ks_notifier_stats st, tot;
+                char line[256];
+
+                ks_notifier_get_stats(n, &st);
+                ASSERT_EQ(st.sent, 5u);
+                ASSERT_EQ(st.sent_ready, 1u);
+                ASSERT_EQ(st.sent_watchdog, 4u);
+                ASSERT_EQ(st.sent_watchdog_only, 1u);
+                ASSERT_EQ(st.sent_status, 3u);
+                ASSERT_EQ(st.sent_trigger, 1u);
+                ASSERT_EQ(st.sent_watchdog_usec, 1u);
+                ks_notifier_get_totals(&tot);
+                ASSERT_EQ(tot.sent_status, 3u);
+                ASSERT_TRUE(ks_notifier_format_stats(&st, line, sizeof line) > 0);
+                ASSERT_STREQ(line, "sent 1 READY=1, 4 WATCHDOG=1 (1 alone), 3 STATUS=, 1 WATCHDOG=trigger, 1 WATCHDOG_USEC=");
+                ASSERT_EQ(ks_notifier_format_stats(&st, line, 20), -ENOBUFS);
+        }
+
         if (geteuid() == 0) {
                 int status;
 
