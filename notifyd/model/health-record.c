@@ -63,12 +63,14 @@ double ks_health_record_score(const ks_health_record *rec) {
         return ks_score_get(&rec->score, rec->flap.flapping);
 }
 
-/* The health shown: flapping overrides the tracker's three states while the unit is checked. */
+/* The health shown: flapping overrides the tracker's three states while the unit is checked,
+ * and "unknown" while it is between two invocations (a flapping service is often restarting). */
 static unsigned set_health(ks_health_record *rec, ks_health_state base, uint64_t now) {
         ks_health_state h = base;
 
         rec->base = base;
-        if (rec->flap.flapping && (base == KS_HEALTH_STARTING || base == KS_HEALTH_HEALTHY || base == KS_HEALTH_UNHEALTHY))
+        if (rec->flap.flapping && (base == KS_HEALTH_STARTING || base == KS_HEALTH_HEALTHY ||
+                                   base == KS_HEALTH_UNHEALTHY || (base == KS_HEALTH_UNKNOWN && rec->restarting)))
                 h = KS_HEALTH_FLAPPING;
         if (h == rec->st.health)
                 return 0;
@@ -242,12 +244,15 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
 
         if (running) {
                 rec->pending_end = KS_INCIDENT_ONGOING;
+                rec->restarting = false;
                 /* A new invocation is "starting" until its first round says otherwise. */
                 if (!rec->running) {
                         rec->running = true;
                         changes |= set_health(rec, KS_HEALTH_STARTING, now);
                 }
         } else {
+                /* Stopping or waiting for an automatic restart, not stopped for good. */
+                rec->restarting = streq_ptr(active_state, "activating") || streq_ptr(active_state, "deactivating");
                 x = open_incident(rec);
                 if (rec->running && x && x->action == KS_INCIDENT_ACTION_NONE &&
                     x->started_usec + KS_STOP_RACE_USEC >= now) {

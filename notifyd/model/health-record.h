@@ -8,7 +8,8 @@
  *
  * Health: unknown until the unit is seen running and after it stops; starting, healthy or
  * unhealthy as the tracker says (a restart requested counts as unhealthy); flapping instead of
- * those three while the flap detector says so; paused while notifyd stops (it is saved so, and
+ * those three, and of unknown while the unit is between two invocations (stopping or waiting
+ * for its automatic restart), while the flap detector says so; paused while notifyd stops (it is saved so, and
  * read back as unknown).
  *
  * What counts, for flapping, the score and incidents: the rounds of a service that is ready;
@@ -102,6 +103,7 @@ typedef struct ks_health_record {
         size_t n_checks;
 
         bool running;                           /* the unit runs and is being checked */
+        bool restarting;                        /* not running: stopping or about to start again */
         ks_incident_outcome pending_end;        /* ONGOING, or STOPPED/GAVE_UP to settle */
         ks_flap before_incident_flap;           /* before the open incident's first failure */
         ks_score before_incident_score;

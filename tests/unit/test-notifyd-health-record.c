@@ -208,6 +208,13 @@ TEST(flapping_is_health) {
         ASSERT_TRUE(rec.st.flapping);
         ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_FLAPPING);
         ASSERT_NEAR(ks_health_record_score(&rec), 0.5 * rec.score.n / rec.score.d, 1e-12);
+        /* Between two invocations it is still flapping; stopped, unknown. */
+        unit(&rec, false, "activating", INV_A, 0);
+        ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_FLAPPING);
+        unit(&rec, false, "inactive", INV_A, 0);
+        ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_UNKNOWN);
+        unit(&rec, true, "active", INV_B, 0);
+        ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_FLAPPING);
         /* Still flapping while it fails: the health stays "flapping". */
         ASSERT_EQ(fail(&rec, 1, false) & KS_RECORD_HEALTH, 0);
         /* Settled: the first pass is itself a change; it stops 19 rounds after that one (flap.h). */
