@@ -105,11 +105,11 @@ GETTER(get_health) {
 }
 
 GETTER(get_health_since) {
-        return sd_bus_message_append(reply, "t", record(userdata)->st.health_since_usec);
+        return sd_bus_message_append(reply, "t", record(userdata)->st->health_since_usec);
 }
 
 GETTER(get_consecutive_failures) {
-        uint64_t n = record(userdata)->st.consecutive_failures;
+        uint64_t n = record(userdata)->st->consecutive_failures;
 
         return sd_bus_message_append(reply, "u", (uint32_t) MIN(n, (uint64_t) UINT32_MAX));
 }
@@ -164,11 +164,11 @@ GETTER(get_checks) {
 }
 
 GETTER(get_restarts_by_kservice) {
-        return sd_bus_message_append(reply, "t", record(userdata)->st.restarts_by_kservice);
+        return sd_bus_message_append(reply, "t", record(userdata)->st->restarts_by_kservice);
 }
 
 GETTER(get_restarts_seen) {
-        return sd_bus_message_append(reply, "t", record(userdata)->st.restarts_seen);
+        return sd_bus_message_append(reply, "t", record(userdata)->st->restarts_seen);
 }
 
 /* The live detector, not st.flapping, which is synced on save only. */
@@ -185,7 +185,7 @@ GETTER(get_score) {
 }
 
 GETTER(get_incidents) {
-        const ks_service_state *st = &record(userdata)->st;
+        const ks_service_state *st = record(userdata)->st;
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "(ttsss)");

@@ -187,7 +187,7 @@ static int method_list_services(sd_bus_message *m, void *userdata, sd_bus_error 
                         r = sd_bus_message_append(reply, "(ssosdbtt)", ks_monitor_name(v[i]), ks_monitor_unit(v[i]),
                                                   path, health ?: "unknown", ks_health_record_score(rec),
                                                   (int) ks_flap_is_flapping(&rec->flap),
-                                                  rec->st.restarts_by_kservice, rec->st.restarts_seen);
+                                                  rec->st->restarts_by_kservice, rec->st->restarts_seen);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);

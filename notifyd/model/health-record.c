@@ -30,22 +30,28 @@ static ks_check_last *new_checks(size_t n) {
 
 int ks_health_record_init(ks_health_record *rec, size_t n_checks, const ks_health_params *p, uint64_t now) {
         ks_check_last *checks;
+        ks_service_state *st;
 
         if (check_params(p) < 0)
                 return -EINVAL;
         checks = new_checks(n_checks);
-        if (!checks)
+        /* malloc(), not calloc(): see health-record.h. */
+        st = malloc(sizeof *st);
+        if (!checks || !st) {
+                free(checks);
+                free(st);
                 return -ENOMEM;
-        /* Field by field: the state's incidents stay untouched until there are some. */
-        memset(rec, 0, offsetof(ks_health_record, st));
-        memset((char *) rec + offsetof(ks_health_record, flap), 0, sizeof *rec - offsetof(ks_health_record, flap));
-        rec->failure_threshold = p->failure_threshold;
-        rec->last_result = KS_CHECK_NOT_RUN;
-        rec->checks = checks;
-        rec->n_checks = n_checks;
-        rec->base = KS_HEALTH_UNKNOWN;
-        ks_service_state_init(&rec->st);
-        rec->st.health_since_usec = now;
+        }
+        *rec = (ks_health_record) {
+                .st = st,
+                .failure_threshold = p->failure_threshold,
+                .last_result = KS_CHECK_NOT_RUN,
+                .checks = checks,
+                .n_checks = n_checks,
+                .base = KS_HEALTH_UNKNOWN,
+        };
+        ks_service_state_init(rec->st);
+        rec->st->health_since_usec = now;
         (void) ks_flap_init(&rec->flap, p->flap_low, p->flap_high);
         (void) ks_score_init(&rec->score, p->score_half_life_usec, now);
         rec->saved_score = ks_health_record_score(rec);
@@ -55,6 +61,7 @@ int ks_health_record_init(ks_health_record *rec, size_t n_checks, const ks_healt
 }
 
 void ks_health_record_done(ks_health_record *rec) {
+        rec->st = mfree(rec->st);
         rec->checks = mfree(rec->checks);
         rec->n_checks = 0;
 }
@@ -72,19 +79,19 @@ static unsigned set_health(ks_health_record *rec, ks_health_state base, uint64_t
         if (rec->flap.flapping && (base == KS_HEALTH_STARTING || base == KS_HEALTH_HEALTHY ||
                                    base == KS_HEALTH_UNHEALTHY || (base == KS_HEALTH_UNKNOWN && rec->restarting)))
                 h = KS_HEALTH_FLAPPING;
-        if (h == rec->st.health)
+        if (h == rec->st->health)
                 return 0;
-        rec->st.health = h;
-        rec->st.health_since_usec = now;
+        rec->st->health = h;
+        rec->st->health_since_usec = now;
         return KS_RECORD_HEALTH;
 }
 
 static ks_incident *open_incident(ks_health_record *rec) {
         ks_incident *x;
 
-        if (rec->st.n_incidents == 0)
+        if (rec->st->n_incidents == 0)
                 return NULL;
-        x = &rec->st.incidents[rec->st.n_incidents - 1];
+        x = &rec->st->incidents[rec->st->n_incidents - 1];
         return x->outcome == KS_INCIDENT_ONGOING ? x : NULL;
 }
 
@@ -103,7 +110,7 @@ void ks_health_record_restore(ks_health_record *rec, const ks_service_state *loa
         ks_score score = rec->score;
         uint32_t bits;
 
-        ks_service_state_copy(&rec->st, loaded);
+        ks_service_state_copy(rec->st, loaded);
         /* Read back from the bits the file keeps; anything inconsistent starts afresh. */
         bits = loaded->flap_changes | (loaded->flap_last == 1 ? 1u << 20 : 0) | (loaded->flap_last >= 0 ? 1u << 21 : 0);
         if (ks_flap_unpack(&flap, bits, loaded->flap_n_changes, loaded->flapping) >= 0)
@@ -113,9 +120,9 @@ void ks_health_record_restore(ks_health_record *rec, const ks_service_state *loa
                 rec->score = score;
         /* Until the unit is seen: what it was before notifyd stopped is not what it is now. */
         rec->base = KS_HEALTH_UNKNOWN;
-        rec->st.health = KS_HEALTH_UNKNOWN;
-        rec->st.health_since_usec = now;
-        rec->st.consecutive_failures = 0;
+        rec->st->health = KS_HEALTH_UNKNOWN;
+        rec->st->health_since_usec = now;
+        rec->st->consecutive_failures = 0;
         rec->saved_score = ks_health_record_score(rec);
         rec->dirty = loaded->health != KS_HEALTH_UNKNOWN || loaded->consecutive_failures != 0;
 }
@@ -170,8 +177,8 @@ unsigned ks_health_record_round(ks_health_record *rec, const ks_round_report *r,
         rec->last_round_usec = now;
         rec->running = true;
 
-        if (r->failures != rec->st.consecutive_failures) {
-                rec->st.consecutive_failures = r->failures;
+        if (r->failures != rec->st->consecutive_failures) {
+                rec->st->consecutive_failures = r->failures;
                 changes |= KS_RECORD_FAILURES;
         }
 
@@ -186,11 +193,11 @@ unsigned ks_health_record_round(ks_health_record *rec, const ks_round_report *r,
                 ks_score_round(&rec->score, now, r->passed);
         }
         if (r->counted_failure && !open_incident(rec)) {
-                (void) ks_service_state_add_incident(&rec->st, now, r->reason ?: "");
+                (void) ks_service_state_add_incident(rec->st, now, r->reason ?: "");
                 changes |= KS_RECORD_INCIDENTS;
         }
         if (r->triggered) {
-                rec->st.restarts_by_kservice++;
+                rec->st->restarts_by_kservice++;
                 changes |= KS_RECORD_RESTARTS;
                 (void) ks_flap_record_restart(&rec->flap);
                 ks_score_restart(&rec->score, now);
@@ -208,7 +215,7 @@ unsigned ks_health_record_round(ks_health_record *rec, const ks_round_report *r,
                                                 now);
         }
         if (rec->flap.flapping != was_flapping) {
-                rec->st.flapping = rec->flap.flapping;
+                rec->st->flapping = rec->flap.flapping;
                 changes |= KS_RECORD_FLAPPING;
         }
         changes |= set_health(rec, r->health, now);
@@ -223,22 +230,22 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
         unsigned changes = 0;
         ks_incident *x;
 
-        if (n_restarts_known && n_restarts != rec->st.systemd_n_restarts) {
+        if (n_restarts_known && n_restarts != rec->st->systemd_n_restarts) {
                 /* systemd counts from 0 again after a manual stop or an unload: a lower value is
                  * that many restarts since. */
-                uint64_t added = n_restarts > rec->st.systemd_n_restarts ? n_restarts - rec->st.systemd_n_restarts
+                uint64_t added = n_restarts > rec->st->systemd_n_restarts ? n_restarts - rec->st->systemd_n_restarts
                                                                          : n_restarts;
 
-                rec->st.systemd_n_restarts = n_restarts;
+                rec->st->systemd_n_restarts = n_restarts;
                 if (added > 0) {
-                        rec->st.restarts_seen += added;
+                        rec->st->restarts_seen += added;
                         changes |= KS_RECORD_RESTARTS;
                 }
                 rec->dirty = true;
         }
         if (invocation_id && invocation_id[0] && strlen(invocation_id) == KS_INVOCATION_ID_LEN &&
-            !streq(invocation_id, rec->st.systemd_invocation_id)) {
-                memcpy(rec->st.systemd_invocation_id, invocation_id, KS_INVOCATION_ID_LEN + 1);
+            !streq(invocation_id, rec->st->systemd_invocation_id)) {
+                memcpy(rec->st->systemd_invocation_id, invocation_id, KS_INVOCATION_ID_LEN + 1);
                 rec->dirty = true;
         }
 
@@ -258,12 +265,12 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
                     x->started_usec + KS_STOP_RACE_USEC >= now) {
                         /* The stop itself, seen by a round before systemd's signal (see top):
                          * neither an incident nor a change for flapping and the score. */
-                        rec->st.n_incidents--;
+                        rec->st->n_incidents--;
                         changes |= KS_RECORD_INCIDENTS;
                         rec->flap = rec->before_incident_flap;
                         rec->score = rec->before_incident_score;
-                        if (rec->st.flapping != rec->flap.flapping) {
-                                rec->st.flapping = rec->flap.flapping;
+                        if (rec->st->flapping != rec->flap.flapping) {
+                                rec->st->flapping = rec->flap.flapping;
                                 changes |= KS_RECORD_FLAPPING;
                         }
                 }
@@ -275,8 +282,8 @@ unsigned ks_health_record_unit(ks_health_record *rec, bool running, const char *
                         rec->pending_end = KS_INCIDENT_STOPPED;
                 else if (!streq_ptr(active_state, "deactivating"))
                         rec->pending_end = KS_INCIDENT_ONGOING;
-                if (rec->st.consecutive_failures != 0) {
-                        rec->st.consecutive_failures = 0;
+                if (rec->st->consecutive_failures != 0) {
+                        rec->st->consecutive_failures = 0;
                         changes |= KS_RECORD_FAILURES;
                 }
                 changes |= set_health(rec, KS_HEALTH_UNKNOWN, now);
@@ -315,13 +322,13 @@ unsigned ks_health_record_reset(ks_health_record *rec, uint64_t now) {
         unsigned changes = KS_RECORD_INCIDENTS | KS_RECORD_RESTARTS | KS_RECORD_ROUND;
         uint64_t half_life = rec->score.half_life_usec;
 
-        rec->st.n_incidents = 0;
-        rec->st.restarts_by_kservice = 0;
-        rec->st.restarts_seen = 0;
+        rec->st->n_incidents = 0;
+        rec->st->restarts_by_kservice = 0;
+        rec->st->restarts_seen = 0;
         (void) ks_flap_init(&rec->flap, rec->flap.low, rec->flap.high);
         (void) ks_score_init(&rec->score, half_life, now);
-        if (rec->st.flapping) {
-                rec->st.flapping = false;
+        if (rec->st->flapping) {
+                rec->st->flapping = false;
                 changes |= KS_RECORD_FLAPPING;
         }
         changes |= set_health(rec, rec->base, now);
@@ -336,7 +343,7 @@ bool ks_health_record_save_due(const ks_health_record *rec) {
 void ks_health_record_snapshot(const ks_health_record *rec, ks_service_state *ret) {
         uint32_t bits, count, flapping;
 
-        ks_service_state_copy(ret, &rec->st);
+        ks_service_state_copy(ret, rec->st);
         ks_flap_pack(&rec->flap, &bits, &count, &flapping);
         ret->flap_changes = bits & ((1u << 20) - 1);
         ret->flap_n_changes = count;

@@ -461,8 +461,8 @@ TEST(state_is_kept) {
         write_file("alpha.state", saved);
         write_file("beta.state", "garbage\n");
         start();
-        ASSERT_EQ(ks_monitor_record(ks_daemon_find(daemon_, "alpha"))->st.systemd_invocation_id[1], '1');
-        ASSERT_EQ(ks_monitor_record(ks_daemon_find(daemon_, "beta"))->st.n_incidents, 0);
+        ASSERT_EQ(ks_monitor_record(ks_daemon_find(daemon_, "alpha"))->st->systemd_invocation_id[1], '1');
+        ASSERT_EQ(ks_monitor_record(ks_daemon_find(daemon_, "beta"))->st->n_incidents, 0);
         snprintf(pattern, sizeof pattern, "%s/beta.state.bad-*", dir);
         ASSERT_EQ(glob(pattern, 0, NULL, &g), 0);
         ASSERT_EQ(g.gl_pathc, 1);

@@ -60,7 +60,7 @@ TEST(new_service) {
 
         ASSERT_EQ(unit(&rec, true, "activating", INV_A, 0), KS_RECORD_HEALTH);
         ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_STARTING);
-        ASSERT_EQ(rec.st.health_since_usec, now);
+        ASSERT_EQ(rec.st->health_since_usec, now);
         ASSERT_EQ(pass(&rec), KS_RECORD_ROUND | KS_RECORD_HEALTH);
         ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_HEALTHY);
         ASSERT_STREQ(rec.last_reason, "HTTP 200");
@@ -78,28 +78,28 @@ TEST(incident_restarted) {
         pass(&rec);
         ASSERT_EQ(fail(&rec, 1, false), KS_RECORD_ROUND | KS_RECORD_HEALTH | KS_RECORD_FAILURES | KS_RECORD_INCIDENTS);
         started = now;
-        ASSERT_EQ(rec.st.n_incidents, 1);
-        ASSERT_STREQ(rec.st.incidents[0].reason, "HTTP 503");
-        ASSERT_EQ(rec.st.incidents[0].action, KS_INCIDENT_ACTION_NONE);
+        ASSERT_EQ(rec.st->n_incidents, 1);
+        ASSERT_STREQ(rec.st->incidents[0].reason, "HTTP 503");
+        ASSERT_EQ(rec.st->incidents[0].action, KS_INCIDENT_ACTION_NONE);
         /* Later failures of the same episode open nothing new. */
         ASSERT_EQ(fail(&rec, 2, false), KS_RECORD_ROUND | KS_RECORD_FAILURES);
         ASSERT_EQ(fail(&rec, 3, true) & (KS_RECORD_RESTARTS | KS_RECORD_INCIDENTS), KS_RECORD_RESTARTS | KS_RECORD_INCIDENTS);
-        ASSERT_EQ(rec.st.restarts_by_kservice, 1);
-        ASSERT_EQ(rec.st.incidents[0].action, KS_INCIDENT_ACTION_RESTART);
-        ASSERT_EQ(rec.st.incidents[0].outcome, KS_INCIDENT_ONGOING);
+        ASSERT_EQ(rec.st->restarts_by_kservice, 1);
+        ASSERT_EQ(rec.st->incidents[0].action, KS_INCIDENT_ACTION_RESTART);
+        ASSERT_EQ(rec.st->incidents[0].outcome, KS_INCIDENT_ONGOING);
 
         /* systemd restarts it: auto-restart (not running), NRestarts 1, a new invocation. */
         ASSERT_EQ(unit(&rec, false, "activating", INV_A, 1), KS_RECORD_HEALTH | KS_RECORD_FAILURES | KS_RECORD_RESTARTS);
         ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_UNKNOWN);
-        ASSERT_EQ(rec.st.restarts_seen, 1);
-        ASSERT_EQ(rec.st.incidents[0].outcome, KS_INCIDENT_ONGOING);
+        ASSERT_EQ(rec.st->restarts_seen, 1);
+        ASSERT_EQ(rec.st->incidents[0].outcome, KS_INCIDENT_ONGOING);
         unit(&rec, true, "activating", INV_B, 1);
-        ASSERT_STREQ(rec.st.systemd_invocation_id, INV_B);
+        ASSERT_STREQ(rec.st->systemd_invocation_id, INV_B);
         ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_STARTING);
         ASSERT_EQ(pass(&rec) & KS_RECORD_INCIDENTS, KS_RECORD_INCIDENTS);
-        ASSERT_EQ(rec.st.incidents[0].outcome, KS_INCIDENT_RESTARTED);
-        ASSERT_EQ(rec.st.incidents[0].started_usec, started);
-        ASSERT_EQ(rec.st.incidents[0].ended_usec, now);
+        ASSERT_EQ(rec.st->incidents[0].outcome, KS_INCIDENT_RESTARTED);
+        ASSERT_EQ(rec.st->incidents[0].started_usec, started);
+        ASSERT_EQ(rec.st->incidents[0].ended_usec, now);
         ks_health_record_done(&rec);
 }
 
@@ -109,7 +109,7 @@ TEST(incident_outcomes) {
         unit(&rec, true, "active", INV_A, 0);
         fail(&rec, 1, false);
         pass(&rec);
-        ASSERT_EQ(rec.st.incidents[0].outcome, KS_INCIDENT_RECOVERED);
+        ASSERT_EQ(rec.st->incidents[0].outcome, KS_INCIDENT_RECOVERED);
 
         /* Final only once settled: systemd passes through inactive and failed on automatic restarts. */
         fail(&rec, 1, false);
@@ -117,7 +117,7 @@ TEST(incident_outcomes) {
         ASSERT_EQ(unit(&rec, false, "inactive", INV_A, 0) & KS_RECORD_INCIDENTS, 0);
         ASSERT_TRUE(ks_health_record_settle_pending(&rec));
         ASSERT_EQ(ks_health_record_settle(&rec, now), KS_RECORD_INCIDENTS);
-        ASSERT_EQ(rec.st.incidents[1].outcome, KS_INCIDENT_STOPPED);
+        ASSERT_EQ(rec.st->incidents[1].outcome, KS_INCIDENT_STOPPED);
 
         /* A failure that only raced the stop (the service closed its socket first): dropped, and
          * neither flapping nor the score remember it. */
@@ -127,9 +127,9 @@ TEST(incident_outcomes) {
         double score = ks_health_record_score(&rec);
         fail(&rec, 1, false);
         ASSERT_TRUE(ks_health_record_score(&rec) < score);
-        ASSERT_EQ(rec.st.n_incidents, 3);
+        ASSERT_EQ(rec.st->n_incidents, 3);
         ASSERT_EQ(unit(&rec, false, "deactivating", INV_A, 0) & KS_RECORD_INCIDENTS, KS_RECORD_INCIDENTS);
-        ASSERT_EQ(rec.st.n_incidents, 2);
+        ASSERT_EQ(rec.st->n_incidents, 2);
         ASSERT_NEAR(ks_health_record_score(&rec), score, 0);
         ASSERT_EQ(rec.flap.changes, flap.changes);
         ASSERT_EQ(rec.flap.n_changes, flap.n_changes);
@@ -140,7 +140,7 @@ TEST(incident_outcomes) {
         unit(&rec, false, "activating", INV_B, 0);
         unit(&rec, true, "active", INV_A, 0);
         pass(&rec);
-        ASSERT_EQ(rec.st.n_incidents, 2);
+        ASSERT_EQ(rec.st->n_incidents, 2);
 
         unit(&rec, true, "active", INV_B, 0);
         fail(&rec, 3, true);
@@ -150,13 +150,13 @@ TEST(incident_outcomes) {
         unit(&rec, false, "activating", INV_B, 1);
         ASSERT_FALSE(ks_health_record_settle_pending(&rec));
         ASSERT_EQ(ks_health_record_settle(&rec, now), 0);
-        ASSERT_EQ(rec.st.incidents[2].outcome, KS_INCIDENT_ONGOING);
+        ASSERT_EQ(rec.st->incidents[2].outcome, KS_INCIDENT_ONGOING);
         /* A failed that lasts: systemd gave up. */
         unit(&rec, false, "failed", INV_B, 1);
         ASSERT_EQ(ks_health_record_settle(&rec, now), KS_RECORD_INCIDENTS);
-        ASSERT_EQ(rec.st.n_incidents, 3);
-        ASSERT_EQ(rec.st.incidents[2].action, KS_INCIDENT_ACTION_GAVE_UP);
-        ASSERT_EQ(rec.st.incidents[2].outcome, KS_INCIDENT_GAVE_UP);
+        ASSERT_EQ(rec.st->n_incidents, 3);
+        ASSERT_EQ(rec.st->incidents[2].action, KS_INCIDENT_ACTION_GAVE_UP);
+        ASSERT_EQ(rec.st->incidents[2].outcome, KS_INCIDENT_GAVE_UP);
         /* A stop with nothing open has nothing to settle. */
         unit(&rec, false, "inactive", INV_B, 0);
         ASSERT_FALSE(ks_health_record_settle_pending(&rec));
@@ -167,8 +167,8 @@ TEST(incident_outcomes) {
                 fail(&rec, 1, false);
                 pass(&rec);
         }
-        ASSERT_EQ(rec.st.n_incidents, KS_SERVICE_STATE_INCIDENTS_MAX);
-        ASSERT_EQ(rec.st.incidents[KS_SERVICE_STATE_INCIDENTS_MAX - 1].outcome, KS_INCIDENT_RECOVERED);
+        ASSERT_EQ(rec.st->n_incidents, KS_SERVICE_STATE_INCIDENTS_MAX);
+        ASSERT_EQ(rec.st->incidents[KS_SERVICE_STATE_INCIDENTS_MAX - 1].outcome, KS_INCIDENT_RECOVERED);
         ks_health_record_done(&rec);
 }
 
@@ -176,18 +176,18 @@ TEST(restarts_seen_across_resets) {
         ks_health_record rec = new_record();
 
         unit(&rec, true, "active", INV_A, 3);
-        ASSERT_EQ(rec.st.restarts_seen, 3);
+        ASSERT_EQ(rec.st->restarts_seen, 3);
         /* A manual stop and start: NRestarts from 0 again, nothing added; later ones count. */
         unit(&rec, true, "active", INV_B, 0);
-        ASSERT_EQ(rec.st.restarts_seen, 3);
+        ASSERT_EQ(rec.st->restarts_seen, 3);
         unit(&rec, true, "active", INV_A, 2);
-        ASSERT_EQ(rec.st.restarts_seen, 5);
+        ASSERT_EQ(rec.st->restarts_seen, 5);
         /* Unloaded while notifyd was away and restarted once since: a lower value counts whole. */
         unit(&rec, true, "active", INV_B, 1);
-        ASSERT_EQ(rec.st.restarts_seen, 6);
+        ASSERT_EQ(rec.st->restarts_seen, 6);
         /* Unknown NRestarts (not read yet) changes nothing. */
         ASSERT_EQ(ks_health_record_unit(&rec, true, "active", INV_B, false, 0, now) & KS_RECORD_RESTARTS, 0);
-        ASSERT_EQ(rec.st.restarts_seen, 6);
+        ASSERT_EQ(rec.st->restarts_seen, 6);
         ks_health_record_done(&rec);
 }
 
@@ -205,7 +205,7 @@ TEST(flapping_is_health) {
         }
         ASSERT_EQ(round, 4);
         ASSERT_TRUE(changes & KS_RECORD_FLAPPING);
-        ASSERT_TRUE(rec.st.flapping);
+        ASSERT_TRUE(rec.st->flapping);
         ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_FLAPPING);
         ASSERT_NEAR(ks_health_record_score(&rec), 0.5 * rec.score.n / rec.score.d, 1e-12);
         /* Between two invocations it is still flapping; stopped, unknown. */
@@ -241,7 +241,7 @@ TEST(rounds_that_do_not_count) {
         }
         ASSERT_EQ(rec.flap.n_changes, 0);
         ASSERT_NEAR(ks_health_record_score(&rec), 1.0, 1e-12);
-        ASSERT_EQ(rec.st.n_incidents, 0);
+        ASSERT_EQ(rec.st->n_incidents, 0);
         ks_health_record_done(&rec);
 }
 
@@ -299,10 +299,10 @@ TEST(snapshot_restore) {
         back = new_record();
         ks_health_record_restore(&back, &st, now + S);
         ASSERT_EQ(ks_health_record_health(&back), KS_HEALTH_UNKNOWN);
-        ASSERT_EQ(back.st.health_since_usec, now + S);
-        ASSERT_EQ(back.st.restarts_by_kservice, 1);
-        ASSERT_EQ(back.st.restarts_seen, 2);
-        ASSERT_EQ(back.st.n_incidents, 1);
+        ASSERT_EQ(back.st->health_since_usec, now + S);
+        ASSERT_EQ(back.st->restarts_by_kservice, 1);
+        ASSERT_EQ(back.st->restarts_seen, 2);
+        ASSERT_EQ(back.st->n_incidents, 1);
         ASSERT_EQ(back.flap.changes, rec.flap.changes);
         ASSERT_EQ(back.flap.n_changes, rec.flap.n_changes);
         ASSERT_EQ(back.flap.have_last, rec.flap.have_last);
@@ -320,7 +320,7 @@ TEST(snapshot_restore) {
         ks_health_record_restore(&back, &st, now);
         ASSERT_EQ(back.flap.n_changes, 0);
         ASSERT_NEAR(ks_health_record_score(&back), 1.0, 1e-12);
-        ASSERT_EQ(back.st.restarts_by_kservice, 1);
+        ASSERT_EQ(back.st->restarts_by_kservice, 1);
         ks_health_record_done(&back);
         ks_health_record_done(&rec);
 }
@@ -332,14 +332,14 @@ TEST(reset_and_pause) {
         fail(&rec, 3, true);
         ASSERT_EQ(ks_health_record_reset(&rec, now) & (KS_RECORD_INCIDENTS | KS_RECORD_RESTARTS),
                   KS_RECORD_INCIDENTS | KS_RECORD_RESTARTS);
-        ASSERT_EQ(rec.st.n_incidents, 0);
-        ASSERT_EQ(rec.st.restarts_by_kservice, 0);
-        ASSERT_EQ(rec.st.restarts_seen, 0);
+        ASSERT_EQ(rec.st->n_incidents, 0);
+        ASSERT_EQ(rec.st->restarts_by_kservice, 0);
+        ASSERT_EQ(rec.st->restarts_seen, 0);
         ASSERT_NEAR(ks_health_record_score(&rec), 1.0, 1e-12);
         ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_UNHEALTHY);
         /* NRestarts is still 4: only later restarts count. */
         unit(&rec, true, "active", INV_A, 5);
-        ASSERT_EQ(rec.st.restarts_seen, 1);
+        ASSERT_EQ(rec.st->restarts_seen, 1);
 
         ASSERT_EQ(ks_health_record_pause(&rec, now), KS_RECORD_HEALTH);
         ASSERT_EQ(ks_health_record_health(&rec), KS_HEALTH_PAUSED);
